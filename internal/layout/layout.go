@@ -1,0 +1,151 @@
+// Package layout names every blob of the archive: data parts, manifests, the
+// state documents and the job locks. The names are part of the external
+// contract (DESIGN.md "Blob layout"), so they are built and parsed here only.
+package layout
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+)
+
+// Formats in the order of fidelity: a part is read back from the first one
+// present.
+const (
+	FormatJSONL = "jsonl"
+	FormatJSON  = "json"
+	FormatCSV   = "csv"
+)
+
+// Formats lists the formats in fidelity order.
+var Formats = []string{FormatJSONL, FormatJSON, FormatCSV}
+
+// GzipSuffix is appended to compressed blobs.
+const GzipSuffix = ".gz"
+
+// Layout builds names below an optional prefix (for example "entra/").
+type Layout struct {
+	Prefix string
+}
+
+// StreamDir is "{prefix}{tenant}/{stream}/".
+func (l Layout) StreamDir(tenant, stream string) string {
+	return l.Prefix + tenant + "/" + stream + "/"
+}
+
+// PartitionDir is the folder that holds a partition's parts and manifest.
+func (l Layout) PartitionDir(tenant, stream string, p audit.Partition) string {
+	return l.StreamDir(tenant, stream) + p.Dir() + "/"
+}
+
+// Part identifies one blob of a partition's part.
+type Part struct {
+	Tenant, Stream string
+	Partition      audit.Partition
+	Number         int    // 0 for p000
+	Format         string // jsonl | json | csv
+	Gzip           bool
+}
+
+// Base is the name without extension, shared by the sibling formats of a part:
+// {stream}_{label}_p000.
+func (p Part) Base() string {
+	return fmt.Sprintf("%s_%s_p%03d", p.Stream, p.Partition.Label(), p.Number)
+}
+
+// Ext is ".jsonl", ".csv.gz" and so on.
+func (p Part) Ext() string {
+	ext := "." + p.Format
+	if p.Gzip {
+		ext += GzipSuffix
+	}
+	return ext
+}
+
+// PartName is the full blob name of a part.
+func (l Layout) PartName(p Part) string {
+	return l.PartitionDir(p.Tenant, p.Stream, p.Partition) + p.Base() + p.Ext()
+}
+
+// ManifestName is the seal of a partition: {stream}_{label}_manifest.json.
+func (l Layout) ManifestName(tenant, stream string, p audit.Partition) string {
+	return l.PartitionDir(tenant, stream, p) + stream + "_" + p.Label() + "_manifest.json"
+}
+
+// StateName is the state document of one job when state lives in storage.
+func (l Layout) StateName(tenant, stream string) string {
+	return l.Prefix + "_state/" + tenant + "/" + stream + ".json"
+}
+
+// LockName is the blob a replica leases while it runs a job.
+func (l Layout) LockName(tenant, stream string) string {
+	return l.Prefix + "_locks/" + tenant + "/" + stream
+}
+
+// Entry is a parsed archive name inside a partition folder.
+type Entry struct {
+	Partition audit.Partition
+	Manifest  bool
+	Part      Part // set when !Manifest
+}
+
+// ParseName parses the base name (no folder) of a blob inside a partition
+// folder of stream. It accepts parts and manifests of either granularity and
+// returns false for anything else (sidecars, foreign files).
+func ParseName(stream, base string) (Entry, bool) {
+	rest, ok := strings.CutPrefix(base, stream+"_")
+	if !ok {
+		return Entry{}, false
+	}
+	label, tail, ok := strings.Cut(rest, "_")
+	if !ok {
+		return Entry{}, false
+	}
+	p, ok := ParseLabel(label)
+	if !ok {
+		return Entry{}, false
+	}
+	if tail == "manifest.json" {
+		return Entry{Partition: p, Manifest: true}, true
+	}
+	if len(tail) < 5 || tail[0] != 'p' {
+		return Entry{}, false
+	}
+	num, ext, ok := strings.Cut(tail[1:], ".")
+	if !ok || len(num) < 3 {
+		return Entry{}, false
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 0 || fmt.Sprintf("%03d", n) != num {
+		return Entry{}, false
+	}
+	ext, gz := strings.CutSuffix(ext, GzipSuffix)
+	switch ext {
+	case FormatJSONL, FormatJSON, FormatCSV:
+	default:
+		return Entry{}, false
+	}
+	return Entry{Partition: p, Part: Part{Stream: stream, Partition: p, Number: n, Format: ext, Gzip: gz}}, true
+}
+
+// ParseLabel parses 20261127T03Z (hour) or 20261127Z (day).
+func ParseLabel(label string) (audit.Partition, bool) {
+	if t, err := time.Parse("20060102T15Z", label); err == nil {
+		return audit.Partition{Start: t.UTC(), Granularity: audit.Hour}, true
+	}
+	if t, err := time.Parse("20060102Z", label); err == nil {
+		return audit.Partition{Start: t.UTC(), Granularity: audit.Day}, true
+	}
+	return audit.Partition{}, false
+}
+
+// BaseName returns the last path element of a blob name.
+func BaseName(name string) string {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		return name[i+1:]
+	}
+	return name
+}

@@ -1,0 +1,55 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
+)
+
+// DocStore keeps each job's state as a JSON document
+// ({prefix}_state/{tenant}/{stream}.json) in a sink: the archive's own sink for
+// state type "storage", a local folder for type "file".
+type DocStore struct {
+	Sink   archive.Sink
+	Layout layout.Layout
+}
+
+var _ Store = DocStore{}
+
+func (d DocStore) Load(ctx context.Context, tenant, stream string) (State, string, bool, error) {
+	name := d.Layout.StateName(tenant, stream)
+	data, version, err := d.Sink.ReadDoc(ctx, name)
+	if errors.Is(err, archive.ErrNotFound) {
+		return State{}, "", false, nil
+	}
+	if err != nil {
+		return State{}, "", false, fmt.Errorf("read state %s: %w", name, err)
+	}
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return State{}, "", false, fmt.Errorf("state %s is not valid JSON (%v); restore it from a backup or delete it to start this job again from its start", name, err)
+	}
+	if st.Version > CurrentVersion {
+		return State{}, "", false, fmt.Errorf("state %s has schema version %d, newer than this build understands (%d); upgrade entra-archiver", name, st.Version, CurrentVersion)
+	}
+	return st, version, true, nil
+}
+
+func (d DocStore) Save(ctx context.Context, tenant, stream string, st State, version string) (string, error) {
+	st.Version = CurrentVersion
+	st.Tenant, st.Stream = tenant, stream
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	name := d.Layout.StateName(tenant, stream)
+	v, err := d.Sink.WriteDoc(ctx, name, append(data, '\n'), version)
+	if err != nil {
+		return "", fmt.Errorf("write state %s: %w", name, err)
+	}
+	return v, nil
+}

@@ -1,0 +1,85 @@
+// Package state keeps each job's progress (watermark, recheck marks, seal
+// point, last run) as a small JSON document with optimistic concurrency. The
+// document lives in the archive's own storage ("storage") or in a local folder
+// ("file"); both go through archive.Sink's document methods.
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/archive"
+)
+
+// CurrentVersion is the schema version of State written by this build.
+const CurrentVersion = 1
+
+// State is the progress of one tenant × stream job. All times are UTC.
+type State struct {
+	Version int    `json:"version"`
+	Tenant  string `json:"tenant"`
+	Stream  string `json:"stream"`
+	// Start is where this job's archive begins (partition-aligned); the
+	// manifest chain starts here.
+	Start time.Time `json:"start"`
+	// Retention is how far back Graph serves this tenant's logs (30 days,
+	// 7 for a Free tenant), as detected at the first run.
+	Retention Duration `json:"retention"`
+	// Watermark: every record with event time before it has been looked for
+	// at least once, and every partition that starts before it has a p000.
+	Watermark time.Time `json:"watermark"`
+	// Recheck holds one mark per recheck age (key: the age, e.g. "2h0m0s"):
+	// event time before the mark has been looked for again at that age.
+	Recheck map[string]time.Time `json:"recheck,omitempty"`
+	// SealedThrough: every partition that ends at or before it is sealed by a
+	// manifest. LastManifest names the newest manifest and LastManifestSHA256
+	// is its hash, the head of the stream's chain.
+	SealedThrough      time.Time `json:"sealed_through"`
+	LastManifest       string    `json:"last_manifest,omitempty"`
+	LastManifestSHA256 string    `json:"last_manifest_sha256,omitempty"`
+	// LastRun describes the most recent run, for status.
+	LastRun *Run `json:"last_run,omitempty"`
+}
+
+// Run is the outcome of one run of a job.
+type Run struct {
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Result   string    `json:"result"` // ok | failed
+	Error    string    `json:"error,omitempty"`
+	Records  int64     `json:"records"`
+}
+
+// Duration marshals as a Go duration string ("720h0m0s").
+type Duration time.Duration
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ErrConflict: the state changed since it was loaded (another process runs
+// the same job). The caller must reload before trying again.
+var ErrConflict = archive.ErrConflict
+
+// Store loads and saves job state.
+type Store interface {
+	// Load returns the job's state and its version. A job that never ran
+	// returns found == false, a zero State and version "".
+	Load(ctx context.Context, tenant, stream string) (st State, version string, found bool, err error)
+	// Save writes st if the stored version is still version ("" = create) and
+	// returns the new version; ErrConflict otherwise.
+	Save(ctx context.Context, tenant, stream string, st State, version string) (string, error)
+}
+
