@@ -82,4 +82,3 @@ type Store interface {
 	// returns the new version; ErrConflict otherwise.
 	Save(ctx context.Context, tenant, stream string, st State, version string) (string, error)
 }
-

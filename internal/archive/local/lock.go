@@ -1,0 +1,139 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/archive"
+)
+
+// leaseRecord is the content of a lease file ".<name>.lease": who holds the
+// lock and until when. An empty or unreadable file is a free lock (a holder
+// that died while writing it held nothing worth keeping).
+type leaseRecord struct {
+	Owner   string    `json:"owner"`
+	Host    string    `json:"host,omitempty"`
+	PID     int       `json:"pid,omitempty"`
+	Expires time.Time `json:"expires"`
+}
+
+// Acquire implements archive.Locker with a lease file beside the lock name,
+// read and rewritten under an flock so that processes sharing the folder
+// compare-and-swap it safely. A holder that dies simply stops renewing, and
+// its lease expires after ttl by the sink's clock.
+func (s *Sink) Acquire(ctx context.Context, name string, ttl time.Duration) (archive.Lease, error) {
+	p, err := s.path(name)
+	if err != nil {
+		return nil, err
+	}
+	if ttl <= 0 {
+		return nil, fmt.Errorf("lock %s: %w: ttl %v must be positive", name, archive.ErrInvalid, ttl)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := mkdirAll(filepath.Dir(p)); err != nil {
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	host, _ := os.Hostname()
+	l := &lease{sink: s, name: name, path: hiddenPath(p, ".lease"), ttl: ttl,
+		self: leaseRecord{Owner: randomHex(16), Host: host, PID: os.Getpid()}}
+	err = l.update(func(cur leaseRecord, now time.Time) (*leaseRecord, error) {
+		if cur.Owner != "" && now.Before(cur.Expires) {
+			return nil, fmt.Errorf("%w: held by %s (pid %d) until %s", archive.ErrLeased, cur.Host, cur.PID, cur.Expires.Format(time.RFC3339))
+		}
+		return l.renewed(now), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	return l, nil
+}
+
+type lease struct {
+	sink *Sink
+	name string
+	path string
+	ttl  time.Duration
+	self leaseRecord
+}
+
+func (l *lease) renewed(now time.Time) *leaseRecord {
+	r := l.self
+	r.Expires = now.Add(l.ttl).UTC()
+	return &r
+}
+
+// Renew implements archive.Lease.
+func (l *lease) Renew(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := l.update(func(cur leaseRecord, now time.Time) (*leaseRecord, error) {
+		if cur.Owner != l.self.Owner {
+			return nil, fmt.Errorf("%w: the lease expired and was taken over", archive.ErrLeased)
+		}
+		return l.renewed(now), nil
+	})
+	if err != nil {
+		return fmt.Errorf("renew lock %s: %w", l.name, err)
+	}
+	return nil
+}
+
+// Release implements archive.Lease.
+func (l *lease) Release(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := l.update(func(cur leaseRecord, _ time.Time) (*leaseRecord, error) {
+		if cur.Owner != l.self.Owner {
+			return nil, nil // no longer ours: nothing to give up
+		}
+		return &leaseRecord{}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("release lock %s: %w", l.name, err)
+	}
+	return nil
+}
+
+// update runs fn on the current lease record under the flock and, if fn
+// returns a record, writes it in place and syncs it.
+func (l *lease) update(fn func(cur leaseRecord, now time.Time) (*leaseRecord, error)) error {
+	f, err := lockFile(l.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	var cur leaseRecord
+	if json.Unmarshal(data, &cur) != nil {
+		cur = leaseRecord{}
+	}
+	next, err := fn(cur, l.sink.now())
+	if err != nil || next == nil {
+		return err
+	}
+	data = nil
+	if next.Owner != "" {
+		if data, err = json.Marshal(next); err != nil {
+			return err
+		}
+	}
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(data, 0); err != nil {
+		return err
+	}
+	return f.Sync()
+}

@@ -1,0 +1,186 @@
+package local_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/local"
+)
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestLeaseExpiry: two sinks on one folder stand for two replicas. A lease
+// blocks the other replica until it expires by the clock; a renewal pushes
+// expiry back; once another replica took the lock, the old lease is lost.
+func TestLeaseExpiry(t *testing.T) {
+	root := t.TempDir()
+	clock := &fakeClock{now: time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)}
+	a, err := local.New(root, local.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := local.New(root, local.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	const name, ttl = "_locks/contoso/interactive-signins", time.Minute
+	held, err := a.Acquire(ctx, name, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLeased := func(step string) {
+		t.Helper()
+		if _, err := b.Acquire(ctx, name, ttl); !errors.Is(err, archive.ErrLeased) {
+			t.Fatalf("%s: Acquire by the other replica = %v, want ErrLeased", step, err)
+		}
+	}
+	wantLeased("fresh lease")
+	clock.Advance(59 * time.Second)
+	wantLeased("1s before expiry")
+	if err := held.Renew(ctx); err != nil {
+		t.Fatalf("Renew: %v", err)
+	}
+	clock.Advance(59 * time.Second)
+	wantLeased("59s after renewal")
+	clock.Advance(2 * time.Second)
+	if err := held.Renew(ctx); err != nil {
+		t.Fatalf("Renew of an expired lease nobody took: %v", err)
+	}
+	wantLeased("after late renewal")
+
+	clock.Advance(ttl) // expires exactly now: free
+	taken, err := b.Acquire(ctx, name, ttl)
+	if err != nil {
+		t.Fatalf("Acquire after expiry: %v", err)
+	}
+	if err := held.Renew(ctx); !errors.Is(err, archive.ErrLeased) {
+		t.Fatalf("Renew of a lease taken over = %v, want ErrLeased", err)
+	}
+	if err := held.Release(ctx); err != nil {
+		t.Fatalf("Release of a lease taken over: %v", err)
+	}
+	if _, err := a.Acquire(ctx, name, ttl); !errors.Is(err, archive.ErrLeased) {
+		t.Fatalf("Acquire after the old holder's Release = %v, want ErrLeased", err)
+	}
+	if err := taken.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Acquire(ctx, name, ttl); err != nil {
+		t.Fatalf("Acquire after Release: %v", err)
+	}
+}
+
+// TestLeaseFileDamaged: a lease file left half-written by a crash is a free
+// lock.
+func TestLeaseFileDamaged(t *testing.T) {
+	s := newSink(t)
+	lease := filepath.Join(s.Root(), "_locks", "t", ".s.lease")
+	if err := os.MkdirAll(filepath.Dir(lease), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lease, []byte(`{"owner":"dead","expi`), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Acquire(t.Context(), "_locks/t/s", time.Minute); err != nil {
+		t.Fatalf("Acquire over a damaged lease file: %v", err)
+	}
+	if _, err := s.Acquire(t.Context(), "_locks/t/s", 0); !errors.Is(err, archive.ErrInvalid) {
+		t.Fatalf("Acquire with ttl 0 = %v, want ErrInvalid", err)
+	}
+}
+
+const (
+	counterRootEnv    = "ENTRA_ARCHIVER_LOCAL_COUNTER_ROOT"
+	counterIncrements = 25
+)
+
+// TestDocAcrossProcesses runs several processes that each increment a
+// counter document with read / compare-and-swap / retry. A lost update
+// (two processes both winning one version) leaves the count short.
+func TestDocAcrossProcesses(t *testing.T) {
+	const procs = 4
+	root := t.TempDir()
+	var wg sync.WaitGroup
+	outs := make([][]byte, procs)
+	errs := make([]error, procs)
+	for i := range procs {
+		wg.Go(func() {
+			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestCounterProcess$")
+			cmd.Env = append(os.Environ(), counterRootEnv+"="+root)
+			outs[i], errs[i] = cmd.CombinedOutput()
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("process %d: %v\n%s", i, err, outs[i])
+		}
+	}
+	s, err := local.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _, err := s.ReadDoc(t.Context(), "counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strconv.Itoa(procs * counterIncrements); string(data) != want {
+		t.Fatalf("counter = %s, want %s", data, want)
+	}
+}
+
+// TestCounterProcess is the child of TestDocAcrossProcesses.
+func TestCounterProcess(t *testing.T) {
+	root := os.Getenv(counterRootEnv)
+	if root == "" {
+		t.Skip("child process of TestDocAcrossProcesses")
+	}
+	s, err := local.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for done := 0; done < counterIncrements; {
+		n, version := 0, ""
+		data, v, err := s.ReadDoc(t.Context(), "counter")
+		switch {
+		case err == nil:
+			if n, err = strconv.Atoi(string(data)); err != nil {
+				t.Fatal(err)
+			}
+			version = v
+		case !errors.Is(err, archive.ErrNotFound):
+			t.Fatal(err)
+		}
+		_, err = s.WriteDoc(t.Context(), "counter", fmt.Appendf(nil, "%d", n+1), version)
+		switch {
+		case err == nil:
+			done++
+		case !errors.Is(err, archive.ErrConflict):
+			t.Fatal(err)
+		}
+	}
+}
