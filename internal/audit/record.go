@@ -58,12 +58,20 @@ var ErrNoTime = errors.New("record has no valid event time")
 func ParseRecord(raw []byte, timeField string) (Record, error) {
 	rec := Record{Raw: raw}
 	var timeVal []byte
-	err := topLevelStrings(raw, func(key, val []byte) {
+	err := topLevelMembers(raw, func(key, val []byte, isString bool) {
+		// A repeated key's last value wins whatever its type, as in
+		// encoding/json, so a later non-string value clears an earlier one.
 		switch string(key) {
 		case "id":
-			rec.ID = string(val)
+			rec.ID = ""
+			if isString {
+				rec.ID = string(val)
+			}
 		case timeField:
-			timeVal = val
+			timeVal = nil
+			if isString {
+				timeVal = val
+			}
 		}
 	})
 	if err != nil {
@@ -94,9 +102,10 @@ func ParseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// topLevelStrings calls fn for every top-level member of the object in raw
-// whose value is a JSON string, with the decoded key and value.
-func topLevelStrings(raw []byte, fn func(key, val []byte)) error {
+// topLevelMembers calls fn for every top-level member of the object in raw
+// with the decoded key; for a string value, val is the decoded string,
+// otherwise nil and isString false.
+func topLevelMembers(raw []byte, fn func(key, val []byte, isString bool)) error {
 	i := skipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return errors.New("record is not a JSON object")
@@ -143,7 +152,7 @@ func topLevelStrings(raw []byte, fn func(key, val []byte)) error {
 			if err != nil {
 				return err
 			}
-			fn(k, v)
+			fn(k, v, true)
 			i = vEnd
 			continue
 		}
@@ -151,6 +160,11 @@ func topLevelStrings(raw []byte, fn func(key, val []byte)) error {
 		if err != nil {
 			return err
 		}
+		k, err := unquote(key)
+		if err != nil {
+			return err
+		}
+		fn(k, nil, false)
 		i = end
 	}
 }

@@ -1,0 +1,185 @@
+// Package metrics defines every Prometheus metric of the contract (DESIGN.md
+// "Observability"), registered on an injected registry. All methods are safe
+// on a nil *Metrics, so components work without metrics in tests.
+package metrics
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const namespace = "entra_archiver"
+
+// Metrics holds the collectors. Labels: tenant (config name) and stream.
+type Metrics struct {
+	recordsArchived   *prometheus.CounterVec
+	blobsWritten      *prometheus.CounterVec
+	bytesWritten      *prometheus.CounterVec
+	watermark         *prometheus.GaugeVec
+	runs              *prometheus.CounterVec
+	runDuration       *prometheus.HistogramVec
+	graphRequests     *prometheus.CounterVec
+	graphThrottled    *prometheus.CounterVec
+	lateRecords       *prometheus.CounterVec
+	revisions         *prometheus.CounterVec
+	duplicatesDropped *prometheus.CounterVec
+	retentionRisk     *prometheus.GaugeVec
+	configReloadOK    prometheus.Gauge
+	configReloadTime  prometheus.Gauge
+
+	now   func() time.Time
+	mu    sync.Mutex
+	marks map[[2]string]time.Time
+	lag   *prometheus.Desc
+}
+
+// New creates the metrics and registers them on reg. now is the clock used
+// for lag (time since the watermark, computed when scraped).
+func New(reg prometheus.Registerer, now func() time.Time) *Metrics {
+	if now == nil {
+		now = time.Now
+	}
+	ts := []string{"tenant", "stream"}
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)
+	}
+	gauge := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}, labels)
+	}
+	m := &Metrics{
+		recordsArchived: counter("records_archived_total", "Records written to new parts (each format counted once).", ts...),
+		blobsWritten:    counter("blobs_written_total", "Data blobs and manifests written.", ts...),
+		bytesWritten:    counter("bytes_written_total", "Bytes stored (after compression).", ts...),
+		watermark:       gauge("watermark_timestamp_seconds", "Event time before which every record has been looked for (Unix seconds).", ts...),
+		runs:            counter("runs_total", "Job runs by result (ok, failed).", "tenant", "stream", "result"),
+		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "run_duration_seconds",
+			Help: "Duration of job runs.", Buckets: prometheus.ExponentialBuckets(0.25, 2, 16)}, ts),
+		graphRequests:     counter("graph_requests_total", "Microsoft Graph requests by HTTP status (0 = transport error).", "tenant", "stream", "code"),
+		graphThrottled:    counter("graph_throttled_total", "Graph answers 429 Too Many Requests.", ts...),
+		lateRecords:       counter("late_records_total", "Records found by a recheck that were not archived before.", ts...),
+		revisions:         counter("revisions_total", "Records archived again because their content changed.", ts...),
+		duplicatesDropped: counter("duplicates_dropped_total", "Records dropped because the same id and content are already archived.", ts...),
+		retentionRisk:     gauge("retention_risk", "1 when the watermark is within retention_warning of Graph's retention edge: data is about to be lost.", ts...),
+		configReloadOK: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "config_last_reload_successful",
+			Help: "1 if the last configuration reload succeeded."}),
+		configReloadTime: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "config_last_reload_success_timestamp_seconds",
+			Help: "Time of the last successful configuration load (Unix seconds)."}),
+		now:   now,
+		marks: map[[2]string]time.Time{},
+		lag: prometheus.NewDesc(namespace+"_lag_seconds",
+			"Seconds between now and the watermark: how far the archive trails real time.", ts, nil),
+	}
+	reg.MustRegister(m.recordsArchived, m.blobsWritten, m.bytesWritten, m.watermark, m.runs, m.runDuration,
+		m.graphRequests, m.graphThrottled, m.lateRecords, m.revisions, m.duplicatesDropped, m.retentionRisk,
+		m.configReloadOK, m.configReloadTime, lagCollector{m})
+	return m
+}
+
+type lagCollector struct{ m *Metrics }
+
+func (c lagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.m.lag }
+
+func (c lagCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	now := c.m.now()
+	for k, wm := range c.m.marks {
+		ch <- prometheus.MustNewConstMetric(c.m.lag, prometheus.GaugeValue, now.Sub(wm).Seconds(), k[0], k[1])
+	}
+}
+
+// Watermark records a job's watermark (and thereby its lag).
+func (m *Metrics) Watermark(tenant, stream string, wm time.Time) {
+	if m == nil || wm.IsZero() {
+		return
+	}
+	m.watermark.WithLabelValues(tenant, stream).Set(float64(wm.UnixNano()) / 1e9)
+	m.mu.Lock()
+	m.marks[[2]string{tenant, stream}] = wm
+	m.mu.Unlock()
+}
+
+// BlobWritten counts one stored blob (a part in one format, or a manifest).
+func (m *Metrics) BlobWritten(tenant, stream string, bytes int64) {
+	if m == nil {
+		return
+	}
+	m.blobsWritten.WithLabelValues(tenant, stream).Inc()
+	m.bytesWritten.WithLabelValues(tenant, stream).Add(float64(bytes))
+}
+
+// Archived counts records, late records, revisions and dropped duplicates
+// of one written (or skipped) part.
+func (m *Metrics) Archived(tenant, stream string, records, late, revisions, duplicates int) {
+	if m == nil {
+		return
+	}
+	m.recordsArchived.WithLabelValues(tenant, stream).Add(float64(records))
+	m.lateRecords.WithLabelValues(tenant, stream).Add(float64(late))
+	m.revisions.WithLabelValues(tenant, stream).Add(float64(revisions))
+	m.duplicatesDropped.WithLabelValues(tenant, stream).Add(float64(duplicates))
+}
+
+// Run counts a finished run.
+func (m *Metrics) Run(tenant, stream string, ok bool, d time.Duration) {
+	if m == nil {
+		return
+	}
+	result := "ok"
+	if !ok {
+		result = "failed"
+	}
+	m.runs.WithLabelValues(tenant, stream, result).Inc()
+	m.runDuration.WithLabelValues(tenant, stream).Observe(d.Seconds())
+}
+
+// RetentionRisk sets the retention-risk gauge.
+func (m *Metrics) RetentionRisk(tenant, stream string, atRisk bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if atRisk {
+		v = 1
+	}
+	m.retentionRisk.WithLabelValues(tenant, stream).Set(v)
+}
+
+// GraphRequest counts one Graph request by status (0 = transport error).
+func (m *Metrics) GraphRequest(tenant, stream string, status int) {
+	if m == nil {
+		return
+	}
+	m.graphRequests.WithLabelValues(tenant, stream, statusLabel(status)).Inc()
+}
+
+// GraphThrottled counts one 429.
+func (m *Metrics) GraphThrottled(tenant, stream string) {
+	if m == nil {
+		return
+	}
+	m.graphThrottled.WithLabelValues(tenant, stream).Inc()
+}
+
+// ConfigReload records the outcome of a configuration (re)load.
+func (m *Metrics) ConfigReload(ok bool) {
+	if m == nil {
+		return
+	}
+	if ok {
+		m.configReloadOK.Set(1)
+		m.configReloadTime.Set(float64(m.now().Unix()))
+		return
+	}
+	m.configReloadOK.Set(0)
+}
+
+func statusLabel(status int) string {
+	if status <= 0 {
+		return "0"
+	}
+	return strconv.Itoa(status)
+}
