@@ -1,0 +1,353 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Auth methods.
+const (
+	MethodClientSecret      = "client-secret"
+	MethodClientCertificate = "client-certificate"
+	MethodManagedIdentity   = "managed-identity"
+	MethodWorkloadIdentity  = "workload-identity"
+	MethodAzureCLI          = "azure-cli"
+	MethodDefault           = "default"
+)
+
+var methods = []string{MethodClientSecret, MethodClientCertificate, MethodManagedIdentity,
+	MethodWorkloadIdentity, MethodAzureCLI, MethodDefault}
+
+// ErrNoSecret is wrapped by every failure to produce a secret (unset or empty
+// variable, unreadable or empty file, nothing configured). Its messages name
+// the key, variable or file, never the value.
+var ErrNoSecret = errors.New("secret not available")
+
+// Auth is how the archiver authenticates to Entra (for a tenant's Graph
+// access, or for storage.azblob.account_url). Secrets are referenced, not
+// held: Secret and CertificatePasswordValue read them when asked.
+type Auth struct {
+	// Method is client-secret, client-certificate, managed-identity,
+	// workload-identity, azure-cli or default. Unset, it is client-secret
+	// when a client_secret* key is given and default otherwise.
+	Method string
+	// ClientID is the app registration (or user-assigned managed identity).
+	ClientID string
+
+	// One of these for client-secret; the inline form is warned about.
+	ClientSecret, ClientSecretEnv, ClientSecretFile string
+
+	// For client-certificate: a PEM or PKCS#12 file, and at most one of the
+	// password keys.
+	CertificateFile                                                      string
+	CertificatePassword, CertificatePasswordEnv, CertificatePasswordFile string
+
+	// TokenFile overrides AZURE_FEDERATED_TOKEN_FILE for workload-identity.
+	TokenFile string
+
+	// env is the environment Load was given; nil means the process's.
+	env *envMap
+}
+
+// Secret returns the client secret from the variable, file or inline value
+// configured. File contents are trimmed of surrounding whitespace.
+func (a Auth) Secret() (string, error) {
+	return a.env.secret(secretRef{"client_secret", a.ClientSecret, a.ClientSecretEnv, a.ClientSecretFile})
+}
+
+// CertificatePasswordValue returns the certificate password, or "" when none
+// is configured.
+func (a Auth) CertificatePasswordValue() (string, error) {
+	ref := secretRef{"certificate_password", a.CertificatePassword, a.CertificatePasswordEnv, a.CertificatePasswordFile}
+	if ref.empty() {
+		return "", nil
+	}
+	return a.env.secret(ref)
+}
+
+// String describes the auth without any secret, so %v cannot leak one.
+func (a Auth) String() string {
+	var parts []string
+	add := func(key, val string) {
+		if val != "" {
+			parts = append(parts, key+": "+val)
+		}
+	}
+	add("method", a.Method)
+	add("client_id", a.ClientID)
+	add("client_secret", redact(a.ClientSecret))
+	add("client_secret_env", a.ClientSecretEnv)
+	add("client_secret_file", a.ClientSecretFile)
+	add("certificate_file", a.CertificateFile)
+	add("certificate_password", redact(a.CertificatePassword))
+	add("certificate_password_env", a.CertificatePasswordEnv)
+	add("certificate_password_file", a.CertificatePasswordFile)
+	add("token_file", a.TokenFile)
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// GoString is String, for %#v.
+func (a Auth) GoString() string { return a.String() }
+
+const redacted = "<redacted>"
+
+func redact(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return redacted
+}
+
+// secretRef is a secret configured inline, by variable or by file, under the
+// key name (client_secret, certificate_password, connection_string).
+type secretRef struct {
+	key, inline, env, file string
+}
+
+func (r secretRef) empty() bool { return r.inline == "" && r.env == "" && r.file == "" }
+
+// lookup reads a variable from the captured environment, or the process's.
+func (e *envMap) lookup(name string) (string, bool) {
+	if e == nil {
+		return os.LookupEnv(name)
+	}
+	v, ok := (*e)[name]
+	return v, ok
+}
+
+// envNameRE is what a variable name looks like. A *_env value that does not
+// match is probably the secret itself, pasted into the wrong key, so it is
+// never echoed.
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// secretError is a failure to resolve a secret, under the key that
+// configures it (client_secret_env, …). It wraps ErrNoSecret.
+type secretError struct {
+	key, msg string
+}
+
+func (e *secretError) Error() string { return ErrNoSecret.Error() + ": " + e.key + ": " + e.msg }
+func (e *secretError) Unwrap() error { return ErrNoSecret }
+
+func (e *envMap) secret(r secretRef) (string, error) {
+	switch {
+	case r.env != "":
+		key := r.key + "_env"
+		if !envNameRE.MatchString(r.env) {
+			return "", &secretError{key, "must name an environment variable (letters, digits and _), not hold the value"}
+		}
+		v, ok := e.lookup(r.env)
+		if !ok {
+			return "", &secretError{key, "environment variable " + r.env + " is not set"}
+		}
+		if v == "" {
+			return "", &secretError{key, "environment variable " + r.env + " is empty"}
+		}
+		return v, nil
+	case r.file != "":
+		b, err := readSmallFile(r.file)
+		if err != nil {
+			return "", &secretError{r.key + "_file", fileProblem(err)}
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "" {
+			return "", &secretError{r.key + "_file", r.file + " is empty"}
+		}
+		return v, nil
+	case r.inline != "":
+		return r.inline, nil
+	}
+	return "", &secretError{r.key, fmt.Sprintf("none of %s_env, %s_file or %s is set", r.key, r.key, r.key)}
+}
+
+// maxSecretFile bounds what is read from a secret file: secrets and
+// connection strings are small, and a path like /dev/zero must not hang Load.
+const maxSecretFile = 1 << 20
+
+// readSmallFile reads a regular file of at most maxSecretFile bytes. A pipe
+// or device is refused: it could block, and it could not be read again when
+// the secret is needed after validation.
+func readSmallFile(name string) ([]byte, error) {
+	if err := checkRegular(name); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return nil, &os.PathError{Op: "read", Path: name, Err: err}
+	}
+	if len(b) > maxSecretFile {
+		return nil, &os.PathError{Op: "read", Path: name, Err: errors.New("file too large for a secret")}
+	}
+	return b, nil
+}
+
+// checkRegular fails unless name is (a link to) a regular file.
+func checkRegular(name string) error {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return &os.PathError{Op: "read", Path: name, Err: errors.New("not a regular file")}
+	}
+	return nil
+}
+
+// fileProblem describes a file error without the Go op prefix ("open").
+func fileProblem(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("cannot read %s: %v", pe.Path, pe.Err)
+	}
+	return err.Error()
+}
+
+// auth decodes and checks an auth mapping (a tenant's or
+// storage.azblob.auth).
+func (d *decoder) auth(path string, v any) Auth {
+	a := Auth{env: &d.env}
+	given := map[string]bool{}
+	str := func(key string, dst *string) fieldFunc {
+		return func(p string, v any) {
+			if s, ok := d.str(p, v); ok {
+				*dst, given[key] = s, true
+			}
+		}
+	}
+	d.object(path, v, map[string]fieldFunc{
+		"method":                    func(p string, v any) { d.enum(p, v, &a.Method, "auth method", methods...) },
+		"client_id":                 str("client_id", &a.ClientID),
+		"client_secret":             str("client_secret", &a.ClientSecret),
+		"client_secret_env":         str("client_secret_env", &a.ClientSecretEnv),
+		"client_secret_file":        str("client_secret_file", &a.ClientSecretFile),
+		"certificate_file":          str("certificate_file", &a.CertificateFile),
+		"certificate_password":      str("certificate_password", &a.CertificatePassword),
+		"certificate_password_env":  str("certificate_password_env", &a.CertificatePasswordEnv),
+		"certificate_password_file": str("certificate_password_file", &a.CertificatePasswordFile),
+		"token_file":                str("token_file", &a.TokenFile),
+	})
+	if a.Method == "" {
+		a.Method = MethodDefault
+		if given["client_secret"] || given["client_secret_env"] || given["client_secret_file"] {
+			a.Method = MethodClientSecret
+		}
+	}
+
+	// Keys that belong to another method are mistakes, not harmless extras.
+	owners := map[string]string{
+		"client_secret": MethodClientSecret, "client_secret_env": MethodClientSecret, "client_secret_file": MethodClientSecret,
+		"certificate_file": MethodClientCertificate, "certificate_password": MethodClientCertificate,
+		"certificate_password_env": MethodClientCertificate, "certificate_password_file": MethodClientCertificate,
+		"token_file": MethodWorkloadIdentity,
+	}
+	for _, key := range slices.Sorted(maps.Keys(owners)) {
+		if given[key] && owners[key] != a.Method {
+			d.addf(join(path, key), "only used with auth method %s (method is %s)", owners[key], a.Method)
+		}
+	}
+
+	switch {
+	case given["client_id"] && !guidRE.MatchString(a.ClientID):
+		d.addf(join(path, "client_id"), "%q is not a GUID (the application or client ID)", a.ClientID)
+	case given["client_id"]:
+	case a.Method == MethodClientSecret || a.Method == MethodClientCertificate:
+		d.addf(join(path, "client_id"), "required for auth method %s", a.Method)
+	case a.Method == MethodWorkloadIdentity && !d.envSet("AZURE_CLIENT_ID"):
+		d.addf(join(path, "client_id"), "required for auth method %s (or set AZURE_CLIENT_ID)", a.Method)
+	}
+
+	switch a.Method {
+	case MethodClientSecret:
+		d.checkSecret(path, secretRef{"client_secret", a.ClientSecret, a.ClientSecretEnv, a.ClientSecretFile}, given, true)
+	case MethodClientCertificate:
+		d.checkReadable(join(path, "certificate_file"), a.CertificateFile, given["certificate_file"], "required for auth method client-certificate")
+		d.checkSecret(path, secretRef{"certificate_password", a.CertificatePassword, a.CertificatePasswordEnv, a.CertificatePasswordFile}, given, false)
+	case MethodWorkloadIdentity:
+		if given["token_file"] || !d.envSet("AZURE_FEDERATED_TOKEN_FILE") {
+			d.checkReadable(join(path, "token_file"), a.TokenFile, given["token_file"], "required for auth method workload-identity (or set AZURE_FEDERATED_TOKEN_FILE)")
+		}
+	}
+	return a
+}
+
+// checkSecret checks that exactly one way of giving the secret is used (or at
+// most one when the secret is optional) and that it resolves.
+func (d *decoder) checkSecret(path string, r secretRef, given map[string]bool, required bool) {
+	keys := []string{r.key + "_env", r.key + "_file", r.key}
+	var set []string
+	for _, k := range keys {
+		if given[k] {
+			set = append(set, k)
+		}
+	}
+	switch {
+	case len(set) == 0 && required:
+		d.addf(join(path, r.key+"_env"), "required (or %s_file, or an inline %s)", r.key, r.key)
+		return
+	case len(set) == 0:
+		return
+	case len(set) > 1:
+		d.addf(join(path, set[1]), "conflicts with %s (set only one of %s)", set[0], strings.Join(keys, ", "))
+		return
+	}
+	p := join(path, set[0])
+	if set[0] == r.key {
+		if r.inline == "" {
+			d.addf(p, "must not be empty")
+			return
+		}
+		if !d.fromEnv(p) {
+			d.warnf(p, "inline secret in the config file; prefer %s_env or %s_file", r.key, r.key)
+		}
+		return
+	}
+	if r.env == "" && r.file == "" {
+		d.addf(p, "must not be empty")
+		return
+	}
+	var se *secretError
+	if _, err := d.env.secret(r); errors.As(err, &se) {
+		d.addf(p, "%s", se.msg)
+	}
+}
+
+// checkReadable checks that a file is configured and can be read.
+func (d *decoder) checkReadable(path, name string, given bool, missing string) {
+	switch {
+	case !given:
+		d.addf(path, "%s", missing)
+	case name == "":
+		d.addf(path, "must name a file")
+	default:
+		if err := checkRegular(name); err != nil {
+			d.addf(path, "%s", fileProblem(err))
+			return
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			d.addf(path, "%s", fileProblem(err))
+			return
+		}
+		defer f.Close()
+		if _, err := f.Read(make([]byte, 1)); errors.Is(err, io.EOF) {
+			d.addf(path, "%s is empty", name)
+		} else if err != nil {
+			d.addf(path, "cannot read %s: %v", name, err)
+		}
+	}
+}
+
+// envSet reports whether a variable is set and non-empty in Load's
+// environment.
+func (d *decoder) envSet(name string) bool { return d.env[name] != "" }

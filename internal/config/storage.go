@@ -1,0 +1,198 @@
+package config
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Storage chooses and configures the archive's sink.
+type Storage struct {
+	Type   string // azblob | local
+	Local  LocalStorage
+	Azblob Azblob
+}
+
+// LocalStorage is a folder on disk.
+type LocalStorage struct {
+	Path string
+}
+
+// Azblob is an Azure Blob Storage container, reached either through
+// AccountURL with an Entra credential (Auth) or through a connection string
+// (given by exactly one of the ConnectionString* keys).
+type Azblob struct {
+	AccountURL string
+	Container  string
+	Prefix     string // "" or ending in "/"
+	AccessTier string // "" (account default), Hot, Cool, Cold or Archive
+
+	ConnectionStringEnv, ConnectionStringFile, ConnectionString string
+
+	// Auth is set when AccountURL is: the credential for the storage
+	// account (method default unless configured).
+	Auth *Auth
+	// TenantID is the storage account's Entra tenant, needed by auth methods
+	// that sign in as an app (client-secret, client-certificate,
+	// workload-identity). Key storage.azblob.tenant_id.
+	TenantID string
+
+	env *envMap
+}
+
+// ResolveConnectionString returns the connection string from the variable,
+// file or inline value configured. Its errors name the key, never the value.
+func (a Azblob) ResolveConnectionString() (string, error) {
+	return a.env.secret(secretRef{"connection_string", a.ConnectionString, a.ConnectionStringEnv, a.ConnectionStringFile})
+}
+
+// String describes the container without the connection string.
+func (a Azblob) String() string {
+	var parts []string
+	add := func(key, val string) {
+		if val != "" {
+			parts = append(parts, key+": "+val)
+		}
+	}
+	add("account_url", a.AccountURL)
+	add("connection_string_env", a.ConnectionStringEnv)
+	add("connection_string_file", a.ConnectionStringFile)
+	add("connection_string", redact(a.ConnectionString))
+	add("container", a.Container)
+	add("prefix", a.Prefix)
+	add("access_tier", a.AccessTier)
+	add("tenant_id", a.TenantID)
+	if a.Auth != nil {
+		add("auth", a.Auth.String())
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// GoString is String, for %#v.
+func (a Azblob) GoString() string { return a.String() }
+
+// containerRE is Azure's container naming rule (3-63 characters, lower-case
+// letters, digits and single hyphens, starting and ending with a letter or
+// digit).
+var containerRE = regexp.MustCompile(`^[a-z0-9](?:-?[a-z0-9])+$`)
+
+func (d *decoder) storage(path string, v any, s *Storage) {
+	var azRaw any
+	typeOK := true
+	d.object(path, v, map[string]fieldFunc{
+		"type": func(p string, v any) { typeOK = d.enum(p, v, &s.Type, "storage type", "azblob", "local") },
+		"local": func(p string, v any) {
+			d.object(p, v, map[string]fieldFunc{
+				"path": func(p string, v any) {
+					if str, ok := d.str(p, v); ok {
+						if str == "" {
+							d.addf(p, "must not be empty")
+							return
+						}
+						s.Local.Path = str
+					}
+				},
+			})
+		},
+		"azblob": func(p string, v any) { azRaw = v },
+	})
+	if azRaw == nil {
+		azRaw = map[string]any{}
+	}
+	// With an unknown type there is no telling which sink was meant.
+	d.azblob(join(path, "azblob"), azRaw, &s.Azblob, typeOK && s.Type == "azblob")
+}
+
+// azblob decodes storage.azblob; the connection checks run only when the
+// azblob sink is the one in use (used).
+func (d *decoder) azblob(path string, v any, a *Azblob, used bool) {
+	a.env = &d.env
+	given := map[string]bool{}
+	str := func(key string, dst *string) fieldFunc {
+		return func(p string, v any) {
+			if s, ok := d.str(p, v); ok {
+				*dst, given[key] = s, true
+			}
+		}
+	}
+	var authRaw any
+	d.object(path, v, map[string]fieldFunc{
+		"account_url":            str("account_url", &a.AccountURL),
+		"connection_string_env":  str("connection_string_env", &a.ConnectionStringEnv),
+		"connection_string_file": str("connection_string_file", &a.ConnectionStringFile),
+		"connection_string":      str("connection_string", &a.ConnectionString),
+		"container": func(p string, v any) {
+			if s, ok := d.str(p, v); ok {
+				if len(s) < 3 || len(s) > 63 || !containerRE.MatchString(s) {
+					d.addf(p, "%q is not a valid container name (3 to 63 characters of a-z, 0-9 and single hyphens)", s)
+					return
+				}
+				a.Container = s
+			}
+		},
+		"prefix": func(p string, v any) {
+			if s, ok := d.str(p, v); ok {
+				if s != "" && (!strings.HasSuffix(s, "/") || strings.HasPrefix(s, "/")) {
+					d.addf(p, "%q must be empty or end with / (and not start with one), like archive/", s)
+					return
+				}
+				a.Prefix = s
+			}
+		},
+		"access_tier": func(p string, v any) {
+			if s, ok := d.str(p, v); ok && s != "" {
+				d.enum(p, s, &a.AccessTier, "access tier", "Hot", "Cool", "Cold", "Archive")
+			}
+		},
+		"tenant_id": str("tenant_id", &a.TenantID),
+		"auth":      func(p string, v any) { authRaw = v },
+	})
+	if !used {
+		return
+	}
+
+	sources := []string{"account_url", "connection_string_env", "connection_string_file", "connection_string"}
+	var set []string
+	for _, k := range sources {
+		if given[k] {
+			set = append(set, k)
+		}
+	}
+	switch {
+	case len(set) == 0:
+		d.addf(join(path, "account_url"), "required (or connection_string_env, connection_string_file or connection_string)")
+		return
+	case len(set) > 1:
+		d.addf(join(path, set[1]), "conflicts with %s (set only one of %s)", set[0], strings.Join(sources, ", "))
+		return
+	}
+
+	if set[0] != "account_url" {
+		d.checkSecret(path, secretRef{"connection_string", a.ConnectionString, a.ConnectionStringEnv, a.ConnectionStringFile}, given, true)
+		if authRaw != nil {
+			d.addf(join(path, "auth"), "only used with account_url")
+		}
+		if given["tenant_id"] {
+			d.addf(join(path, "tenant_id"), "only used with account_url")
+		}
+		return
+	}
+	if err := checkEndpointURL(a.AccountURL); err != nil {
+		d.addf(join(path, "account_url"), "%v", err)
+	}
+	if authRaw == nil {
+		authRaw = map[string]any{}
+	}
+	auth := d.auth(join(path, "auth"), authRaw)
+	a.Auth = &auth
+	tenantPath := join(path, "tenant_id")
+	switch {
+	case given["tenant_id"] && !guidRE.MatchString(a.TenantID):
+		d.addf(tenantPath, "%q is not a GUID", a.TenantID)
+	case given["tenant_id"]:
+		a.TenantID = strings.ToLower(a.TenantID)
+	case auth.Method == MethodClientSecret || auth.Method == MethodClientCertificate:
+		d.addf(tenantPath, "required for auth method %s", auth.Method)
+	case auth.Method == MethodWorkloadIdentity && !d.envSet("AZURE_TENANT_ID"):
+		d.addf(tenantPath, "required for auth method %s (or set AZURE_TENANT_ID)", auth.Method)
+	}
+}

@@ -1,0 +1,235 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// cloud is where a national cloud serves Graph and issues tokens.
+type cloud struct {
+	GraphEndpoint string // no trailing slash
+	AuthorityHost string // trailing slash
+}
+
+// clouds are the national clouds a tenant's cloud key can name.
+var clouds = map[string]cloud{
+	"public":    {GraphEndpoint: "https://graph.microsoft.com", AuthorityHost: "https://login.microsoftonline.com/"},
+	"usgov":     {GraphEndpoint: "https://graph.microsoft.us", AuthorityHost: "https://login.microsoftonline.us/"},
+	"usgov-dod": {GraphEndpoint: "https://dod-graph.microsoft.us", AuthorityHost: "https://login.microsoftonline.us/"},
+	"china":     {GraphEndpoint: "https://microsoftgraph.chinacloudapi.cn", AuthorityHost: "https://login.chinacloudapi.cn/"},
+}
+
+// cloudNames lists the clouds in documentation order.
+var cloudNames = []string{"public", "usgov", "usgov-dod", "china"}
+
+var (
+	tenantNameRE = regexp.MustCompile(`^[a-z0-9-]{1,63}$`)
+	guidRE       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+)
+
+// tenants decodes the tenant list. It also returns the streams whose filter
+// from the defaults section some tenant inherits and archives.
+func (d *decoder) tenants(path string, v any, defaults Settings) ([]Tenant, map[string]bool) {
+	inherited := map[string]bool{}
+	if v == nil {
+		d.addf(path, "at least one tenant is required")
+		return nil, inherited
+	}
+	items, ok := d.list(path, v)
+	if !ok {
+		return nil, inherited
+	}
+	if len(items) == 0 {
+		d.addf(path, "at least one tenant is required")
+		return nil, inherited
+	}
+	var out []Tenant
+	seen := map[string]int{}
+	for i, item := range items {
+		p := index(path, i)
+		if item == nil {
+			d.addf(p, "empty entry")
+			continue
+		}
+		t, inheritsFilter := d.tenant(p, item, defaults)
+		if inheritsFilter {
+			for name := range t.Settings.Filter {
+				inherited[name] = true
+			}
+		}
+		if t.Name != "" {
+			if first, dup := seen[t.Name]; dup {
+				d.addf(join(p, "name"), "duplicate of %s", index(path, first))
+			} else {
+				seen[t.Name] = i
+			}
+		}
+		out = append(out, t)
+	}
+	return out, inherited
+}
+
+// tenant decodes one tenant over a copy of the defaults. It reports whether
+// the tenant inherited the defaults' filter.
+func (d *decoder) tenant(path string, v any, defaults Settings) (Tenant, bool) {
+	t := Tenant{Cloud: "public", Settings: defaults.clone()}
+	set := map[string]bool{}
+	fields := d.settingsFields(&t.Settings, set)
+	var authRaw any
+	var graphEndpoint, authorityHost string
+	given := map[string]bool{}
+	str := func(key string, dst *string) fieldFunc {
+		return func(p string, v any) {
+			if s, ok := d.str(p, v); ok {
+				*dst, given[key] = s, true
+			}
+		}
+	}
+	fields["name"] = str("name", &t.Name)
+	fields["tenant_id"] = str("tenant_id", &t.TenantID)
+	fields["cloud"] = func(p string, v any) {
+		d.enum(p, v, &t.Cloud, "cloud", cloudNames...)
+	}
+	fields["auth"] = func(p string, v any) { authRaw = v }
+	fields["graph_endpoint"] = str("graph_endpoint", &graphEndpoint)
+	fields["authority_host"] = str("authority_host", &authorityHost)
+	fields["disable_instance_discovery"] = func(p string, v any) {
+		if b, ok := d.boolean(p, v); ok {
+			t.DisableInstanceDiscovery = b
+		}
+	}
+	if !d.object(path, v, fields) {
+		return Tenant{}, false
+	}
+
+	name := t.Name
+	t.Name = ""
+	switch {
+	case !given["name"]:
+		d.addf(join(path, "name"), "required")
+	case !tenantNameRE.MatchString(name):
+		d.addf(join(path, "name"), "%q must be 1 to 63 characters of a-z, 0-9 and -", name)
+	default:
+		t.Name = name
+	}
+	switch {
+	case !given["tenant_id"]:
+		d.addf(join(path, "tenant_id"), "required")
+	case !guidRE.MatchString(t.TenantID):
+		d.addf(join(path, "tenant_id"), "%q is not a GUID (like 72f988bf-86f1-41af-91ab-2d7cd011db47)", t.TenantID)
+	default:
+		t.TenantID = strings.ToLower(t.TenantID)
+	}
+
+	endpoints := clouds[t.Cloud]
+	t.GraphEndpoint, t.AuthorityHost = endpoints.GraphEndpoint, endpoints.AuthorityHost
+	if given["graph_endpoint"] {
+		p := join(path, "graph_endpoint")
+		if err := checkGraphEndpoint(graphEndpoint); err != nil {
+			d.addf(p, "%v", err)
+		} else {
+			t.GraphEndpoint = graphEndpoint
+		}
+	}
+	if given["authority_host"] {
+		p := join(path, "authority_host")
+		if err := checkEndpointURL(authorityHost); err != nil {
+			d.addf(p, "%v", err)
+		} else {
+			t.AuthorityHost = strings.TrimSuffix(authorityHost, "/") + "/"
+		}
+	}
+
+	authPath := join(path, "auth")
+	if authRaw == nil {
+		authRaw = map[string]any{}
+	}
+	t.Auth = d.auth(authPath, authRaw)
+
+	d.checkRecheck(path, t.Settings, set)
+	d.checkFilterSelected(path, t.Settings, set["filter"])
+	return t, !set["filter"]
+}
+
+// checkFilterSelected handles filter keys for streams the tenant does not
+// archive: an error when the tenant wrote the filter itself, silently dropped
+// when it inherited the filter from defaults (which may serve other tenants).
+func (d *decoder) checkFilterSelected(path string, s Settings, own bool) {
+	for _, name := range slices.Sorted(maps.Keys(s.Filter)) {
+		if s.selected(name) {
+			continue
+		}
+		if own {
+			d.addf(join(path, "filter."+name), "stream is not selected (streams: %s)", streamNames(s.Streams))
+		}
+		delete(s.Filter, name)
+	}
+}
+
+// checkDefaults checks the defaults section as a whole, once all tenants are
+// known: recheck against settle, and filters for streams that neither
+// defaults.streams nor any tenant inheriting the filter (inherited) selects.
+func (d *decoder) checkDefaults(s Settings, set, inherited map[string]bool) {
+	d.checkRecheck("defaults", s, set)
+	for _, name := range slices.Sorted(maps.Keys(s.Filter)) {
+		if !s.selected(name) && !inherited[name] {
+			d.addf("defaults.filter."+name, "stream is not selected by defaults.streams or by any tenant")
+		}
+	}
+}
+
+// checkGraphEndpoint accepts a Graph root URL: https, no trailing slash, no
+// version segment, no query.
+func checkGraphEndpoint(s string) error {
+	if err := checkEndpointURL(s); err != nil {
+		return err
+	}
+	u, _ := url.Parse(s)
+	for seg := range strings.SplitSeq(u.Path, "/") {
+		if seg == "v1.0" || seg == "beta" {
+			return fmt.Errorf("%q must not include the API version (like https://graph.microsoft.com)", s)
+		}
+	}
+	if strings.HasSuffix(s, "/") {
+		return fmt.Errorf("%q must not end with a slash (like https://graph.microsoft.com)", s)
+	}
+	return nil
+}
+
+// checkEndpointURL accepts an absolute https URL without query or fragment;
+// plain http only for a loopback host (a local simulator or emulator).
+func checkEndpointURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "?") {
+		return fmt.Errorf("%q is not an absolute URL like https://host", s)
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return nil
+	}
+	return fmt.Errorf("%q must use https", s)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkListen accepts host:port with a numeric or named port.
+func checkListen(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || port == "" || strings.ContainsAny(host, " /") {
+		return fmt.Errorf("%q must be host:port (like 127.0.0.1:9464 or :9464)", s)
+	}
+	return nil
+}
