@@ -1,0 +1,310 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/local"
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/format"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
+	"github.com/entra-archiver/entra-archiver/internal/state"
+)
+
+// clock is a manual clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+
+// version is one served version of a record: visible from Visible on, and
+// (if Until is set) replaced at Until.
+type version struct {
+	rec     audit.Record
+	visible time.Time
+	until   time.Time
+}
+
+// fakeSource serves versions like Graph: every entry visible at the clock's
+// now with event time in the window, newest first, in pages of three. It is a
+// fake of our own Source boundary; the real Graph client is tested against the
+// simulated Graph.
+type fakeSource struct {
+	mu       sync.Mutex
+	clock    *clock
+	entries  []version
+	calls    int
+	fail     func(call int, w audit.Window) error
+	pageSize int
+	served   map[string]bool
+}
+
+func (f *fakeSource) add(v version) {
+	f.mu.Lock()
+	f.entries = append(f.entries, v)
+	f.mu.Unlock()
+}
+
+func (f *fakeSource) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func([]audit.Record) error) error {
+	f.mu.Lock()
+	f.calls++
+	call := f.calls
+	now := f.clock.Now()
+	var out []audit.Record
+	for _, e := range f.entries {
+		if !w.Contains(e.rec.Time) || e.visible.After(now) || (!e.until.IsZero() && !e.until.After(now)) {
+			continue
+		}
+		out = append(out, e.rec)
+	}
+	fail := f.fail
+	size := f.pageSize
+	if f.served == nil {
+		f.served = map[string]bool{}
+	}
+	f.mu.Unlock()
+	if size == 0 {
+		size = 3
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
+	for i := 0; i < len(out) || i == 0; i += size {
+		if fail != nil {
+			if err := fail(call, w); err != nil {
+				return err
+			}
+		}
+		end := min(i+size, len(out))
+		pg := out[i:end]
+		f.mu.Lock()
+		for _, r := range pg {
+			f.served[string(r.Raw)] = true
+		}
+		f.mu.Unlock()
+		if err := page(pg); err != nil {
+			return err
+		}
+		if end >= len(out) {
+			break
+		}
+	}
+	return nil
+}
+
+func (f *fakeSource) Calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+// mkrec builds a record of stream st at t.
+func mkrec(id string, t time.Time, extra string) audit.Record {
+	raw := fmt.Sprintf(`{"id":%q,"createdDateTime":%q,"activityDateTime":%q,"userPrincipalName":"user,%s@contoso.com","status":{"errorCode":0},"note":%q}`,
+		id, t.UTC().Format(time.RFC3339Nano), t.UTC().Format(time.RFC3339Nano), id, extra)
+	return audit.Record{ID: id, Time: t.UTC(), Raw: []byte(raw)}
+}
+
+type harness struct {
+	t      *testing.T
+	clock  *clock
+	src    *fakeSource
+	sink   *local.Sink
+	store  state.Store
+	set    Settings
+	sinkFn func(archive.Sink) archive.Sink // wraps the sink (fault injection)
+}
+
+var t0 = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	c := &clock{now: t0}
+	sink, err := local.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{
+		t: t, clock: c, src: &fakeSource{clock: c}, sink: sink,
+		store: state.DocStore{Sink: sink},
+		set: Settings{
+			Tenant: "contoso", TenantID: "72f988bf-0000-0000-0000-000000000000", Stream: audit.InteractiveSignIns,
+			Formats: []string{"jsonl"}, Gzip: true, Partition: audit.Hour, Settle: 15 * time.Minute,
+			Recheck: []time.Duration{2 * time.Hour, 24 * time.Hour}, Start: Start{Back: 6 * time.Hour},
+			RetentionWarning: 5 * 24 * time.Hour,
+		},
+	}
+	return h
+}
+
+func (h *harness) job() *Job {
+	var sink archive.Sink = h.sink
+	if h.sinkFn != nil {
+		sink = h.sinkFn(sink)
+	}
+	return New(h.set, Deps{Source: h.src, Sink: sink, State: h.store, Clock: h.clock.Now,
+		TempDir: h.t.TempDir(), SortMemory: 4 << 10, Version: "test"})
+}
+
+func (h *harness) run() Result {
+	h.t.Helper()
+	res, err := h.job().Run(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return res
+}
+
+func (h *harness) state() state.State {
+	h.t.Helper()
+	st, _, found, err := h.store.Load(context.Background(), h.set.Tenant, h.set.Stream.Name)
+	if err != nil || !found {
+		h.t.Fatalf("state: found=%v err=%v", found, err)
+	}
+	return st
+}
+
+// storedPart is one part as read back from the archive.
+type storedPart struct {
+	name    string
+	p       audit.Partition
+	number  int
+	format  string
+	records []audit.Record
+	meta    map[string]string
+}
+
+// readArchive reads every data blob of the job's stream back, checking the
+// invariants any archive must hold: metadata agrees with content, records
+// sort by (time, id) and sit in their own partition.
+func (h *harness) readArchive() []storedPart {
+	h.t.Helper()
+	ctx := context.Background()
+	var parts []storedPart
+	prefix := layout.Layout{}.StreamDir(h.set.Tenant, h.set.Stream.Name)
+	err := h.sink.List(ctx, prefix, func(o archive.Object) error {
+		e, ok := layout.ParseName(h.set.Stream.Name, layout.BaseName(o.Name))
+		if !ok || e.Manifest {
+			return nil
+		}
+		rc, err := h.sink.Open(ctx, o.Name)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		var r io.Reader = rc
+		if e.Part.Gzip {
+			zr, err := format.NewGzipReader(rc)
+			if err != nil {
+				return err
+			}
+			defer zr.Close()
+			r = zr
+		}
+		rd, err := format.NewReader(e.Part.Format, h.set.Stream, r)
+		if err != nil {
+			return err
+		}
+		sp := storedPart{name: o.Name, p: e.Partition, number: e.Part.Number, format: e.Part.Format, meta: o.Metadata}
+		for {
+			rec, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", o.Name, err)
+			}
+			if n := len(sp.records); n > 0 && compareKey(&sp.records[n-1], &rec) > 0 {
+				h.t.Errorf("%s: records out of order at %d", o.Name, n)
+			}
+			if e.Partition != h.set.Partition.Of(rec.Time) {
+				h.t.Errorf("%s: record %s at %s is outside its partition", o.Name, rec.ID, rec.Time)
+			}
+			sp.records = append(sp.records, rec)
+		}
+		if got := archive.MetaGet(o.Metadata, archive.MetaRecords); got != strconv.Itoa(len(sp.records)) {
+			h.t.Errorf("%s: records metadata %s, content %d", o.Name, got, len(sp.records))
+		}
+		if got := archive.MetaGet(o.Metadata, archive.MetaPart); got != strconv.Itoa(e.Part.Number) {
+			h.t.Errorf("%s: part metadata %s", o.Name, got)
+		}
+		parts = append(parts, sp)
+		return nil
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return parts
+}
+
+// jsonlRecords returns the raw bytes of every archived jsonl record, sorted,
+// failing on any (id, content) pair stored twice.
+func (h *harness) jsonlRecords(parts []storedPart) []string {
+	h.t.Helper()
+	seen := map[string]string{}
+	var out []string
+	for _, p := range parts {
+		if p.format != "jsonl" {
+			continue
+		}
+		for _, r := range p.records {
+			if where, dup := seen[string(r.Raw)]; dup {
+				h.t.Errorf("record %s stored twice: %s and %s", r.ID, where, p.name)
+			}
+			seen[string(r.Raw)] = p.name
+			out = append(out, string(r.Raw))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// partNames lists "label pNNN" of every jsonl part.
+func partNames(parts []storedPart) []string {
+	var out []string
+	for _, p := range parts {
+		if p.format == "jsonl" {
+			out = append(out, fmt.Sprintf("%s p%03d (%d)", p.p.Label(), p.number, len(p.records)))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func raws(recs ...audit.Record) []string {
+	var out []string
+	for _, r := range recs {
+		out = append(out, string(r.Raw))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func diffStrings(got, want []string) string {
+	if slices.Equal(got, want) {
+		return ""
+	}
+	return fmt.Sprintf("got %d:\n  %s\nwant %d:\n  %s", len(got), strings.Join(got, "\n  "), len(want), strings.Join(want, "\n  "))
+}

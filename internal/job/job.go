@@ -1,0 +1,291 @@
+// Package job runs one tenant × stream: it plans query windows from the
+// stored watermark and recheck marks, fetches records from the source, sorts
+// them by event time, drops what the archive already holds (the archive is its
+// own index: a partition's parts are read back and merge-joined with the new
+// records), writes new parts create-only, commits state only after the blobs
+// are durable, and seals partitions that are past their last recheck.
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
+	"github.com/entra-archiver/entra-archiver/internal/metrics"
+	"github.com/entra-archiver/entra-archiver/internal/state"
+)
+
+// Settings is what a job archives and how (resolved from the config).
+type Settings struct {
+	Tenant    string // config name: used in blob paths, metrics and logs
+	TenantID  string // the tenant GUID
+	Stream    audit.Stream
+	Formats   []string // jsonl, json, csv (at least one)
+	Gzip      bool
+	Partition audit.Granularity
+	Settle    time.Duration
+	Recheck   []time.Duration // increasing ages
+	Start     Start
+	// RetentionWarning: a watermark closer than this to the retention edge
+	// is logged as an error every run.
+	RetentionWarning time.Duration
+	Filter           string // extra OData filter ANDed to the window filter
+}
+
+// Start is where a job without state begins: Graph's retention edge, an
+// instant, or a duration back from now.
+type Start struct {
+	Retention bool
+	At        time.Time
+	Back      time.Duration
+}
+
+// Deps are the job's collaborators.
+type Deps struct {
+	Source  audit.Source
+	Sink    archive.Sink
+	Layout  layout.Layout
+	State   state.Store
+	Clock   func() time.Time
+	Logger  *zap.Logger
+	Metrics *metrics.Metrics
+	// TempDir holds spill files and parts being encoded ("" = os.TempDir()).
+	TempDir string
+	// SortMemory bounds the bytes of records held in memory while sorting a
+	// batch; beyond it sorted runs spill to TempDir. 0 = 64 MiB.
+	SortMemory int
+	// Version is written to every blob's archiver_version metadata.
+	Version string
+}
+
+// Result summarises a run.
+type Result struct {
+	Records    int // records in new parts
+	Parts      int // parts written
+	Blobs      int
+	Bytes      int64
+	Late       int
+	Revisions  int
+	Duplicates int
+	Sealed     int
+	Watermark  time.Time
+}
+
+func (r *Result) add(o partOutcome) {
+	r.Records += o.records
+	r.Late += o.late
+	r.Revisions += o.revisions
+	r.Duplicates += o.duplicates
+	r.Blobs += o.blobs
+	r.Bytes += o.bytes
+	if o.written {
+		r.Parts++
+	}
+}
+
+// Job archives one tenant × stream. A Job is safe for concurrent use, but its
+// runs are serialised.
+type Job struct {
+	set     Settings
+	deps    Deps
+	log     *zap.Logger
+	formats []string // configured formats in fidelity order
+	plan    *planner
+	mu      sync.Mutex
+}
+
+// Defaults for Deps.
+const (
+	defaultSortMemory = 64 << 20
+	// Graph keeps 30 days of activity logs for P1/P2 tenants and 7 for Free.
+	retentionPremium = 30 * 24 * time.Hour
+	retentionFree    = 7 * 24 * time.Hour
+)
+
+// New returns a job. It panics on settings that config validation rejects.
+func New(set Settings, deps Deps) *Job {
+	if len(set.Formats) == 0 {
+		panic("job: no formats")
+	}
+	if deps.Clock == nil {
+		deps.Clock = time.Now
+	}
+	if deps.Logger == nil {
+		deps.Logger = zap.NewNop()
+	}
+	if deps.SortMemory <= 0 {
+		deps.SortMemory = defaultSortMemory
+	}
+	var formats []string
+	for _, f := range layout.Formats {
+		if slices.Contains(set.Formats, f) {
+			formats = append(formats, f)
+		}
+	}
+	return &Job{
+		set:     set,
+		deps:    deps,
+		log:     deps.Logger.With(zap.String("tenant", set.Tenant), zap.String("stream", set.Stream.Name)),
+		formats: formats,
+		plan:    newPlanner(set.Partition),
+	}
+}
+
+// Settings returns the job's settings.
+func (j *Job) Settings() Settings { return j.set }
+
+// progress is the state being advanced by a run, with its stored version.
+type progress struct {
+	st      state.State
+	version string
+}
+
+// kind says why a span is archived; it decides what a commit moves.
+type kind int
+
+const (
+	kindMain kind = iota
+	kindRecheck
+	kindBackfill
+)
+
+func (k kind) String() string {
+	switch k {
+	case kindRecheck:
+		return "recheck"
+	case kindBackfill:
+		return "backfill"
+	}
+	return "main"
+}
+
+// Run catches the job up to now − settle: it first rechecks the spans that
+// reached each recheck age, then archives [watermark, now − settle), then
+// seals partitions past their last recheck. State moves only after the blobs
+// it covers are durable, so a run interrupted at any instant loses nothing.
+func (j *Job) Run(ctx context.Context) (res Result, err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	started := j.deps.Clock()
+	var pr *progress
+	defer func() {
+		j.finishRun(ctx, pr, started, &res, err)
+	}()
+
+	pr, err = j.load(ctx, started)
+	if err != nil {
+		return res, err
+	}
+	now := started
+	for _, age := range j.set.Recheck {
+		key := markKey(age)
+		mark := pr.st.Recheck[key]
+		end := minTime(pr.st.Watermark, now.Add(-age).Truncate(time.Second))
+		if !mark.Before(end) {
+			continue
+		}
+		span := audit.Window{From: mark, To: end}
+		if err := j.archiveSpan(ctx, pr, span, kindRecheck, age, &res); err != nil {
+			return res, fmt.Errorf("recheck at age %s of %s: %w", age, span, err)
+		}
+	}
+	target := now.Add(-j.set.Settle).Truncate(time.Second)
+	if pr.st.Watermark.Before(target) {
+		span := audit.Window{From: pr.st.Watermark, To: target}
+		if err := j.archiveSpan(ctx, pr, span, kindMain, 0, &res); err != nil {
+			return res, fmt.Errorf("archive %s: %w", span, err)
+		}
+	}
+	n, err := j.seal(ctx, pr)
+	res.Sealed = n
+	if err != nil {
+		return res, fmt.Errorf("seal: %w", err)
+	}
+	return res, nil
+}
+
+// Backfill archives [w.From, w.To) — widened to partition boundaries and
+// capped at now − settle — into the usual layout, deduplicating against the
+// parts already there. It never moves the watermark or the recheck marks, and
+// it leaves sealed partitions alone.
+func (j *Job) Backfill(ctx context.Context, w audit.Window) (Result, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var res Result
+	now := j.deps.Clock()
+	span := audit.Window{From: j.set.Partition.Floor(w.From), To: j.set.Partition.Ceil(w.To)}
+	limit := now.Add(-j.set.Settle).Truncate(time.Second)
+	if span.To.After(limit) {
+		span.To = limit
+	}
+	if span.Empty() {
+		return res, fmt.Errorf("backfill window %s is empty or ends after now - settle (%s)", w, audit.FormatTime(limit))
+	}
+	j.log.Info("backfill", zap.Stringer("window", span))
+	err := j.archiveSpan(ctx, nil, span, kindBackfill, 0, &res)
+	return res, err
+}
+
+// finishRun records the outcome: metrics, the retention check, a summary log
+// line and the last run in the state document.
+func (j *Job) finishRun(ctx context.Context, pr *progress, started time.Time, res *Result, runErr error) {
+	finished := j.deps.Clock()
+	j.deps.Metrics.Run(j.set.Tenant, j.set.Stream.Name, runErr == nil, finished.Sub(started))
+	if pr == nil {
+		j.log.Error("run failed", zap.Error(runErr))
+		return
+	}
+	res.Watermark = pr.st.Watermark
+	j.deps.Metrics.Watermark(j.set.Tenant, j.set.Stream.Name, pr.st.Watermark)
+	j.checkRetention(pr.st, finished)
+
+	run := &state.Run{Started: started.UTC(), Finished: finished.UTC(), Result: "ok", Records: int64(res.Records)}
+	fields := []zap.Field{zap.Time("watermark", pr.st.Watermark), zap.Int("records", res.Records),
+		zap.Int("parts", res.Parts), zap.Int("late", res.Late), zap.Int("revisions", res.Revisions),
+		zap.Int("duplicates", res.Duplicates), zap.Int("sealed", res.Sealed), zap.Duration("duration", finished.Sub(started))}
+	if runErr != nil {
+		run.Result, run.Error = "failed", runErr.Error()
+		j.log.Error("run failed", append(fields, zap.Error(runErr))...)
+	} else {
+		j.log.Info("run finished", fields...)
+	}
+	if errors.Is(runErr, archive.ErrConflict) {
+		return // someone else owns the state now
+	}
+	pr.st.LastRun = run
+	// Record the outcome even when the run was cancelled.
+	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := j.save(saveCtx, pr); err != nil {
+		j.log.Warn("could not record the last run in the state", zap.Error(err))
+	}
+}
+
+func (j *Job) save(ctx context.Context, pr *progress) error {
+	v, err := j.deps.State.Save(ctx, j.set.Tenant, j.set.Stream.Name, pr.st, pr.version)
+	if err != nil {
+		if errors.Is(err, archive.ErrConflict) {
+			return fmt.Errorf("state of %s/%s changed concurrently (is another process running this job?): %w", j.set.Tenant, j.set.Stream.Name, err)
+		}
+		return err
+	}
+	pr.version = v
+	return nil
+}
+
+func markKey(age time.Duration) string { return age.String() }
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,289 @@
+package job
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+)
+
+// every returns records every step in [from, to), skipping [gapFrom, gapTo).
+func every(prefix string, from, to time.Time, step time.Duration, gapFrom, gapTo time.Time) []audit.Record {
+	var out []audit.Record
+	i := 0
+	for t := from; t.Before(to); t = t.Add(step) {
+		i++
+		if !t.Before(gapFrom) && t.Before(gapTo) {
+			continue
+		}
+		out = append(out, mkrec(fmt.Sprintf("%s-%04d", prefix, i), t, "é,\"\n<&>"))
+	}
+	return out
+}
+
+func before(recs []audit.Record, from, to time.Time) []audit.Record {
+	var out []audit.Record
+	for _, r := range recs {
+		if !r.Time.Before(from) && r.Time.Before(to) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestRunArchivesEachRecordOnceWithAP000PerPartition(t *testing.T) {
+	h := newHarness(t)
+	start := t0.Add(-6 * time.Hour)
+	gap := t0.Add(-4 * time.Hour) // 20:00–21:00 has no records
+	recs := every("r", start.Add(-time.Hour), t0, 7*time.Minute, gap, gap.Add(time.Hour))
+	// Exactly at a partition boundary and exactly at now - settle.
+	recs = append(recs, mkrec("boundary", t0.Add(-5*time.Hour), ""), mkrec("at-target", t0.Add(-15*time.Minute), ""))
+	for _, r := range recs {
+		h.src.add(version{rec: r})
+	}
+
+	res := h.run()
+	target := t0.Add(-15 * time.Minute)
+	want := before(recs, start, target)
+	parts := h.readArchive()
+	if d := diffStrings(h.jsonlRecords(parts), raws(want...)); d != "" {
+		t.Fatal(d)
+	}
+	wantParts := []string{}
+	for p := start; p.Before(target); p = p.Add(time.Hour) {
+		n := len(before(recs, p, minTime(p.Add(time.Hour), target)))
+		wantParts = append(wantParts, fmt.Sprintf("%s p000 (%d)", audit.Hour.Of(p).Label(), n))
+	}
+	if d := diffStrings(partNames(parts), wantParts); d != "" {
+		t.Fatal(d)
+	}
+	if res.Records != len(want) || res.Parts != 6 {
+		t.Fatalf("result %+v, want %d records in 6 parts", res, len(want))
+	}
+	st := h.state()
+	if !st.Watermark.Equal(target) {
+		t.Fatalf("watermark %s, want %s", st.Watermark, target)
+	}
+
+	// Nothing new: a second run writes nothing.
+	res = h.run()
+	if res.Parts != 0 || res.Records != 0 {
+		t.Fatalf("second run wrote %+v", res)
+	}
+
+	// Ten minutes later the rest of the hour so far becomes p001.
+	h.clock.Advance(10 * time.Minute)
+	more := mkrec("later", t0.Add(-10*time.Minute), "")
+	h.src.add(version{rec: more})
+	h.run()
+	parts = h.readArchive()
+	newTarget := t0.Add(-5 * time.Minute)
+	newer := before(append(recs, more), target, newTarget)
+	if d := diffStrings(h.jsonlRecords(parts), raws(append(want, newer...)...)); d != "" {
+		t.Fatal(d)
+	}
+	last := partNames(parts)[len(partNames(parts))-1]
+	if want := fmt.Sprintf("%s p001 (%d)", audit.Hour.Of(more.Time).Label(), len(newer)); last != want {
+		t.Fatalf("last part %s, want %s", last, want)
+	}
+}
+
+func TestLateArrivalFoundByRecheckGoesToNextPart(t *testing.T) {
+	h := newHarness(t)
+	onTime := mkrec("on-time", t0.Add(-90*time.Minute), "")
+	late := mkrec("late", t0.Add(-90*time.Minute).Add(time.Second), "")
+	h.src.add(version{rec: onTime})
+	h.src.add(version{rec: late, visible: t0.Add(40 * time.Minute)}) // 2h10m after its event
+	h.run()
+	if got := len(h.jsonlRecords(h.readArchive())); got != 1 {
+		t.Fatalf("first run archived %d records, want 1", got)
+	}
+	// At 00:45 the 2h recheck covers 22:30's span again.
+	h.clock.Set(t0.Add(45 * time.Minute))
+	res := h.run()
+	if res.Late != 1 {
+		t.Fatalf("late = %d, want 1 (%+v)", res.Late, res)
+	}
+	parts := h.readArchive()
+	if d := diffStrings(h.jsonlRecords(parts), raws(onTime, late)); d != "" {
+		t.Fatal(d)
+	}
+	if !slices.Contains(partNames(parts), audit.Hour.Of(late.Time).Label()+" p001 (1)") {
+		t.Fatalf("late record not in p001: %v", partNames(parts))
+	}
+	st := h.state()
+	if want := t0.Add(45*time.Minute - 2*time.Hour); !st.Recheck["2h0m0s"].Equal(want) {
+		t.Fatalf("2h mark %s, want %s", st.Recheck["2h0m0s"], want)
+	}
+}
+
+func TestRevisionsKeptDuplicatesDropped(t *testing.T) {
+	h := newHarness(t)
+	at := t0.Add(-3 * time.Hour)
+	a := mkrec("rev", at, "version A")
+	b := mkrec("rev", at, "version B") // same id and time, changed content
+	dup := mkrec("dup", at.Add(time.Minute), "")
+	h.src.add(version{rec: a, until: t0.Add(50 * time.Minute)})
+	h.src.add(version{rec: b, visible: t0.Add(50 * time.Minute)})
+	h.src.add(version{rec: dup})
+	h.src.add(version{rec: dup}) // Microsoft re-publishing a batch
+	res := h.run()
+	if res.Duplicates != 1 {
+		t.Fatalf("duplicates = %d, want 1", res.Duplicates)
+	}
+	// The 24h recheck of that span sees version B.
+	h.clock.Set(at.Add(24*time.Hour + 30*time.Minute))
+	res = h.run()
+	if res.Revisions != 1 {
+		t.Fatalf("revisions = %d, want 1 (%+v)", res.Revisions, res)
+	}
+	if d := diffStrings(h.jsonlRecords(h.readArchive()), raws(a, b, dup)); d != "" {
+		t.Fatal(d)
+	}
+	// Seeing B and the duplicate again changes nothing.
+	h.clock.Advance(time.Hour)
+	h.run()
+	if d := diffStrings(h.jsonlRecords(h.readArchive()), raws(a, b, dup)); d != "" {
+		t.Fatal(d)
+	}
+}
+
+func TestOldSpanCountsAsRecheckedAndIsSealedAtOnce(t *testing.T) {
+	h := newHarness(t)
+	h.set.Start = Start{Back: 72 * time.Hour}
+	recs := every("r", t0.Add(-72*time.Hour), t0, 37*time.Minute, time.Time{}, time.Time{})
+	for _, r := range recs {
+		h.src.add(version{rec: r})
+	}
+	res := h.run()
+	st := h.state()
+	if want := t0.Add(-24 * time.Hour); !st.Recheck["24h0m0s"].Equal(want) {
+		t.Fatalf("24h mark %s, want %s", st.Recheck["24h0m0s"], want)
+	}
+	if want := t0.Add(-2 * time.Hour); !st.Recheck["2h0m0s"].Equal(want) {
+		t.Fatalf("2h mark %s, want %s", st.Recheck["2h0m0s"], want)
+	}
+	if res.Sealed != 48 || !st.SealedThrough.Equal(t0.Add(-24*time.Hour)) {
+		t.Fatalf("sealed %d through %s, want 48 through %s", res.Sealed, st.SealedThrough, t0.Add(-24*time.Hour))
+	}
+	checkChain(t, h, st)
+	// A run a day later rechecks nothing old and seals the next 24 hours.
+	calls := h.src.Calls()
+	h.clock.Advance(24 * time.Hour)
+	res = h.run()
+	if res.Sealed != 24 {
+		t.Fatalf("sealed %d, want 24", res.Sealed)
+	}
+	checkChain(t, h, h.state())
+	if h.src.Calls()-calls > 6 {
+		t.Fatalf("a day's catch-up of a quiet stream took %d queries", h.src.Calls()-calls)
+	}
+}
+
+func TestQuietTenantBackfillTakesFewQueries(t *testing.T) {
+	h := newHarness(t)
+	h.set.Start = Start{Back: 29 * 24 * time.Hour}
+	h.set.Recheck = nil
+	for _, r := range every("q", t0.Add(-29*24*time.Hour), t0, 5*time.Hour, time.Time{}, time.Time{}) {
+		h.src.add(version{rec: r})
+	}
+	h.run()
+	// The retention probe, one hour to learn the density, then the rest.
+	if got := h.src.Calls(); got > 4 {
+		t.Fatalf("%d queries for 29 days of a quiet tenant", got)
+	}
+	if got := len(partNames(h.readArchive())); got != 29*24 {
+		t.Fatalf("%d partitions, want %d (each with its p000)", got, 29*24)
+	}
+}
+
+func TestRetentionProbe(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		old  bool
+		want time.Duration
+	}{{"premium", true, 30 * 24 * time.Hour}, {"free", false, 7 * 24 * time.Hour}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.set.Start = Start{Retention: true}
+			h.set.Recheck = nil
+			if tc.old {
+				h.src.add(version{rec: mkrec("old", t0.Add(-20*24*time.Hour), "")})
+			}
+			h.src.add(version{rec: mkrec("new", t0.Add(-2*24*time.Hour), "")})
+			h.run()
+			st := h.state()
+			if time.Duration(st.Retention) != tc.want || !st.Start.Equal(audit.Hour.Floor(t0.Add(-tc.want))) {
+				t.Fatalf("retention %s start %s", time.Duration(st.Retention), st.Start)
+			}
+		})
+	}
+}
+
+func TestBackfillDeduplicatesAndNeverMovesTheWatermark(t *testing.T) {
+	h := newHarness(t)
+	recs := every("b", t0.Add(-12*time.Hour), t0, 11*time.Minute, time.Time{}, time.Time{})
+	for _, r := range recs {
+		h.src.add(version{rec: r})
+	}
+	h.run() // archives the last 6 hours
+	before1 := h.state()
+	j := h.job()
+	res, err := j.Backfill(context.Background(), audit.Window{From: t0.Add(-10 * time.Hour), To: t0.Add(-3*time.Hour - 30*time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 14:00–18:00 is new; 18:00–21:00 was archived by the run already.
+	if wantDups := len(before(recs, t0.Add(-6*time.Hour), t0.Add(-3*time.Hour))); res.Parts != 4 || res.Duplicates != wantDups {
+		t.Fatalf("backfill wrote %d parts and dropped %d duplicates, want 4 and %d", res.Parts, res.Duplicates, wantDups)
+	}
+	after := h.state()
+	if !after.Watermark.Equal(before1.Watermark) {
+		t.Fatal("backfill moved the watermark")
+	}
+	// Again: everything is there already.
+	res, err = j.Backfill(context.Background(), audit.Window{From: t0.Add(-10 * time.Hour), To: t0.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Parts != 0 {
+		t.Fatalf("repeated backfill wrote %d parts", res.Parts)
+	}
+	want := before(recs, audit.Hour.Floor(t0.Add(-10*time.Hour)), t0.Add(-15*time.Minute))
+	if d := diffStrings(h.jsonlRecords(h.readArchive()), raws(want...)); d != "" {
+		t.Fatal(d)
+	}
+}
+
+func TestDayPartitionsAndAllFormats(t *testing.T) {
+	h := newHarness(t)
+	h.set.Partition = audit.Day
+	h.set.Formats = []string{"csv", "json", "jsonl"}
+	h.set.Gzip = false
+	h.set.Start = Start{Back: 50 * time.Hour}
+	recs := every("d", t0.Add(-50*time.Hour), t0, 13*time.Minute, time.Time{}, time.Time{})
+	for _, r := range recs {
+		h.src.add(version{rec: r})
+	}
+	h.run()
+	parts := h.readArchive()
+	byFormat := map[string]int{}
+	for _, p := range parts {
+		byFormat[p.format] += len(p.records)
+		if p.p.Granularity != audit.Day {
+			t.Fatalf("%s is not a day partition", p.name)
+		}
+	}
+	want := before(recs, audit.Day.Floor(t0.Add(-50*time.Hour)), t0.Add(-15*time.Minute))
+	for _, f := range []string{"jsonl", "json", "csv"} {
+		if byFormat[f] != len(want) {
+			t.Fatalf("%s holds %d records, want %d", f, byFormat[f], len(want))
+		}
+	}
+	if d := diffStrings(h.jsonlRecords(parts), raws(want...)); d != "" {
+		t.Fatal(d)
+	}
+}

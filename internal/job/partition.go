@@ -1,0 +1,263 @@
+package job
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/format"
+)
+
+// partOutcome is what writing one partition's new records did.
+type partOutcome struct {
+	written    bool
+	part       int
+	records    int
+	late       int
+	revisions  int
+	duplicates int
+	blobs      int
+	bytes      int64
+}
+
+// writePartition takes the next records of recs that fall in sub (a slice of
+// partition p), drops those the partition already holds (same id and content)
+// and stores the rest as the partition's next part. A partition without parts
+// always gets its p000, even empty, so coverage is provable by listing.
+func (j *Job) writePartition(ctx context.Context, p audit.Partition, sub audit.Window, recs *peekIter, k kind) (partOutcome, error) {
+	var out partOutcome
+	started := j.deps.Clock()
+	inv, err := j.inventory(ctx, p)
+	if err != nil {
+		return out, err
+	}
+	if inv.manifest != nil {
+		n, err := drain(recs, sub.To)
+		if err != nil {
+			return out, err
+		}
+		j.log.Info("partition is sealed; left as it is", zap.String("partition", p.Label()),
+			zap.Stringer("window", sub), zap.Int("records_seen", n), zap.Stringer("kind", k))
+		return out, nil
+	}
+	if out.blobs, err = j.repair(ctx, p, inv); err != nil {
+		return out, err
+	}
+	cursors, err := j.openCursors(ctx, inv)
+	defer closeCursors(cursors)
+	if err != nil {
+		return out, err
+	}
+	pw, err := j.newPartWriter(j.formats)
+	if err != nil {
+		return out, err
+	}
+	defer pw.discard()
+	if err := j.mergeNew(recs, sub.To, cursors, pw, k, &out); err != nil {
+		return out, err
+	}
+	out.records = pw.records
+	if pw.records == 0 && len(inv.parts) > 0 {
+		return out, nil
+	}
+	out.part = inv.next()
+	blobs, bytes, err := pw.commit(ctx, p, out.part)
+	out.blobs += blobs
+	out.bytes += bytes
+	if err != nil {
+		return out, err
+	}
+	out.written = true
+	j.log.Info("archived",
+		zap.Stringer("window", sub), zap.String("partition", p.Label()), zap.Int("part", out.part),
+		zap.Int("records", out.records), zap.Int64("bytes", out.bytes), zap.Duration("duration", j.deps.Clock().Sub(started)),
+		zap.Int("late", out.late), zap.Int("revisions", out.revisions), zap.Int("duplicates", out.duplicates),
+		zap.Stringer("kind", k))
+	return out, nil
+}
+
+func drain(recs *peekIter, end time.Time) (int, error) {
+	n := 0
+	for {
+		_, ok, err := recs.nextBefore(end)
+		if err != nil || !ok {
+			return n, err
+		}
+		n++
+	}
+}
+
+// cursor reads one existing part back, in (time, id) order.
+type cursor struct {
+	format string
+	rd     format.Reader
+	done   func()
+	cur    audit.Record
+	ok     bool
+	err    error
+}
+
+func (c *cursor) advance() {
+	rec, err := c.rd.Next()
+	switch {
+	case errors.Is(err, io.EOF):
+		c.ok = false
+	case err != nil:
+		c.ok, c.err = false, err
+	default:
+		c.cur, c.ok = rec, true
+	}
+}
+
+func (j *Job) openCursors(ctx context.Context, inv *inventory) ([]*cursor, error) {
+	var cs []*cursor
+	for _, n := range inv.numbers() {
+		b, _ := inv.faithful(n)
+		rd, done, err := j.openBlob(ctx, b)
+		if err != nil {
+			return cs, err
+		}
+		c := &cursor{format: b.part.Format, rd: rd, done: done}
+		c.advance()
+		if c.err != nil {
+			return append(cs, c), fmt.Errorf("read %s: %w", b.obj.Name, c.err)
+		}
+		cs = append(cs, c)
+	}
+	return cs, nil
+}
+
+func closeCursors(cs []*cursor) {
+	for _, c := range cs {
+		c.done()
+	}
+}
+
+func compareKey(a, b *audit.Record) int {
+	if c := a.Time.Compare(b.Time); c != 0 {
+		return c
+	}
+	switch {
+	case a.ID < b.ID:
+		return -1
+	case a.ID > b.ID:
+		return 1
+	}
+	return 0
+}
+
+type digest [sha256.Size]byte
+
+type storedDigest struct {
+	format string
+	sum    digest
+}
+
+// mergeNew walks the sorted new records before end together with the sorted
+// existing parts (a merge join on event time and id), so neither side is ever
+// held in memory. A new record whose content (in the format it is stored in)
+// equals a stored or already accepted record with the same id and time is a
+// duplicate; one whose id is known with other content is a revision.
+func (j *Job) mergeNew(recs *peekIter, end time.Time, cursors []*cursor, pw *partWriter, k kind, out *partOutcome) error {
+	primary := j.formats[0]
+	var group []audit.Record
+	for {
+		first, ok, err := recs.nextBefore(end)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		group = append(group[:0], first)
+		for {
+			next, ok, err := recs.Peek()
+			if err != nil {
+				return err
+			}
+			if !ok || compareKey(&next, &first) != 0 {
+				break
+			}
+			recs.Take()
+			group = append(group, next)
+		}
+		var stored []storedDigest
+		for _, c := range cursors {
+			for c.ok && compareKey(&c.cur, &first) < 0 {
+				c.advance()
+			}
+			for c.ok && compareKey(&c.cur, &first) == 0 {
+				stored = append(stored, storedDigest{format: c.format, sum: sha256.Sum256(c.cur.Raw)})
+				c.advance()
+			}
+			if c.err != nil {
+				return fmt.Errorf("read back existing part: %w", c.err)
+			}
+		}
+		if len(stored) == 0 && len(group) == 1 {
+			if err := pw.Write(&group[0]); err != nil {
+				return err
+			}
+			if k == kindRecheck {
+				out.late++
+			}
+			continue
+		}
+		var accepted []digest
+		for i := range group {
+			rec := &group[i]
+			dup, err := j.isStored(rec, stored)
+			if err != nil {
+				return err
+			}
+			key, err := format.ContentKey(primary, j.set.Stream, rec)
+			if err != nil {
+				return err
+			}
+			sum := digest(sha256.Sum256(key))
+			for _, a := range accepted {
+				dup = dup || a == sum
+			}
+			if dup {
+				out.duplicates++
+				continue
+			}
+			if len(stored) > 0 || len(accepted) > 0 {
+				out.revisions++
+			} else if k == kindRecheck {
+				out.late++
+			}
+			accepted = append(accepted, sum)
+			if err := pw.Write(rec); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// isStored reports whether rec's content equals one of the stored digests,
+// each compared in the format it was read from.
+func (j *Job) isStored(rec *audit.Record, stored []storedDigest) (bool, error) {
+	keys := map[string]digest{}
+	for _, s := range stored {
+		sum, ok := keys[s.format]
+		if !ok {
+			key, err := format.ContentKey(s.format, j.set.Stream, rec)
+			if err != nil {
+				return false, err
+			}
+			sum = sha256.Sum256(key)
+			keys[s.format] = sum
+		}
+		if sum == s.sum {
+			return true, nil
+		}
+	}
+	return false, nil
+}

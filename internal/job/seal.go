@@ -1,0 +1,157 @@
+package job
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
+	"github.com/entra-archiver/entra-archiver/internal/manifest"
+)
+
+// sealBatch is how many partitions are sealed between state saves. A crash
+// in between re-seals them; identical manifests are accepted by Put.
+const sealBatch = 24
+
+// seal writes the manifest of every partition that is past its last recheck
+// (it ends at or before the watermark and every recheck mark), oldest first,
+// each naming the previous one, so a stream's manifests form a hash chain.
+func (j *Job) seal(ctx context.Context, pr *progress) (int, error) {
+	point := pr.st.Watermark
+	for _, m := range pr.st.Recheck {
+		point = minTime(point, m)
+	}
+	sealed, pending := 0, 0
+	for p := j.set.Partition.Of(pr.st.SealedThrough); !p.End().After(point); p = p.Next() {
+		if err := ctx.Err(); err != nil {
+			return sealed, err
+		}
+		name, sum, err := j.sealPartition(ctx, p, pr.st.LastManifest, pr.st.LastManifestSHA256)
+		if err != nil {
+			return sealed, err
+		}
+		pr.st.SealedThrough = p.End()
+		pr.st.LastManifest, pr.st.LastManifestSHA256 = name, sum
+		sealed++
+		pending++
+		if pending == sealBatch {
+			if err := j.save(ctx, pr); err != nil {
+				return sealed, err
+			}
+			pending = 0
+		}
+	}
+	if pending > 0 {
+		if err := j.save(ctx, pr); err != nil {
+			return sealed, err
+		}
+	}
+	return sealed, nil
+}
+
+// sealPartition writes p's manifest and returns its stream-relative name and
+// hash. previous is the stream-relative name of the chain's head.
+func (j *Job) sealPartition(ctx context.Context, p audit.Partition, previous, previousSHA string) (string, string, error) {
+	inv, err := j.inventory(ctx, p)
+	if err != nil {
+		return "", "", err
+	}
+	full := j.deps.Layout.ManifestName(j.set.Tenant, j.set.Stream.Name, p)
+	rel := strings.TrimPrefix(full, j.deps.Layout.StreamDir(j.set.Tenant, j.set.Stream.Name))
+	if len(inv.parts) == 0 {
+		return "", "", fmt.Errorf("partition %s is below the watermark but has no p000; the archive was changed outside entra-archiver (run verify)", p.Label())
+	}
+	if _, err := j.repair(ctx, p, inv); err != nil {
+		return "", "", err
+	}
+	if inv, err = j.inventory(ctx, p); err != nil {
+		return "", "", err
+	}
+	m := manifest.Manifest{
+		Version:        manifest.Version,
+		TenantID:       j.set.TenantID,
+		Stream:         j.set.Stream.Name,
+		PartitionStart: p.Start,
+		PartitionEnd:   p.End(),
+		Previous:       previous,
+		PreviousSHA256: previousSHA,
+	}
+	for _, n := range inv.numbers() {
+		canonical, _ := inv.faithful(n)
+		for _, f := range j.allFormats(inv, n) {
+			b := inv.parts[n][f]
+			records, err := strconv.ParseInt(archive.MetaGet(b.obj.Metadata, archive.MetaRecords), 10, 64)
+			if err != nil {
+				return "", "", fmt.Errorf("blob %s has no valid records metadata; run verify", b.obj.Name)
+			}
+			if f == canonical.part.Format {
+				m.Records += records
+			}
+			m.Blobs = append(m.Blobs, manifest.Blob{
+				Name: layout.BaseName(b.obj.Name), Part: n, Format: f, Records: records, Size: b.obj.Size,
+				SHA256: archive.MetaGet(b.obj.Metadata, archive.MetaSHA256),
+			})
+		}
+	}
+	data, sum, err := m.Encode()
+	if err != nil {
+		return "", "", err
+	}
+	if inv.manifest != nil {
+		// Sealed by an earlier run that stopped before saving the state:
+		// adopt it if it continues the chain.
+		return rel, sum, j.adoptManifest(ctx, full, data)
+	}
+	meta := map[string]string{
+		archive.MetaSHA256:          sum,
+		archive.MetaRecords:         strconv.FormatInt(m.Records, 10),
+		archive.MetaPartitionStart:  audit.FormatTime(p.Start),
+		archive.MetaPartitionEnd:    audit.FormatTime(p.End()),
+		archive.MetaStream:          j.set.Stream.Name,
+		archive.MetaTenantID:        j.set.TenantID,
+		archive.MetaFormat:          "manifest",
+		archive.MetaArchiverVersion: j.deps.Version,
+	}
+	if err := j.deps.Sink.Put(ctx, full, bytes.NewReader(data), int64(len(data)), meta); err != nil {
+		return "", "", fmt.Errorf("store manifest %s: %w", full, err)
+	}
+	j.deps.Metrics.BlobWritten(j.set.Tenant, j.set.Stream.Name, int64(len(data)))
+	j.log.Debug("sealed", zap.String("partition", p.Label()), zap.Int64("records", m.Records))
+	return rel, sum, nil
+}
+
+// adoptManifest accepts an existing manifest only if it is byte-identical to
+// the one this run would write.
+func (j *Job) adoptManifest(ctx context.Context, name string, want []byte) error {
+	rc, err := j.deps.Sink.Open(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	have, err := io.ReadAll(rc)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	if !bytes.Equal(have, want) {
+		return fmt.Errorf("manifest %s: %w: it differs from the one this run computes (run verify)", name, archive.ErrExists)
+	}
+	return nil
+}
+
+// allFormats lists the formats stored for part n, in fidelity order.
+func (j *Job) allFormats(inv *inventory, n int) []string {
+	var fs []string
+	for _, f := range layout.Formats {
+		if _, ok := inv.parts[n][f]; ok {
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}

@@ -1,0 +1,223 @@
+package job
+
+import (
+	"bufio"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+)
+
+// sorter collects the records of a batch in any order and returns them sorted
+// by audit.Compare. Graph serves sign-ins newest first while parts are written
+// oldest first, and a partition can hold millions of records, so the sorter
+// keeps at most budget bytes in memory and spills sorted runs to temporary
+// files beyond that (an external merge sort): memory stays flat however large
+// the partition.
+type sorter struct {
+	dir    string
+	budget int
+	mem    []audit.Record
+	used   int
+	runs   []*os.File
+	count  int
+}
+
+func newSorter(dir string, budget int) *sorter {
+	return &sorter{dir: dir, budget: budget}
+}
+
+// recordOverhead approximates the bookkeeping bytes of one in-memory record.
+const recordOverhead = 96
+
+// Add copies rec into the sorter.
+func (s *sorter) Add(rec audit.Record) error {
+	raw := make([]byte, len(rec.Raw))
+	copy(raw, rec.Raw)
+	rec.Raw = raw
+	s.mem = append(s.mem, rec)
+	s.used += len(raw) + len(rec.ID) + recordOverhead
+	s.count++
+	if s.used >= s.budget {
+		return s.spill()
+	}
+	return nil
+}
+
+// Len is the number of records added.
+func (s *sorter) Len() int { return s.count }
+
+func (s *sorter) spill() error {
+	slices.SortFunc(s.mem, func(a, b audit.Record) int { return audit.Compare(&a, &b) })
+	f, err := os.CreateTemp(s.dir, "entra-archiver-run-*")
+	if err != nil {
+		return fmt.Errorf("spill sorted run: %w", err)
+	}
+	// The file is unlinked at once: it lives only as long as the open handle,
+	// so a crash leaves nothing behind.
+	_ = os.Remove(f.Name())
+	w := bufio.NewWriterSize(f, 1<<20)
+	var hdr [3 * binary.MaxVarintLen64]byte
+	for i := range s.mem {
+		r := &s.mem[i]
+		n := binary.PutVarint(hdr[:], r.Time.UnixNano())
+		n += binary.PutUvarint(hdr[n:], uint64(len(r.ID)))
+		n += binary.PutUvarint(hdr[n:], uint64(len(r.Raw)))
+		if _, err := w.Write(hdr[:n]); err != nil {
+			f.Close()
+			return fmt.Errorf("spill sorted run: %w", err)
+		}
+		w.WriteString(r.ID)
+		if _, err := w.Write(r.Raw); err != nil {
+			f.Close()
+			return fmt.Errorf("spill sorted run: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("spill sorted run: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return err
+	}
+	s.runs = append(s.runs, f)
+	s.mem = s.mem[:0]
+	s.used = 0
+	return nil
+}
+
+// Close releases the spill files.
+func (s *sorter) Close() {
+	for _, f := range s.runs {
+		f.Close()
+	}
+	s.runs = nil
+	s.mem = nil
+}
+
+// recordIter yields records in order; Next returns io.EOF at the end.
+type recordIter interface {
+	Next() (audit.Record, error)
+}
+
+// Sorted returns an iterator over every record added, sorted. The sorter must
+// not be used for adding afterwards.
+func (s *sorter) Sorted() (recordIter, error) {
+	slices.SortFunc(s.mem, func(a, b audit.Record) int { return audit.Compare(&a, &b) })
+	if len(s.runs) == 0 {
+		return &sliceIter{recs: s.mem}, nil
+	}
+	if len(s.mem) > 0 {
+		if err := s.spill(); err != nil {
+			return nil, err
+		}
+	}
+	m := &mergeIter{}
+	for _, f := range s.runs {
+		r := &runReader{r: bufio.NewReaderSize(f, 256<<10)}
+		if err := m.push(r); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+type sliceIter struct {
+	recs []audit.Record
+	i    int
+}
+
+func (it *sliceIter) Next() (audit.Record, error) {
+	if it.i >= len(it.recs) {
+		return audit.Record{}, io.EOF
+	}
+	it.i++
+	return it.recs[it.i-1], nil
+}
+
+type runReader struct {
+	r *bufio.Reader
+}
+
+func (rr *runReader) Next() (audit.Record, error) {
+	ns, err := binary.ReadVarint(rr.r)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return audit.Record{}, io.EOF
+		}
+		return audit.Record{}, fmt.Errorf("read sorted run: %w", err)
+	}
+	idLen, err := binary.ReadUvarint(rr.r)
+	if err != nil {
+		return audit.Record{}, fmt.Errorf("read sorted run: %w", err)
+	}
+	rawLen, err := binary.ReadUvarint(rr.r)
+	if err != nil {
+		return audit.Record{}, fmt.Errorf("read sorted run: %w", err)
+	}
+	buf := make([]byte, idLen+rawLen)
+	if _, err := io.ReadFull(rr.r, buf); err != nil {
+		return audit.Record{}, fmt.Errorf("read sorted run: %w", err)
+	}
+	return audit.Record{ID: string(buf[:idLen]), Time: time.Unix(0, ns).UTC(), Raw: buf[idLen:]}, nil
+}
+
+// mergeIter merges sorted iterators (a k-way merge on a heap).
+type mergeIter struct {
+	h mergeHeap
+}
+
+type mergeItem struct {
+	rec audit.Record
+	src recordIter
+}
+
+type mergeHeap []mergeItem
+
+func (h mergeHeap) Len() int           { return len(h) }
+func (h mergeHeap) Less(i, j int) bool { return audit.Compare(&h[i].rec, &h[j].rec) < 0 }
+func (h mergeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *mergeHeap) Push(x any)        { *h = append(*h, x.(mergeItem)) }
+func (h *mergeHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}
+
+func (m *mergeIter) push(src recordIter) error {
+	rec, err := src.Next()
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	heap.Push(&m.h, mergeItem{rec: rec, src: src})
+	return nil
+}
+
+func (m *mergeIter) Next() (audit.Record, error) {
+	if m.h.Len() == 0 {
+		return audit.Record{}, io.EOF
+	}
+	top := m.h[0]
+	next, err := top.src.Next()
+	switch {
+	case errors.Is(err, io.EOF):
+		heap.Pop(&m.h)
+	case err != nil:
+		return audit.Record{}, err
+	default:
+		m.h[0].rec = next
+		heap.Fix(&m.h, 0)
+	}
+	return top.rec, nil
+}

@@ -1,0 +1,131 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/state"
+)
+
+// load reads the job's state, creating it on the first run, and aligns the
+// recheck marks with the configured ages.
+func (j *Job) load(ctx context.Context, now time.Time) (*progress, error) {
+	st, version, found, err := j.deps.State.Load(ctx, j.set.Tenant, j.set.Stream.Name)
+	if err != nil {
+		return nil, err
+	}
+	pr := &progress{st: st, version: version}
+	if !found {
+		if pr.st, err = j.initialState(ctx, now); err != nil {
+			return nil, err
+		}
+		if err := j.save(ctx, pr); err != nil {
+			return nil, err
+		}
+		j.log.Info("new job", zap.Time("start", pr.st.Start), zap.Duration("retention", time.Duration(pr.st.Retention)))
+	}
+	// A recheck age added to the config starts at the watermark (nothing to
+	// recheck retroactively); a removed age's mark is dropped.
+	marks := map[string]time.Time{}
+	for _, age := range j.set.Recheck {
+		k := markKey(age)
+		if m, ok := pr.st.Recheck[k]; ok {
+			marks[k] = m
+		} else {
+			marks[k] = pr.st.Watermark
+		}
+	}
+	pr.st.Recheck = marks
+	return pr, nil
+}
+
+// initialState decides where a new job starts.
+func (j *Job) initialState(ctx context.Context, now time.Time) (state.State, error) {
+	retention, err := j.probeRetention(ctx, now)
+	if err != nil {
+		return state.State{}, fmt.Errorf("find how far back Graph serves %s: %w", j.set.Stream.Name, err)
+	}
+	edge := now.Add(-retention)
+	var start time.Time
+	switch {
+	case j.set.Start.Retention:
+		start = edge
+	case !j.set.Start.At.IsZero():
+		start = j.set.Start.At
+	default:
+		start = now.Add(-j.set.Start.Back)
+	}
+	if start.Before(edge) {
+		j.log.Warn("start is before Graph's retention edge; starting at the edge",
+			zap.Time("configured_start", start), zap.Time("retention_edge", edge))
+		start = edge
+	}
+	start = j.set.Partition.Floor(start)
+	st := state.State{
+		Start:         start,
+		Retention:     state.Duration(retention),
+		Watermark:     start,
+		SealedThrough: start,
+		Recheck:       map[string]time.Time{},
+	}
+	for _, age := range j.set.Recheck {
+		st.Recheck[markKey(age)] = start
+	}
+	return st, nil
+}
+
+var errStopProbe = errors.New("probe satisfied")
+
+// probeRetention asks Graph whether it still serves records older than a
+// Free tenant's 7 days. Graph keeps 30 days for P1/P2 tenants; a tenant
+// without records between 30 and 8 days back is treated as keeping 7 (so no
+// empty partitions claim coverage of days Graph never had), with a warning.
+func (j *Job) probeRetention(ctx context.Context, now time.Time) (time.Duration, error) {
+	probe := audit.Window{
+		From: now.Add(-retentionPremium).Truncate(time.Second),
+		To:   now.Add(-retentionFree - 24*time.Hour).Truncate(time.Second),
+	}
+	found := false
+	err := j.deps.Source.Fetch(ctx, j.set.Stream, probe, "", func(recs []audit.Record) error {
+		if len(recs) > 0 {
+			found = true
+			return errStopProbe
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopProbe) {
+		return 0, err
+	}
+	if found {
+		return retentionPremium, nil
+	}
+	j.log.Warn("Graph serves no records older than 8 days for this stream: assuming 7-day retention (Entra ID Free); if the tenant has P1/P2 and simply had no activity, nothing is lost",
+		zap.Stringer("probe_window", probe))
+	return retentionFree, nil
+}
+
+// checkRetention logs an error and raises retention_risk when the watermark
+// is within RetentionWarning of the edge beyond which Entra deletes records.
+func (j *Job) checkRetention(st state.State, now time.Time) {
+	retention := time.Duration(st.Retention)
+	if retention <= 0 {
+		retention = retentionPremium
+	}
+	edge := now.Add(-retention)
+	atRisk := st.Watermark.Before(edge.Add(j.set.RetentionWarning))
+	j.deps.Metrics.RetentionRisk(j.set.Tenant, j.set.Stream.Name, atRisk)
+	if !atRisk {
+		return
+	}
+	msg := "watermark is close to Graph's retention edge: records older than the edge are deleted by Entra and are lost unless the archiver catches up (check throttling, errors and schedule)"
+	if st.Watermark.Before(edge) {
+		msg = "watermark is past Graph's retention edge: records between the watermark and the edge may already be lost"
+	}
+	j.log.Error(msg, zap.Time("watermark", st.Watermark), zap.Time("retention_edge", edge),
+		zap.Duration("retention_warning", j.set.RetentionWarning))
+}
