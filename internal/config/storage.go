@@ -157,6 +157,21 @@ func (d *decoder) azblob(path string, v any, a *Azblob, used bool) {
 			set = append(set, k)
 		}
 	}
+	// DESIGN.md's example lists account_url and connection_string_env side
+	// by side ("or this"): with both, the connection string wins when it can
+	// be read (Azurite, key, SAS), else account_url, and the choice is warned.
+	if len(set) == 2 && set[0] == "account_url" {
+		ref := secretRef{"connection_string", a.ConnectionString, a.ConnectionStringEnv, a.ConnectionStringFile}
+		if _, err := d.env.secret(ref); err == nil {
+			d.warnf(join(path, "account_url"), "ignored: %s is also set and is used (set only one)", set[1])
+			a.AccountURL, set = "", set[1:]
+		} else {
+			d.warnf(join(path, set[1]), "ignored (%v); using account_url (set only one)", err)
+			a.ConnectionString, a.ConnectionStringEnv, a.ConnectionStringFile = "", "", ""
+			delete(given, set[1])
+			set = set[:1]
+		}
+	}
 	switch {
 	case len(set) == 0:
 		d.addf(join(path, "account_url"), "required (or connection_string_env, connection_string_file or connection_string)")

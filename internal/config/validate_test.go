@@ -313,14 +313,14 @@ defaults:
 			},
 		},
 		{
-			name: "azblob with two connections",
+			name: "azblob with two connection strings",
 			yaml: `
 storage:
   azblob:
-    account_url: https://acct.blob.core.windows.net
     connection_string_env: CONN
+    connection_string_file: /etc/conn
 tenants:` + tenantYAML,
-			want: []Problem{{"storage.azblob.connection_string_env", "conflicts with account_url (set only one of account_url, connection_string_env, connection_string_file, connection_string)"}},
+			want: []Problem{{"storage.azblob.connection_string_file", "conflicts with connection_string_env (set only one of account_url, connection_string_env, connection_string_file, connection_string)"}},
 		},
 		{
 			name: "azblob connection string problems",
