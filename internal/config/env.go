@@ -43,13 +43,31 @@ func envProvider(environ []string, origins map[string]string) *env.Env {
 				return "", nil
 			}
 			key := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(name, EnvPrefix)), "__", ".")
-			if key == "" {
+			if key == "" || !meantAsKey(key) {
 				return "", nil
 			}
 			origins[displayPath(key)] = name
 			return key, value
 		},
 	})
+}
+
+// topLevelKeys are the sections of the config file.
+var topLevelKeys = []string{"defaults", "graph", "http", "log", "state", "storage", "tenants"}
+
+// meantAsKey tells whether a variable below the prefix addresses the config:
+// its first level is a section, or looks like one with a single underscore
+// where a double one belongs (ENTRA_ARCHIVER_LOG_LEVEL), which is reported.
+// Other variables that merely share the prefix (a secret a client_secret_env
+// names, test settings) are not config keys and are left alone.
+func meantAsKey(key string) bool {
+	first, _, _ := strings.Cut(key, ".")
+	for _, k := range topLevelKeys {
+		if first == k || strings.HasPrefix(first, k+"_") {
+			return true
+		}
+	}
+	return false
 }
 
 // displayPath turns a dotted key with numeric segments (tenants.0.name) into
