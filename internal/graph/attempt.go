@@ -1,0 +1,101 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"go.uber.org/zap"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+)
+
+// maxPrealloc caps how much a Content-Length may make readBody allocate up
+// front.
+const maxPrealloc = 64 << 20
+
+// attempt sends one request for link and reads and decodes the page.
+func (s *Source) attempt(ctx context.Context, rq request, link string, w audit.Window, attempt int) (page, *failure) {
+	req, err := runtime.NewRequest(ctx, http.MethodGet, link)
+	if err != nil {
+		return page{}, &failure{err: fmt.Errorf("stream %s: bad request URL: %w", rq.stream.Name, err)}
+	}
+	req.Raw().Header.Set("Accept", "application/json")
+	runtime.SkipBodyDownload(req)
+
+	start := s.now()
+	resp, err := s.pipeline.Do(req)
+	if err != nil {
+		f := s.classifyDoError(err)
+		var te *tokenError
+		if !errors.As(err, &te) && ctx.Err() == nil {
+			s.report(rq, attempt, 0, start, err)
+		}
+		return page{}, f
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode != http.StatusOK {
+		body, err := runtime.Payload(resp)
+		if err != nil {
+			s.report(rq, attempt, 0, start, err)
+			return page{}, &failure{err: fmt.Errorf("read error body: %w", err), retry: true}
+		}
+		s.report(rq, attempt, resp.StatusCode, start, nil)
+		return page{}, s.classifyStatus(rq, resp, body)
+	}
+
+	body, err := readBody(resp)
+	if err != nil {
+		s.report(rq, attempt, 0, start, err)
+		return page{}, &failure{err: fmt.Errorf("read page: %w", err), retry: true}
+	}
+	s.report(rq, attempt, resp.StatusCode, start, nil)
+
+	pg, err := decodePage(body, rq.stream, w)
+	var re *recordError
+	switch {
+	case errors.As(err, &re):
+		return page{}, &failure{err: fmt.Errorf("stream %s window %s page %d: %w", rq.stream.Name, w, rq.pageNo, err)}
+	case err != nil:
+		return page{}, &failure{err: err, retry: true, status: resp.StatusCode}
+	}
+	return pg, nil
+}
+
+// report logs an attempt at debug level and tells the observer.
+func (s *Source) report(rq request, attempt, status int, start time.Time, err error) {
+	if s.observer != nil {
+		s.observer.Request(rq.stream.Name, status)
+	}
+	if ce := s.log.Check(zap.DebugLevel, "graph request"); ce != nil {
+		ce.Write(zap.String("stream", rq.stream.Name), zap.Int("page", rq.pageNo), zap.Int("attempt", attempt),
+			zap.Int("status", status), zap.Duration("duration", s.now().Sub(start)), zap.Error(err))
+	}
+}
+
+// readBody reads the whole body, allocating once when the length is known.
+func readBody(resp *http.Response) ([]byte, error) {
+	size := 64 << 10
+	if n := resp.ContentLength; n > 0 {
+		size = int(min(n, maxPrealloc)) + 1
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}

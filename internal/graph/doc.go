@@ -1,0 +1,21 @@
+// Package graph is the Microsoft Graph implementation of audit.Source: it
+// queries the activity-log collections (auditLogs/signIns, directoryAudits,
+// provisioning) one half-open window at a time over an azcore pipeline
+// authenticated by an azidentity credential.
+//
+// Graph's request budget is the scarce resource (5 requests per 10 s per app
+// and tenant, 122 per 10 s per app), so every attempt, retries included, waits
+// for a slot from two Pacers: the tenant's, shared by its streams, and the
+// app's, shared by all tenants. A 429 blocks the tenant's Pacer for the
+// Retry-After so sibling streams back off too.
+//
+// Fetch owns retrying: azcore's retry policy is disabled and one attempt is
+// the request, the full body read and the page parse, so truncated, reset
+// and malformed responses are retried like 5xx answers. Permanent failures
+// are translated into the sentinel errors of package audit with a message
+// that says what to fix; no secret or token ever appears in them.
+//
+// Records keep the bytes Graph sent: a page is validated in one pass and a
+// record is only rewritten (compacted in place) when it holds insignificant
+// whitespace.
+package graph

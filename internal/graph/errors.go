@@ -1,0 +1,228 @@
+package graph
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+)
+
+// failure is why one attempt failed and whether another attempt may help.
+type failure struct {
+	err        error // the final error when permanent, the cause when not
+	retry      bool
+	status     int           // HTTP status; 0 when there was no answer
+	retryAfter time.Duration // from the Retry-After header, when hasAfter
+	hasAfter   bool
+}
+
+// permanentError is a final error whose message is written for the person
+// who has to fix it; it matches its sentinel and its cause with errors.Is
+// and errors.As without repeating the cause's (often verbose) text.
+type permanentError struct {
+	sentinel error
+	msg      string
+	cause    error
+}
+
+func (e *permanentError) Error() string { return e.msg }
+
+func (e *permanentError) Unwrap() []error {
+	var errs []error
+	if e.sentinel != nil {
+		errs = append(errs, e.sentinel)
+	}
+	if e.cause != nil {
+		errs = append(errs, e.cause)
+	}
+	return errs
+}
+
+// request describes the attempt being classified, for messages.
+type request struct {
+	stream audit.Stream
+	filter string
+	pageNo int
+	next   bool // following a nextLink rather than the window's first request
+}
+
+// classifyStatus turns a non-200 answer into a failure. body is the error
+// body Graph sent (already read).
+func (s *Source) classifyStatus(rq request, resp *http.Response, body []byte) *failure {
+	code := resp.StatusCode
+	detail := graphMessage(code, body)
+	if retryableStatus(code) {
+		d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), s.now())
+		return &failure{err: fmt.Errorf("HTTP %s", detail), retry: true, status: code, retryAfter: d, hasAfter: ok}
+	}
+	f := &failure{status: code}
+	switch {
+	case code == http.StatusUnauthorized:
+		f.err = &permanentError{sentinel: audit.ErrUnauthorized, msg: fmt.Sprintf(
+			"tenant %s, client_id %s: Graph refused the token — check tenant_id and client_id, that the app is "+
+				"registered in this tenant and that graph_endpoint matches the tenant's cloud (HTTP %s)",
+			s.tenantID, s.clientID, detail)}
+	case code == http.StatusForbidden && mentionsPremium(body):
+		f.err = &permanentError{sentinel: audit.ErrNoPremiumLicense, msg: fmt.Sprintf(
+			"sign-in logs need Entra ID P1 or P2 in tenant %s; directory audits keep working (stream %s: HTTP %s)",
+			s.tenantID, rq.stream.Name, detail)}
+	case code == http.StatusForbidden:
+		f.err = &permanentError{sentinel: audit.ErrForbidden, msg: fmt.Sprintf(
+			"grant application permissions AuditLog.Read.All and Directory.Read.All to app %s in tenant %s "+
+				"and grant admin consent (stream %s: HTTP %s)", s.clientID, s.tenantID, rq.stream.Name, detail)}
+	case rq.next && code >= 400 && code < 500:
+		f.err = &permanentError{sentinel: audit.ErrPagingFailed, msg: fmt.Sprintf(
+			"stream %s: Graph refused the nextLink of page %d (HTTP %s); re-issue the window",
+			rq.stream.Name, rq.pageNo, detail)}
+	case code == http.StatusBadRequest:
+		f.err = &permanentError{sentinel: audit.ErrBadRequest, msg: fmt.Sprintf(
+			"stream %s: Graph rejected the query (HTTP %s); check the stream's filter: $filter=%s",
+			rq.stream.Name, detail, rq.filter)}
+	default:
+		f.err = fmt.Errorf("stream %s: unexpected answer from Graph: HTTP %s", rq.stream.Name, detail)
+	}
+	return f
+}
+
+// mentionsPremium recognises Graph's 403 for tenants without P1/P2:
+// "Neither tenant is B2C or tenant doesn't have premium license".
+func mentionsPremium(body []byte) bool {
+	lower := strings.ToLower(string(body))
+	return strings.Contains(lower, "premium license") || strings.Contains(lower, "premium licence") ||
+		strings.Contains(lower, "requestfromnonpremiumtenant")
+}
+
+// graphMessage renders status and Graph's error code and message for an
+// error text: `403 Forbidden: Authorization_RequestDenied: Insufficient…`.
+func graphMessage(code int, body []byte) string {
+	out := fmt.Sprintf("%d %s", code, http.StatusText(code))
+	var ge struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &ge) == nil && (ge.Error.Code != "" || ge.Error.Message != "") {
+		if ge.Error.Code != "" {
+			out += ": " + ge.Error.Code
+		}
+		if ge.Error.Message != "" {
+			out += ": " + ge.Error.Message
+		}
+	}
+	return truncate(out, 400)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// tokenError marks a failure to acquire a token, so it is told apart from
+// failures of the Graph request itself.
+type tokenError struct{ err error }
+
+func (e *tokenError) Error() string { return "acquire token: " + e.err.Error() }
+func (e *tokenError) Unwrap() error { return e.err }
+
+// credential tags the errors of the wrapped credential as *tokenError.
+type credential struct{ azcore.TokenCredential }
+
+func (c credential) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	tk, err := c.TokenCredential.GetToken(ctx, o)
+	if err != nil {
+		return tk, &tokenError{err: err}
+	}
+	return tk, nil
+}
+
+// classifyDoError turns an error from the pipeline (no HTTP answer) into a
+// failure: a refused credential is permanent, a transport error transient.
+func (s *Source) classifyDoError(err error) *failure {
+	var te *tokenError
+	if errors.As(err, &te) {
+		return s.classifyTokenError(te.err)
+	}
+	var cv *tls.CertificateVerificationError
+	if errors.As(err, &cv) {
+		return &failure{err: fmt.Errorf("TLS connection to Graph failed: %w", err)}
+	}
+	return &failure{err: err, retry: true}
+}
+
+var aadstsCode = regexp.MustCompile(`AADSTS(\d+)`)
+
+// classifyTokenError: the token endpoint refusing the credential (any 4xx
+// but 408 and 429) or a credential that cannot work here is permanent;
+// an outage of the token endpoint is transient.
+func (s *Source) classifyTokenError(err error) *failure {
+	var af *azidentity.AuthenticationFailedError
+	if errors.As(err, &af) && af.RawResponse != nil && retryableStatus(af.RawResponse.StatusCode) {
+		return &failure{err: fmt.Errorf("token endpoint answered %d", af.RawResponse.StatusCode), retry: true}
+	}
+	if !errors.As(err, &af) || af.RawResponse == nil {
+		var ne interface{ Timeout() bool }
+		if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+			return &failure{err: fmt.Errorf("token request failed: %w", err), retry: true}
+		}
+	}
+	text := err.Error()
+	code := ""
+	if m := aadstsCode.FindStringSubmatch(text); m != nil {
+		code = m[1]
+	}
+	var msg string
+	if code != "" {
+		msg = fmt.Sprintf("tenant %s, client_id %s: token request refused (AADSTS%s): %s",
+			s.tenantID, s.clientID, code, aadstsRemedy(code, s.tenantID, s.clientID))
+	} else {
+		msg = fmt.Sprintf("tenant %s, client_id %s: no token: %s; check the tenant's auth settings",
+			s.tenantID, s.clientID, truncate(firstLine(text), 300))
+	}
+	return &failure{err: &permanentError{sentinel: audit.ErrUnauthorized, msg: msg, cause: err}}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// aadstsRemedy says what to fix for the token errors an operator meets.
+func aadstsRemedy(code, tenant, client string) string {
+	switch code {
+	case "7000215":
+		return "the client secret is wrong: use the secret's Value (not its Secret ID) and check client_secret_env / client_secret_file"
+	case "7000222":
+		return "the client secret has expired: create a new secret for app " + client
+	case "700016":
+		return fmt.Sprintf("app %s was not found in tenant %s: check client_id and tenant_id, and that an admin consented to the app in that tenant", client, tenant)
+	case "90002", "900023", "90072":
+		return fmt.Sprintf("tenant %s was not found: check tenant_id and the tenant's cloud / authority_host", tenant)
+	case "500011":
+		return "the Graph resource was not found in the tenant: check graph_endpoint and cloud"
+	case "700027", "700024", "700023":
+		return "the client assertion was refused: check that the certificate (or federated credential) is registered on app " + client + " and not expired"
+	case "7000112":
+		return "app " + client + " is disabled"
+	}
+	return "check tenant_id, client_id and the credential"
+}

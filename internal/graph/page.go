@@ -1,0 +1,180 @@
+package graph
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+)
+
+// page is one decoded collection page.
+type page struct {
+	// records are the page's records inside the window, in the order served.
+	records []audit.Record
+	// served counts the records on the page, inside the window or not.
+	served int
+	// next is the @odata.nextLink, "" on the last page.
+	next string
+}
+
+// recordError reports a record that is valid JSON but cannot be archived
+// (not an object, no valid event time). Retrying does not change it.
+type recordError struct {
+	index int
+	id    string
+	err   error
+}
+
+func (e *recordError) Error() string {
+	if e.id == "" {
+		return fmt.Sprintf("record %d of the page (no id): %v", e.index, e.err)
+	}
+	return fmt.Sprintf("record %d of the page (id %q): %v", e.index, e.id, e.err)
+}
+
+func (e *recordError) Unwrap() error { return e.err }
+
+// decodePage validates body as a Graph collection page and returns its
+// records inside w. Records share body's memory; one holding insignificant
+// whitespace is compacted in place. A body that is not a well-formed page
+// yields an error wrapping errMalformed; a well-formed page with a record
+// that cannot be parsed yields a *recordError.
+func decodePage(body []byte, st audit.Stream, w audit.Window) (page, error) {
+	var (
+		pg     page
+		s      = scanner{b: body}
+		bad    *recordError
+		hasVal bool
+	)
+	i := s.skipSpace(0)
+	if i >= len(body) || body[i] != '{' {
+		return pg, malformedAt(i, "page is not a JSON object")
+	}
+	i = s.skipSpace(i + 1)
+	if i < len(body) && body[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(body) || body[i] != '"' {
+				return pg, malformedAt(i, "expected key")
+			}
+			end, err := s.str(i)
+			if err != nil {
+				return pg, err
+			}
+			key, err := stringValue(body[i:end])
+			if err != nil {
+				return pg, err
+			}
+			i = s.skipSpace(end)
+			if i >= len(body) || body[i] != ':' {
+				return pg, malformedAt(i, "expected ':'")
+			}
+			i = s.skipSpace(i + 1)
+			switch key {
+			case "value":
+				hasVal = true
+				if i, err = decodeValues(&s, i, st, w, &pg, &bad); err != nil {
+					return pg, err
+				}
+			case "@odata.nextLink":
+				if i >= len(body) || body[i] != '"' {
+					return pg, malformedAt(i, "nextLink is not a string")
+				}
+				end, err := s.str(i)
+				if err != nil {
+					return pg, err
+				}
+				if pg.next, err = stringValue(body[i:end]); err != nil {
+					return pg, err
+				}
+				i = end
+			default: // @odata.context and other annotations
+				if i, err = s.value(i); err != nil {
+					return pg, err
+				}
+			}
+			i = s.skipSpace(i)
+			if i < len(body) && body[i] == ',' {
+				i = s.skipSpace(i + 1)
+				continue
+			}
+			if i < len(body) && body[i] == '}' {
+				i++
+				break
+			}
+			return pg, malformedAt(i, "expected ',' or '}'")
+		}
+	}
+	if i = s.skipSpace(i); i != len(body) {
+		return pg, malformedAt(i, "data after the page object")
+	}
+	if !hasVal {
+		return pg, fmt.Errorf("%w: no value array", errMalformed)
+	}
+	if bad != nil {
+		return pg, bad
+	}
+	return pg, nil
+}
+
+// decodeValues reads the value array starting at body[i] and returns the
+// offset just past it. The first record that cannot be parsed is kept in
+// *bad while the rest of the page is still validated: a page that turns out
+// garbled is retried rather than blamed on one record.
+func decodeValues(s *scanner, i int, st audit.Stream, w audit.Window, pg *page, bad **recordError) (int, error) {
+	body := s.b
+	if i >= len(body) || body[i] != '[' {
+		return 0, malformedAt(i, "value is not an array")
+	}
+	i = s.skipSpace(i + 1)
+	if i < len(body) && body[i] == ']' {
+		return i + 1, nil
+	}
+	for {
+		start := i
+		s.space = false
+		end, err := s.value(i)
+		if err != nil {
+			return 0, err
+		}
+		raw := body[start:end]
+		if s.space {
+			raw = compactInPlace(raw)
+		}
+		rec, err := audit.ParseRecord(raw, st.TimeField)
+		switch {
+		case err != nil:
+			if *bad == nil {
+				*bad = &recordError{index: pg.served, id: rec.ID, err: err}
+			}
+		case w.Contains(rec.Time):
+			pg.records = append(pg.records, rec)
+		}
+		pg.served++
+		i = s.skipSpace(end)
+		if i < len(body) && body[i] == ',' {
+			i = s.skipSpace(i + 1)
+			continue
+		}
+		if i < len(body) && body[i] == ']' {
+			return i + 1, nil
+		}
+		return 0, malformedAt(i, "expected ',' or ']' in value")
+	}
+}
+
+// stringValue decodes a validated JSON string literal (with its quotes).
+func stringValue(q []byte) (string, error) {
+	inner := q[1 : len(q)-1]
+	for _, c := range inner {
+		if c == '\\' {
+			var s string
+			if err := json.Unmarshal(q, &s); err != nil {
+				return "", fmt.Errorf("%w: %v", errMalformed, err)
+			}
+			return s, nil
+		}
+	}
+	return string(inner), nil
+}

@@ -1,0 +1,201 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+)
+
+var pageWindow = audit.Window{From: mustTimeNoT("2026-11-27T03:00:00Z"), To: mustTimeNoT("2026-11-27T04:00:00Z")}
+
+func mustTimeNoT(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func rawStrings(recs []audit.Record) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = string(r.Raw)
+	}
+	return out
+}
+
+func TestDecodePage(t *testing.T) {
+	const (
+		r1 = `{"id":"1","createdDateTime":"2026-11-27T03:59:59.9999999Z","n":1.0,"s":"a\u00e9\"b","x":[1E+2,-0]}`
+		r2 = `{"id":"2","createdDateTime":"2026-11-27T03:00:00Z","nested":{"createdDateTime":"1999-01-01T00:00:00Z"}}`
+		// outside the half-open window: exactly at To, and just before From
+		atTo     = `{"id":"3","createdDateTime":"2026-11-27T04:00:00Z"}`
+		beforeTo = `{"id":"4","createdDateTime":"2026-11-27T02:59:59.999Z"}`
+	)
+	tests := []struct {
+		name     string
+		body     string
+		want     []string
+		wantNext string
+		served   int
+	}{
+		{"value then nextLink",
+			`{"@odata.context":"ctx","value":[` + r1 + `,` + atTo + `,` + r2 + `,` + beforeTo + `],"@odata.nextLink":"https://g/v1.0/auditLogs/signins?$skiptoken=x"}`,
+			[]string{r1, r2}, "https://g/v1.0/auditLogs/signins?$skiptoken=x", 4},
+		{"nextLink first, escaped, other annotations",
+			`{"@odata.nextLink":"https:\/\/g\/beta?$filter=a%20eq%20\u0027b\u0027","@odata.count":7,"@odata.deltaLink":null,"value":[` + r2 + `],"@x.y":{"a":[]}}`,
+			[]string{r2}, "https://g/beta?$filter=a%20eq%20'b'", 1},
+		{"last page", `{"value":[` + r1 + `]}`, []string{r1}, "", 1},
+		{"empty", `{"value":[]}`, nil, "", 0},
+		{"only outside", `{"value":[` + atTo + `]}`, nil, "", 1},
+		{"pretty", prettyPage(t, []string{r1, r2}), []string{r1, r2}, "", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pg, err := decodePage([]byte(tt.body), audit.InteractiveSignIns, pageWindow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rawStrings(pg.records); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("records\n got %q\nwant %q", got, tt.want)
+			}
+			if pg.next != tt.wantNext {
+				t.Errorf("next = %q, want %q", pg.next, tt.wantNext)
+			}
+			if pg.served != tt.served {
+				t.Errorf("served = %d, want %d", pg.served, tt.served)
+			}
+			for _, r := range pg.records {
+				var probe struct {
+					ID string `json:"id"`
+				}
+				if err := json.Unmarshal(r.Raw, &probe); err != nil || probe.ID != r.ID {
+					t.Errorf("record %s: id %q, raw id %q (%v)", r.Raw, r.ID, probe.ID, err)
+				}
+			}
+		})
+	}
+}
+
+func prettyPage(t testing.TB, recs []string) string {
+	var b bytes.Buffer
+	page := `{"@odata.context":"x","value":[` + strings.Join(recs, ",") + `]}`
+	if err := json.Indent(&b, []byte(page), "", "    "); err != nil {
+		t.Fatal(err)
+	}
+	return "\n" + b.String() + "\n"
+}
+
+func TestDecodePageRecordTimes(t *testing.T) {
+	body := `{"value":[{"id":"p","activityDateTime":"2026-11-27T03:15:00.1234567Z"}]}`
+	pg, err := decodePage([]byte(body), audit.Provisioning, pageWindow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := mustTimeNoT("2026-11-27T03:15:00.1234567Z")
+	if len(pg.records) != 1 || !pg.records[0].Time.Equal(want) || pg.records[0].ID != "p" {
+		t.Fatalf("records = %+v, want one record p at %s", pg.records, want)
+	}
+}
+
+func TestDecodePageMalformed(t *testing.T) {
+	good := `{"value":[{"id":"1","createdDateTime":"2026-11-27T03:00:00Z"}],"@odata.nextLink":"https://g/x"}`
+	for i := 0; i < len(good); i++ {
+		if _, err := decodePage([]byte(good[:i]), audit.InteractiveSignIns, pageWindow); !errors.Is(err, errMalformed) {
+			t.Errorf("truncated to %d bytes: err = %v, want errMalformed", i, err)
+		}
+	}
+	for _, body := range []string{
+		`{"@odata.context":"x"}`,                  // no value
+		`{"value":{}}`,                            // value not an array
+		`{"value":[],"@odata.nextLink":7}`,        // nextLink not a string
+		`{"value":[]} {"value":[]}`,               // trailing data
+		`[{"id":"1"}]`,                            // not an object
+		`{"value":[{"id":"1","createdDateTime"`,   // cut inside a record
+		`{"value":[{"id":"1",}]}`,                 // broken record
+		`{"value":[{"id":"1"}],"@odata.nextLink"`, // cut after value
+	} {
+		if _, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow); !errors.Is(err, errMalformed) {
+			t.Errorf("%s: err = %v, want errMalformed", body, err)
+		}
+	}
+}
+
+func TestDecodePageRecordErrors(t *testing.T) {
+	tests := []struct {
+		name, body, wantText string
+		malformed            bool
+	}{
+		{"no time", `{"value":[{"id":"ok","createdDateTime":"2026-11-27T03:00:00Z"},{"id":"abc-123","activityDateTime":"2026-11-27T03:00:00Z"}]}`,
+			`record 1 of the page (id "abc-123")`, false},
+		{"bad time", `{"value":[{"id":"x1","createdDateTime":"yesterday"}]}`, `(id "x1")`, false},
+		{"null time", `{"value":[{"createdDateTime":null,"id":"x2"}]}`, `(id "x2")`, false},
+		{"not an object", `{"value":[42]}`, "record 0 of the page (no id)", false},
+		// A bad record on a page that turns out garbled is the page's fault.
+		{"bad record, then truncated", `{"value":[{"id":"x3"},{"id":"4","createdDateTime":"2026-11-27T03:0`, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := decodePage([]byte(tt.body), audit.InteractiveSignIns, pageWindow)
+			if tt.malformed {
+				if !errors.Is(err, errMalformed) {
+					t.Fatalf("err = %v, want errMalformed", err)
+				}
+				return
+			}
+			var re *recordError
+			if !errors.As(err, &re) || errors.Is(err, errMalformed) {
+				t.Fatalf("err = %v, want a *recordError", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("err = %q, want it to contain %q", err, tt.wantText)
+			}
+		})
+	}
+	_, err := decodePage([]byte(`{"value":[{"id":"x","createdDateTime":"nope"}]}`), audit.InteractiveSignIns, pageWindow)
+	if !errors.Is(err, audit.ErrNoTime) {
+		t.Errorf("bad time: err = %v, want it to wrap audit.ErrNoTime", err)
+	}
+}
+
+// benchPage builds a page of n sign-in-like records of about 2 KB each.
+func benchPage(tb testing.TB, n int, pretty bool) []byte {
+	var recs []string
+	base := mustTimeNoT("2026-11-27T03:59:59Z")
+	pad := strings.Repeat(`{"authenticationStepDateTime":"2026-11-27T03:10:00Z","authenticationMethod":"Password","succeeded":true,"authenticationStepResultDetail":"Correct password, \"quoted\" \u00e9"},`, 8)
+	for i := 0; i < n; i++ {
+		recs = append(recs, fmt.Sprintf(`{"id":"%08d-0000-0000-0000-000000000000","createdDateTime":"%s","userPrincipalName":"user%d@contoso.com",`+
+			`"status":{"errorCode":0,"failureReason":null},"location":{"city":"Zürich","geoCoordinates":{"latitude":47.37,"longitude":8.54}},`+
+			`"authenticationDetails":[%s{"x":1}],"riskLevelAggregated":"none","conditionalAccessStatus":"success"}`,
+			i, base.Add(-time.Duration(i)*time.Second).Format(time.RFC3339Nano), i, pad))
+	}
+	if pretty {
+		return []byte(prettyPage(tb, recs))
+	}
+	return []byte(`{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns","@odata.nextLink":"https://graph.microsoft.com/v1.0/auditLogs/signIns?$top=1000&$skiptoken=abc","value":[` +
+		strings.Join(recs, ",") + `]}`)
+}
+
+func BenchmarkDecodePage(b *testing.B) {
+	for _, pretty := range []bool{false, true} {
+		b.Run(fmt.Sprintf("pretty=%v", pretty), func(b *testing.B) {
+			src := benchPage(b, 1000, pretty)
+			buf := make([]byte, len(src))
+			b.SetBytes(int64(len(src)))
+			b.ReportAllocs()
+			for b.Loop() {
+				copy(buf, src) // decodePage compacts in place
+				pg, err := decodePage(buf, audit.InteractiveSignIns, pageWindow)
+				if err != nil || len(pg.records) != 1000 {
+					b.Fatalf("%d records, %v", len(pg.records), err)
+				}
+			}
+		})
+	}
+}
