@@ -1,0 +1,263 @@
+// Package app wires the configuration into running parts: the archive sink,
+// the state store, one Graph source per tenant under the app's shared request
+// budget, one job per tenant × stream, the scheduler and the HTTP endpoints.
+// Commands (run, once, backfill, status, verify, export) are methods here so
+// cmd stays a thin layer of flags, signals and exit codes.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/config"
+	"github.com/entra-archiver/entra-archiver/internal/credential"
+	"github.com/entra-archiver/entra-archiver/internal/graph"
+	"github.com/entra-archiver/entra-archiver/internal/job"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
+	"github.com/entra-archiver/entra-archiver/internal/metrics"
+	"github.com/entra-archiver/entra-archiver/internal/state"
+)
+
+// Options are what New needs besides the configuration.
+type Options struct {
+	Config *config.Config
+	Logger *zap.Logger
+	// Registry receives the metrics; nil = a new private registry.
+	Registry *prometheus.Registry
+	// Clock is used for watermarks, settle and recheck; nil = time.Now.
+	Clock func() time.Time
+	// GraphTransport replaces the HTTP client for Graph and token requests
+	// (tests and demo point it at the simulated Graph); nil = default.
+	GraphTransport policy.Transporter
+	// StorageClient replaces azblob's client options (tests lower retries).
+	StorageClient *azcore.ClientOptions
+	// Version is written into blob metadata.
+	Version string
+	// TempDir holds spill and part files ("" = the OS default).
+	TempDir string
+	// SortMemory bounds in-memory sorting per batch (0 = job default).
+	SortMemory int
+}
+
+// App is a wired archiver.
+type App struct {
+	cfg      *config.Config
+	log      *zap.Logger
+	registry *prometheus.Registry
+	metrics  *metrics.Metrics
+	clock    func() time.Time
+	sink     archive.Sink
+	state    state.Store
+	layout   layout.Layout
+	jobs     []*Entry
+	closers  []func()
+}
+
+// Entry is one tenant × stream job.
+type Entry struct {
+	Tenant config.Tenant
+	Stream audit.Stream
+	Job    *job.Job
+	// err is set when the tenant could not be wired (credential); every run
+	// of the entry fails with it, while other tenants carry on.
+	err error
+}
+
+// Name is "tenant/stream".
+func (e *Entry) Name() string { return e.Tenant.Name + "/" + e.Stream.Name }
+
+// New wires the configuration. It connects to storage (proving it is
+// reachable) but not to Graph.
+func New(ctx context.Context, o Options) (*App, error) {
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	a := &App{cfg: o.Config, log: o.Logger, registry: o.Registry, clock: o.Clock}
+	a.metrics = metrics.New(o.Registry, o.Clock)
+	a.metrics.ConfigReload(true)
+	storage, err := OpenStorage(ctx, o.Config, o.StorageClient, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	a.sink, a.layout, a.state = storage.Sink, storage.Layout, storage.State
+	appPacer := graph.NewPacer(o.Config.Graph.AppRateLimit.Requests, o.Config.Graph.AppRateLimit.Per)
+	for _, t := range o.Config.Tenants {
+		src, err := a.newSource(t, appPacer, o)
+		for _, st := range t.Settings.Streams {
+			e := &Entry{Tenant: t, Stream: st, err: err}
+			if err == nil {
+				e.Job = job.New(jobSettings(t, st), job.Deps{
+					Source: src, Sink: a.sink, Layout: a.layout, State: a.state, Clock: o.Clock,
+					Logger: o.Logger.Named("job"), Metrics: a.metrics, TempDir: o.TempDir,
+					SortMemory: o.SortMemory, Version: o.Version,
+				})
+			}
+			a.jobs = append(a.jobs, e)
+		}
+	}
+	return a, nil
+}
+
+func (a *App) newSource(t config.Tenant, appPacer *graph.Pacer, o Options) (*graph.Source, error) {
+	cred, err := credential.New(t.Auth, credential.Target{
+		TenantID: t.TenantID, AuthorityHost: t.AuthorityHost,
+		DisableInstanceDiscovery: t.DisableInstanceDiscovery, Transport: o.GraphTransport,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tenant %s: credential: %w", t.Name, err)
+	}
+	return graph.New(graph.Options{
+		TenantID: t.TenantID, ClientID: t.Auth.ClientID, GraphEndpoint: t.GraphEndpoint, Credential: cred,
+		Tenant:    graph.NewPacer(t.Settings.RateLimit.Requests, t.Settings.RateLimit.Per),
+		App:       appPacer,
+		Transport: o.GraphTransport, RequestTimeout: o.Config.Graph.RequestTimeout,
+		Logger:   o.Logger.Named("graph").With(zap.String("tenant", t.Name)),
+		Observer: graphObserver{m: a.metrics, tenant: t.Name},
+	})
+}
+
+func jobSettings(t config.Tenant, st audit.Stream) job.Settings {
+	s := t.Settings
+	return job.Settings{
+		Tenant: t.Name, TenantID: t.TenantID, Stream: st, Formats: s.Formats, Gzip: s.Compression == "gzip",
+		Partition: s.Partition, Settle: s.Settle, Recheck: s.Recheck,
+		Start:            job.Start{Retention: s.Start.Retention, At: s.Start.At, Back: s.Start.Back},
+		RetentionWarning: s.RetentionWarning, Filter: s.Filter[st.Name],
+	}
+}
+
+type graphObserver struct {
+	m      *metrics.Metrics
+	tenant string
+}
+
+func (g graphObserver) Request(stream string, status int) { g.m.GraphRequest(g.tenant, stream, status) }
+func (g graphObserver) Throttled(stream string, _ time.Duration) {
+	g.m.GraphThrottled(g.tenant, stream)
+}
+
+// Registry is where the metrics are registered.
+func (a *App) Registry() *prometheus.Registry { return a.registry }
+
+// Sink is the archive's storage.
+func (a *App) Sink() archive.Sink { return a.sink }
+
+// Jobs lists the jobs matching tenant and stream ("" matches all).
+func (a *App) Jobs(tenant, stream string) ([]*Entry, error) {
+	var out []*Entry
+	for _, e := range a.jobs {
+		if (tenant == "" || e.Tenant.Name == tenant) && (stream == "" || e.Stream.Name == stream) {
+			out = append(out, e)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no job matches tenant %q and stream %q (configured: %s)", tenant, stream, a.jobNames())
+	}
+	return out, nil
+}
+
+func (a *App) jobNames() string {
+	names := make([]string, len(a.jobs))
+	for i, e := range a.jobs {
+		names[i] = e.Name()
+	}
+	return strings.Join(names, ", ")
+}
+
+// run runs one entry once.
+func (a *App) run(ctx context.Context, e *Entry) error {
+	if e.err != nil {
+		a.metrics.Run(e.Tenant.Name, e.Stream.Name, false, 0)
+		a.log.Error("run failed", zap.String("tenant", e.Tenant.Name), zap.String("stream", e.Stream.Name), zap.Error(e.err))
+		return e.err
+	}
+	_, err := e.Job.Run(ctx)
+	return err
+}
+
+// Once catches every selected job up to now − settle, all jobs concurrently
+// (each tenant's request budget paces them), and reports the jobs that
+// failed. Every job runs to completion whatever the others do.
+func (a *App) Once(ctx context.Context, tenant, stream string) error {
+	entries, err := a.Jobs(tenant, stream)
+	if err != nil {
+		return err
+	}
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for _, e := range entries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.run(ctx, e); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: %w", e.Name(), err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return &JobsFailed{Failed: len(errs), Total: len(entries), Err: errors.Join(errs...)}
+	}
+	return nil
+}
+
+// JobsFailed reports that some jobs of a command failed (exit code 1).
+type JobsFailed struct {
+	Failed, Total int
+	Err           error
+}
+
+func (e *JobsFailed) Error() string {
+	return fmt.Sprintf("%d of %d jobs failed:\n%v", e.Failed, e.Total, e.Err)
+}
+
+func (e *JobsFailed) Unwrap() error { return e.Err }
+
+// Backfill archives [from, to) for one job without moving its watermark.
+func (a *App) Backfill(ctx context.Context, tenant, stream string, w audit.Window) error {
+	entries, err := a.Jobs(tenant, stream)
+	if err != nil {
+		return err
+	}
+	if len(entries) != 1 || tenant == "" || stream == "" {
+		return errors.New("backfill needs exactly one --tenant and one --stream")
+	}
+	e := entries[0]
+	if e.err != nil {
+		return e.err
+	}
+	res, err := e.Job.Backfill(ctx, w)
+	a.log.Info("backfill finished", zap.String("tenant", tenant), zap.String("stream", stream),
+		zap.Int("records", res.Records), zap.Int("parts", res.Parts), zap.Int("duplicates", res.Duplicates))
+	return err
+}
+
+// Close releases what New opened. It is idempotent.
+func (a *App) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}

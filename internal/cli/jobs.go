@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/entra-archiver/entra-archiver/internal/app"
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/config"
+	"github.com/entra-archiver/entra-archiver/internal/version"
+)
+
+// openApp builds the logger and the app for a loaded configuration.
+func (inv *invocation) openApp(cfg *config.Config, o app.Options) (*app.App, *zap.Logger, int) {
+	log, _, err := app.NewLogger(cfg.Log, inv.stderr)
+	if err != nil {
+		fmt.Fprintf(inv.stderr, "log.level: %v\n", err)
+		return nil, nil, ExitUsage
+	}
+	o.Config, o.Logger, o.Version = cfg, log, version.String()
+	a, err := app.New(inv.ctx, o)
+	if err != nil {
+		log.Error("cannot start", zap.Error(err))
+		fmt.Fprintf(inv.stderr, "entra-archiver: %v\n", err)
+		return nil, log, ExitFailure
+	}
+	return a, log, ExitOK
+}
+
+func cmdRun(inv *invocation, args []string) int {
+	fs := inv.flagSet("run")
+	path := inv.configFlag(fs)
+	if code, ok := inv.parse(fs, args); !ok {
+		return code
+	}
+	cfg, ok := inv.loadConfig(*path)
+	if !ok {
+		return ExitUsage
+	}
+	a, log, code := inv.openApp(cfg, app.Options{})
+	if a == nil {
+		return code
+	}
+	defer a.Close()
+	defer log.Sync()
+	if err := a.Run(inv.ctx); err != nil {
+		log.Error("daemon failed", zap.Error(err))
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+func cmdOnce(inv *invocation, args []string) int {
+	fs := inv.flagSet("once")
+	path := inv.configFlag(fs)
+	tenant := fs.String("tenant", "", "only this tenant (config name)")
+	stream := fs.String("stream", "", "only this stream")
+	if code, ok := inv.parse(fs, args); !ok {
+		return code
+	}
+	cfg, ok := inv.loadConfig(*path)
+	if !ok {
+		return ExitUsage
+	}
+	a, log, code := inv.openApp(cfg, app.Options{})
+	if a == nil {
+		return code
+	}
+	defer a.Close()
+	defer log.Sync()
+	return inv.report(a.Once(inv.ctx, *tenant, *stream))
+}
+
+func cmdBackfill(inv *invocation, args []string) int {
+	fs := inv.flagSet("backfill")
+	path := inv.configFlag(fs)
+	tenant := fs.String("tenant", "", "tenant (config name); required")
+	stream := fs.String("stream", "", "stream; required")
+	from := fs.String("from", "", "start of the range (RFC 3339 or YYYY-MM-DD, UTC); required")
+	to := fs.String("to", "", "end of the range, exclusive; required")
+	if code, ok := inv.parse(fs, args); !ok {
+		return code
+	}
+	w, err := parseRange(*from, *to)
+	if err == nil && (*tenant == "" || *stream == "") {
+		err = errors.New("--tenant and --stream are required")
+	}
+	if err != nil {
+		fmt.Fprintf(inv.stderr, "backfill: %v\n", err)
+		return ExitUsage
+	}
+	cfg, ok := inv.loadConfig(*path)
+	if !ok {
+		return ExitUsage
+	}
+	a, log, code := inv.openApp(cfg, app.Options{})
+	if a == nil {
+		return code
+	}
+	defer a.Close()
+	defer log.Sync()
+	return inv.report(a.Backfill(inv.ctx, *tenant, *stream, w))
+}
+
+// report prints a command's error and maps it to an exit code.
+func (inv *invocation) report(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(inv.stderr, "entra-archiver: %v\n", err)
+	return ExitFailure
+}
+
+// parseRange parses --from/--to into a window.
+func parseRange(from, to string) (audit.Window, error) {
+	if from == "" || to == "" {
+		return audit.Window{}, errors.New("--from and --to are required")
+	}
+	f, err := parseTime(from)
+	if err != nil {
+		return audit.Window{}, fmt.Errorf("--from: %w", err)
+	}
+	t, err := parseTime(to)
+	if err != nil {
+		return audit.Window{}, fmt.Errorf("--to: %w", err)
+	}
+	if !f.Before(t) {
+		return audit.Window{}, fmt.Errorf("--from %s is not before --to %s", from, to)
+	}
+	return audit.Window{From: f, To: t}, nil
+}
+
+// parseTime accepts RFC 3339 and its UTC shorthands YYYY-MM-DD,
+// YYYY-MM-DDTHH and YYYY-MM-DDTHH:MM.
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02", "2006-01-02T15", "2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (use RFC 3339, e.g. 2026-11-01T00:00:00Z, or 2026-11-01)", s)
+}
+
+func cmdVersion(inv *invocation, args []string) int {
+	fs := inv.flagSet("version")
+	if code, ok := inv.parse(fs, args); !ok {
+		return code
+	}
+	fmt.Fprintf(inv.stdout, "entra-archiver %s\n", version.String())
+	return ExitOK
+}
+
+func cmdConfig(inv *invocation, args []string) int {
+	if len(args) == 0 || args[0] != "check" {
+		fmt.Fprintln(inv.stderr, "usage: entra-archiver config check --config FILE")
+		return ExitUsage
+	}
+	fs := inv.flagSet("config check")
+	path := inv.configFlag(fs)
+	if code, ok := inv.parse(fs, args[1:]); !ok {
+		return code
+	}
+	cfg, ok := inv.loadConfig(*path)
+	if !ok {
+		return ExitUsage
+	}
+	jobs := 0
+	for _, t := range cfg.Tenants {
+		jobs += len(t.Settings.Streams)
+	}
+	fmt.Fprintf(inv.stdout, "%s: OK (%d tenants, %d jobs, storage %s, state %s)\n", *path, len(cfg.Tenants), jobs, cfg.Storage.Type, cfg.State.Type)
+	return ExitOK
+}

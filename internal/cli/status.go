@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/app"
+	"github.com/entra-archiver/entra-archiver/internal/status"
+)
+
+// cmdStatus prints each job's watermark, lag, last run and retention risk,
+// and the coverage of the last days, read from storage. It reports: a job
+// whose last run failed still exits 0; only storage that cannot be read
+// exits 1.
+func cmdStatus(inv *invocation, args []string) int {
+	fs := inv.flagSet("status")
+	path := inv.configFlag(fs)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: entra-archiver status --config FILE [--json]")
+		fmt.Fprintln(fs.Output())
+		fmt.Fprintln(fs.Output(), "Shows per job (tenant × stream) the watermark, lag, last run, result and retention")
+		fmt.Fprintf(fs.Output(), "risk, and the coverage of the last %d days, as read from storage.\n", status.DefaultDays)
+		fmt.Fprintln(fs.Output(), "Exit status: 0 when the report could be read (even if jobs failed: it reports them),")
+		fmt.Fprintln(fs.Output(), "1 when storage or a job's state cannot be read, 2 on a usage or configuration error.")
+		fmt.Fprintln(fs.Output())
+		fs.PrintDefaults()
+	}
+	if code, ok := inv.parse(fs, args); !ok {
+		return code
+	}
+	cfg, ok := inv.loadConfig(*path)
+	if !ok {
+		return ExitUsage
+	}
+	log, _, err := app.NewLogger(cfg.Log, inv.stderr)
+	if err != nil {
+		fmt.Fprintf(inv.stderr, "log.level: %v\n", err)
+		return ExitUsage
+	}
+	defer log.Sync()
+	storage, err := app.OpenStorage(inv.ctx, cfg, nil, log)
+	if err != nil {
+		return inv.report(fmt.Errorf("open storage: %w", err))
+	}
+	rep, err := status.Collect(inv.ctx, status.Options{
+		Sink: storage.Sink, Layout: storage.Layout, State: storage.State, Jobs: app.StatusJobs(cfg), Now: time.Now,
+	})
+	if err != nil {
+		return inv.report(err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(inv.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		err = enc.Encode(rep)
+	} else {
+		err = status.WriteText(inv.stdout, rep)
+	}
+	if err != nil {
+		return inv.report(err)
+	}
+	unreadable := 0
+	for _, r := range rep.Rows {
+		if r.Error != "" {
+			unreadable++
+		}
+	}
+	if unreadable > 0 {
+		fmt.Fprintf(inv.stderr, "entra-archiver: the status of %d of %d jobs could not be read from storage\n", unreadable, len(rep.Rows))
+		return ExitFailure
+	}
+	return ExitOK
+}

@@ -1,0 +1,184 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/cli"
+	"github.com/entra-archiver/entra-archiver/internal/status"
+	"github.com/entra-archiver/entra-archiver/internal/status/statustest"
+)
+
+// runCLI runs the command line and returns its exit code and output.
+func runCLI(t *testing.T, environ []string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := cli.MainContext(context.Background(), args, &stdout, &stderr, environ)
+	return code, stdout.String(), stderr.String()
+}
+
+// expected renders what status should print at now.
+func expected(t *testing.T, f *statustest.Fixture, now time.Time, asJSON bool) string {
+	t.Helper()
+	o := f.Options()
+	o.Now = func() time.Time { return now }
+	rep, err := status.Collect(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if asJSON {
+		enc := json.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		err = enc.Encode(rep)
+	} else {
+		err = status.WriteText(&b, rep)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestStatusCommand: the command prints what Collect reports for the
+// configured jobs at the moment it ran, as a table or as JSON, and exits 0
+// although a job's last run failed.
+func TestStatusCommand(t *testing.T) {
+	f := statustest.Build(t, time.Now())
+	// The table: the command read the clock between before and after, and
+	// the report changes at most once a second (lag) in that span.
+	args := []string{"status", "--config", f.ConfigPath}
+	before := time.Now()
+	code, stdout, stderr := runCLI(t, f.Env, args...)
+	after := time.Now()
+	if code != cli.ExitOK || stderr != "" {
+		t.Fatalf("%v: exit %d, stderr %q", args, code, stderr)
+	}
+	if stdout != expected(t, f, before, false) && stdout != expected(t, f, after, false) {
+		t.Errorf("%v printed\n%s\nwant\n%s", args, stdout, expected(t, f, after, false))
+	}
+
+	// JSON: the report as of the time it names.
+	args = append(args, "--json")
+	code, stdout, stderr = runCLI(t, f.Env, args...)
+	if code != cli.ExitOK || stderr != "" {
+		t.Fatalf("%v: exit %d, stderr %q", args, code, stderr)
+	}
+	var rep status.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if want := expected(t, f, rep.Generated, true); stdout != want {
+		t.Errorf("%v printed\n%s\nwant\n%s", args, stdout, want)
+	}
+	if strings.Contains(stdout, f.Secret) {
+		t.Errorf("%v printed the client secret", args)
+	}
+
+	// The JSON field names are a contract.
+	var doc struct {
+		Generated string           `json:"generated"`
+		Rows      []map[string]any `json:"rows"`
+		Coverage  []struct {
+			Tenant, Stream string
+			Days           []map[string]any `json:"days"`
+		} `json:"coverage"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	prov := doc.Rows[3]
+	for _, key := range []string{"tenant", "stream", "schedule", "partition", "never_run", "start", "watermark",
+		"lag_seconds", "retention_seconds", "retention_edge", "retention_risk", "sealed_through", "last_run"} {
+		if _, ok := prov[key]; !ok {
+			t.Errorf("JSON row lacks %q: %v", key, prov)
+		}
+	}
+	lastRun, _ := prov["last_run"].(map[string]any)
+	if lastRun["result"] != "failed" || !strings.Contains(lastRun["error"].(string), statustest.FailureText) || prov["retention_risk"] != true {
+		t.Errorf("provisioning row %v: want a failed last run with its error, at retention risk", prov)
+	}
+	if day := doc.Coverage[0].Days[34]; day["state"] != "partial" || day["records"] == nil || day["date"] == nil {
+		t.Errorf("today's coverage of contoso/interactive-signins = %v", day)
+	}
+}
+
+// TestStatusCommandUnreadableState: a job whose state cannot be read is
+// reported in its row, the others still print, and the exit code is 1.
+func TestStatusCommandUnreadableState(t *testing.T) {
+	f := statustest.Build(t, time.Now())
+	doc := filepath.Join(f.Dir, "_state", "contoso", "directory-audits.json")
+	if err := os.WriteFile(doc, []byte(`{"version": 1, "watermark": `), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, f.Env, "status", "--config", f.ConfigPath)
+	if code != cli.ExitFailure {
+		t.Fatalf("exit %d, want 1; stderr %q", code, stderr)
+	}
+	if !strings.Contains(stderr, "the status of 1 of 4 jobs could not be read from storage") {
+		t.Errorf("stderr %q", stderr)
+	}
+	lines := strings.Split(stdout, "\n")
+	if len(lines) < 5 || !strings.HasPrefix(lines[2], "contoso   directory-audits     ?") ||
+		!strings.Contains(lines[2], "unreadable") || !strings.Contains(lines[2], "is not valid JSON") {
+		t.Errorf("row of the unreadable state:\n%s", stdout)
+	}
+	if !strings.HasPrefix(lines[1], "contoso   interactive-signins  ") || !strings.Contains(lines[1], " ok ") {
+		t.Errorf("the other rows must still print:\n%s", stdout)
+	}
+}
+
+func TestStatusCommandErrors(t *testing.T) {
+	f := statustest.Build(t, time.Now())
+	cfgText, err := os.ReadFile(f.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notAFolder := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notAFolder, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badStorage := filepath.Join(t.TempDir(), "bad-storage.yaml")
+	text := strings.Replace(string(cfgText), f.Dir, notAFolder, 1)
+	if err := os.WriteFile(badStorage, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		environ []string
+		args    []string
+		code    int
+		stderr  string
+	}{
+		{"no config", nil, []string{"status"}, cli.ExitUsage, "no configuration"},
+		{"config from the environment, secret missing", []string{"ENTRA_ARCHIVER_CONFIG=" + f.ConfigPath}, []string{"status"},
+			cli.ExitUsage, statustest.SecretEnv},
+		{"stray argument", f.Env, []string{"status", "--config", f.ConfigPath, "extra"}, cli.ExitUsage, `unexpected argument "extra"`},
+		{"storage unusable", f.Env, []string{"status", "--config", badStorage}, cli.ExitFailure, "open storage: create archive folder " + notAFolder},
+		{"help", nil, []string{"status", "-h"}, cli.ExitOK, "even if jobs failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tc.environ, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.stderr) || stdout != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and stderr containing %q", code, stdout, stderr, tc.code, tc.stderr)
+			}
+			if strings.Contains(stderr, f.Secret) {
+				t.Error("stderr shows the client secret")
+			}
+		})
+	}
+}
+
+func TestStatusIsListed(t *testing.T) {
+	_, _, stderr := runCLI(t, nil, "help")
+	if !strings.Contains(stderr, "status    watermarks, lag, last run and retention risk per job") {
+		t.Errorf("usage lacks the status command:\n%s", stderr)
+	}
+}

@@ -1,0 +1,164 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/graphsim"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
+)
+
+func startSim(t *testing.T, opts graphsim.Options) *graphsim.Server {
+	t.Helper()
+	opts.Dir = t.TempDir()
+	sim, err := graphsim.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	return sim
+}
+
+func tenantYAML(sim *graphsim.Server, extra string) string {
+	return fmt.Sprintf(`tenants:
+  - name: contoso
+    tenant_id: %s
+    auth: {method: client-secret, client_id: %s, client_secret_env: E2E_SECRET}
+    graph_endpoint: %s
+    authority_host: %s
+    disable_instance_discovery: true
+%s`, tenantID, clientID, sim.GraphURL(), sim.AuthorityHost(), extra)
+}
+
+// TestOnceAgainstAzuriteIsExactThenIdempotent is the issue's end-to-end
+// check: simulated Graph (pretty-printed pages, throttling at the configured
+// limit, occasional faults) → the real binary → real Azurite. The archive
+// must hold exactly the records Graph serves before the watermark, byte for
+// byte, and a second run must write nothing.
+func TestOnceAgainstAzuriteIsExactThenIdempotent(t *testing.T) {
+	now := time.Now().UTC()
+	sim := startSim(t, graphsim.Options{
+		Pretty:      true,
+		TrackServed: true,
+		Tenants: []graphsim.TenantConfig{{
+			ID: tenantID, ClientID: clientID, ClientSecret: secret, Seed: 7,
+			Volume: map[string]float64{"interactive-signins": 900, "directory-audits": 300},
+			Epoch:  now.Add(-40 * time.Hour),
+			// Frozen an hour ago, so a second run has nothing new to find.
+			Until:    now.Add(-time.Hour),
+			Throttle: &graphsim.Throttle{Requests: 20, Per: time.Second, RetryAfter: graphsim.RetryAfterFractional},
+			Faults:   graphsim.Faults{Seed: 3, ServerError: 0.03, Reset: 0.02, Truncate: 0.02, Malformed: 0.02},
+		}},
+	})
+	conn, container, sink := azuriteSink(t)
+	p := newProcess(t, sim, fmt.Sprintf(`
+log: {level: info}
+http: {listen: ""}
+graph: {request_timeout: 10s}
+storage:
+  type: azblob
+  azblob: {connection_string_env: AZURE_STORAGE_CONNECTION_STRING, container: %s}
+defaults:
+  start: 30h
+  rate_limit: {requests: 20, per: 1s}
+%s`, container, tenantYAML(sim, "")), "AZURE_STORAGE_CONNECTION_STRING="+conn)
+
+	p.mustRun("once")
+	tenant := sim.Tenant(tenantID)
+	for _, st := range []audit.Stream{audit.InteractiveSignIns, audit.DirectoryAudits} {
+		state := loadState(t, sink, layout.Layout{}, "contoso", st.Name)
+		w := audit.Window{From: state.Start, To: state.Watermark}
+		if w.Duration() < 30*time.Hour {
+			t.Fatalf("%s: archived only %s", st.Name, w)
+		}
+		got := readStream(t, sink, layout.Layout{}, "contoso", st, audit.Hour)
+		t.Logf("now %s until %s window %s got %d", now, now.Add(-time.Hour), w, len(got))
+		exactly(t, st.Name, got, tenant.Visible(st.Name, w, time.Now()))
+	}
+	if s := tenant.Stats(); s.MaxInWindow > 20 {
+		t.Fatalf("the archiver exceeded the throttle limit: %d requests in one window", s.MaxInWindow)
+	}
+
+	before := dataBlobs(t, sink, "contoso/")
+	p.mustRun("once")
+	after := dataBlobs(t, sink, "contoso/")
+	if !slices.Equal(before, after) {
+		for _, n := range after {
+			if !slices.Contains(before, n) {
+				t.Logf("new: %s", n)
+				for _, r := range readStream(t, sink, layout.Layout{}, "contoso", audit.DirectoryAudits, audit.Hour) {
+					if r.blob == n {
+						t.Logf("  %s %s", idOf(r.raw), r.raw[strings.Index(r.raw, "DateTime"):strings.Index(r.raw, "DateTime")+40])
+					}
+				}
+			}
+		}
+		t.Fatalf("a second once changed the archive: %d blobs before, %d after", len(before), len(after))
+	}
+}
+
+// TestKill9DuringOnceLosesNothing kills the process at seeded random moments
+// of a backfill; after a final run the archive holds every record once.
+func TestKill9DuringOnceLosesNothing(t *testing.T) {
+	now := time.Now().UTC()
+	sim := startSim(t, graphsim.Options{Tenants: []graphsim.TenantConfig{{
+		ID: tenantID, ClientID: clientID, ClientSecret: secret, Seed: 11,
+		Volume: map[string]float64{"interactive-signins": 4000, "directory-audits": 1500, "noninteractive-signins": 3000},
+		Epoch:  now.Add(-60 * time.Hour),
+	}}})
+	dir := t.TempDir()
+	p := newProcess(t, sim, fmt.Sprintf(`
+http: {listen: ""}
+storage: {type: local, local: {path: %q}}
+defaults:
+  streams: [interactive-signins, noninteractive-signins, directory-audits]
+  formats: [jsonl, csv]
+  start: 48h
+  rate_limit: {requests: 10000, per: 1s}
+graph: {app_rate_limit: {requests: 10000, per: 1s}}
+%s`, dir, tenantYAML(sim, "")))
+
+	rng := rand.New(rand.NewPCG(20261127, 1))
+	for i := range 5 {
+		delay := time.Duration(150+rng.IntN(2500)) * time.Millisecond
+		killAfter(t, p, delay)
+		t.Logf("kill %d after %s", i+1, delay)
+	}
+	p.mustRun("once")
+	sink := localSink(t, dir)
+	for _, st := range []audit.Stream{audit.InteractiveSignIns, audit.NonInteractiveSignIns, audit.DirectoryAudits} {
+		state := loadState(t, sink, layout.Layout{}, "contoso", st.Name)
+		got := readStream(t, sink, layout.Layout{}, "contoso", st, audit.Hour)
+		exactly(t, st.Name, got, sim.Tenant(tenantID).Visible(st.Name, audit.Window{From: state.Start, To: state.Watermark}, time.Now()))
+	}
+}
+
+// killAfter starts `once` and sends SIGKILL after d (if it is still running).
+func killAfter(t *testing.T, p *process, d time.Duration) {
+	t.Helper()
+	cmd, _, stderr := p.command(context.Background(), "once")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("once failed before it was killed: %v\n%s", err, lastLines(stderr.String(), 20))
+		}
+	case <-time.After(d):
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil && err != os.ErrProcessDone {
+			t.Fatal(err)
+		}
+		<-done
+	}
+}

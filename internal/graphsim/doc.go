@@ -1,0 +1,33 @@
+// Package graphsim is a simulated Microsoft Graph activity-log API with its own
+// Entra-like token endpoint, for tests, benchmarks and the demo.
+//
+// Microsoft Graph has no emulator, so graphsim reproduces the behaviour the
+// archiver must survive (see GRAPH-NOTES.md): TLS with a self-signed CA, the
+// OAuth client-credentials flow as azidentity performs it, Graph's error
+// shapes, the filter rules of each collection, paging through opaque
+// nextLinks, newest-first sign-ins and unsorted audits, late, re-published
+// and revised records, retention, licence and permission errors, throttling
+// with every Retry-After form, and scripted or random transport faults.
+//
+// Records are never stored. Record i of a tenant's stream is generated from
+// the tenant seed, the stream and i alone, and its event time is a
+// non-decreasing function of i, so a time window maps to an index range and a
+// query at any instant costs only the records it returns. Visibility (when a
+// record, its re-published copy and its revisions appear) is a function of i
+// and the clock, which makes the ground-truth methods (Visible, AllVersions,
+// Count) exact: they answer what a complete query returns at a given instant.
+//
+// Paging follows Graph's habits: a full page always carries a nextLink, so
+// the page after the last full one is empty; a page whose filter matches
+// little may come back short or empty with a nextLink (a request examines at
+// most 200,000 positions); nextLinks vary the path's case, the escaping of
+// spaces and the place of the link in the body, and skiptokens are sealed
+// cursors bound to the tenant and the query.
+//
+// The clock Options.Now drives event time, visibility, retention and token
+// expiry, so tests move time by swapping the clock. A token's expires_in is
+// relative, so a client that caches tokens on real time keeps using one the
+// moved clock has expired: tests that jump far ahead set a long
+// TokenLifetime. Throttling windows and slow-response stalls use real time,
+// since they measure how a client paces itself.
+package graphsim

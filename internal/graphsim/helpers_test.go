@@ -1,0 +1,237 @@
+package graphsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+)
+
+const (
+	testTenant = "11111111-2222-4333-8444-555555555555"
+	testClient = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+	testSecret = "s3cr3t~Value-never-logged"
+)
+
+// testNow is the fake "now" of most tests: records start 31 days earlier.
+var testNow = time.Date(2026, 11, 27, 3, 30, 0, 0, time.UTC)
+
+// fakeClock is a settable clock for Options.Now.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// baseTenant is a P1 tenant with a little of every stream.
+func baseTenant() TenantConfig {
+	return TenantConfig{
+		ID: testTenant, ClientID: testClient, ClientSecret: testSecret, Seed: 42,
+		Volume: map[string]float64{
+			"interactive-signins": 600, "noninteractive-signins": 900, "serviceprincipal-signins": 300,
+			"managedidentity-signins": 200, "directory-audits": 400, "provisioning": 250,
+		},
+		BigEvery: 700,
+	}
+}
+
+// startSim starts a server with one tenant built from baseTenant and
+// adjusted by mod.
+func startSim(t *testing.T, mod func(*Options)) (*Server, *fakeClock) {
+	t.Helper()
+	clock := &fakeClock{t: testNow}
+	opts := Options{Now: clock.Now, Tenants: []TenantConfig{baseTenant()}, TrackServed: true}
+	if mod != nil {
+		mod(&opts)
+	}
+	s, err := Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, clock
+}
+
+// fetchToken gets an access token with a plain form POST.
+func fetchToken(t testing.TB, s *Server) string {
+	t.Helper()
+	status, body := postToken(t, s, testTenant, url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {testClient},
+		"client_secret": {testSecret}, "scope": {s.GraphURL() + "/.default"},
+	})
+	if status != http.StatusOK {
+		t.Fatalf("token: %d %s", status, body)
+	}
+	var tr struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(body, &tr); err != nil || tr.AccessToken == "" {
+		t.Fatalf("token response %s: %v", body, err)
+	}
+	return tr.AccessToken
+}
+
+func postToken(t testing.TB, s *Server, tenant string, form url.Values) (int, []byte) {
+	t.Helper()
+	resp, err := s.HTTPClient().PostForm(s.GraphURL()+"/"+tenant+"/oauth2/v2.0/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, body
+}
+
+// response is one Graph answer.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	err    error // transport or body error
+}
+
+func get(t testing.TB, s *Server, token, u string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := s.HTTPClient().Do(req)
+	if err != nil {
+		return response{err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: body, err: err}
+}
+
+// collection is a decoded page.
+type collection struct {
+	Context  string            `json:"@odata.context"`
+	NextLink string            `json:"@odata.nextLink"`
+	Value    []json.RawMessage `json:"value"`
+}
+
+func decodePage(t *testing.T, r response) collection {
+	t.Helper()
+	if r.err != nil || r.status != http.StatusOK {
+		t.Fatalf("page: status %d err %v body %.300s", r.status, r.err, r.body)
+	}
+	var c collection
+	if err := json.Unmarshal(r.body, &c); err != nil {
+		t.Fatalf("page JSON: %v", err)
+	}
+	return c
+}
+
+// fetchAll follows nextLinks from u and returns every record, compacted, in
+// the order served, and the number of pages.
+func fetchAll(t testing.TB, s *Server, token, u string) ([][]byte, int) {
+	t.Helper()
+	recs, pages, err := pageAll(s, token, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs, pages
+}
+
+// pageAll is fetchAll for goroutines: it reports instead of failing.
+func pageAll(s *Server, token, u string) ([][]byte, int, error) {
+	var out [][]byte
+	pages := 0
+	for u != "" {
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			return nil, pages, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := s.HTTPClient().Do(req)
+		if err != nil {
+			return nil, pages, err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return nil, pages, fmt.Errorf("page %d: status %d, %v: %.300s", pages, resp.StatusCode, err, body)
+		}
+		var c collection
+		if err := json.Unmarshal(body, &c); err != nil {
+			return nil, pages, fmt.Errorf("page %d: %w", pages, err)
+		}
+		pages++
+		for _, v := range c.Value {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, v); err != nil {
+				return nil, pages, err
+			}
+			out = append(out, buf.Bytes())
+		}
+		u = c.NextLink
+		if pages > 10000 {
+			return nil, pages, fmt.Errorf("paging does not end")
+		}
+	}
+	return out, pages, nil
+}
+
+// windowFilter is a filter for the window: ge/le (the caller drops records
+// at w.To), or gt/lt around [w.From, w.To) at Graph's 100 ns resolution.
+func windowFilter(st audit.Stream, w audit.Window) string {
+	lo, hi, from := "ge", "le", w.From
+	if st.ExclusiveBounds {
+		lo, hi, from = "gt", "lt", from.Add(-100*time.Nanosecond)
+	}
+	f := st.TimeField + " " + lo + " " + audit.FormatTime(from) + " and " + st.TimeField + " " + hi + " " + audit.FormatTime(w.To)
+	if st.EventType != "" {
+		f = "(" + f + ") and signInEventTypes/any(t: t eq '" + st.EventType + "')"
+	}
+	return f
+}
+
+func collectionURL(s *Server, st audit.Stream, filter string, extra ...string) string {
+	u := s.GraphURL() + "/" + st.APIVersion + "/" + st.Resource
+	params := []string{}
+	if filter != "" {
+		params = append(params, "$filter="+url.QueryEscape(filter))
+	}
+	params = append(params, extra...)
+	if len(params) > 0 {
+		u += "?" + strings.Join(params, "&")
+	}
+	return u
+}
+
+// recordTime parses the event time of a record of the stream.
+func recordTime(t *testing.T, st audit.Stream, raw []byte) time.Time {
+	t.Helper()
+	rec, err := audit.ParseRecord(raw, st.TimeField)
+	if err != nil {
+		t.Fatalf("%v: %.200s", err, raw)
+	}
+	return rec.Time
+}

@@ -1,0 +1,242 @@
+package graphsim
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+)
+
+// Options configure a simulated Graph server.
+type Options struct {
+	Tenants []TenantConfig
+	// Now is the clock for event time, visibility, retention, live generation
+	// and token expiry; default time.Now.
+	Now func() time.Time
+	// Addr is the listen address; default "127.0.0.1:0".
+	Addr string
+	// Dir is where the CA file is written; default a temp dir removed on Close.
+	Dir string
+	// AppThrottle is the per-app limit across all tenants (Graph: 122 per
+	// 10s); nil means none.
+	AppThrottle *Throttle
+	// TrackServed remembers every record version sent in a complete 200
+	// response, for Tenant.Served.
+	TrackServed bool
+	// Pretty indents responses; clients must then compact records themselves.
+	Pretty bool
+	// Logf, when set, receives one line per request.
+	Logf func(format string, args ...any)
+}
+
+// TenantConfig describes one simulated tenant and the app registered in it.
+type TenantConfig struct {
+	// ID is the tenant GUID, ClientID the app id and ClientSecret the secret
+	// the token endpoint accepts for it.
+	ID, ClientID, ClientSecret string
+	// Free tenants have no P1/P2 licence: sign-ins answer 403 and retention
+	// defaults to 7 days.
+	Free bool
+	// MissingPermissions lists application permissions the app lacks, e.g.
+	// {"AuditLog.Read.All"}; Graph then answers 403 naming them.
+	MissingPermissions []string
+	// Seed makes the content deterministic.
+	Seed int64
+	// Volume is records per hour of event time, per stream name (DESIGN.md
+	// names); a stream that is absent has no records.
+	Volume map[string]float64
+	// Epoch is the generation origin: records exist from Epoch on, up to
+	// Now(), so data keeps growing as the clock moves (live mode). Default
+	// Now() - 31 days, truncated to the hour.
+	Epoch time.Time
+	// Until, when set, freezes the tenant: no record has an event time at or
+	// after it.
+	Until time.Time
+	// Retention hides records older than this; default 30 days (7 when Free).
+	Retention time.Duration
+	// Late delays the visibility of a fraction of the records.
+	Late Late
+	// Republish is the fraction of records served twice: an identical second
+	// copy becomes visible later, as when Microsoft re-publishes a batch.
+	Republish float64
+	// Revise is the fraction of records revised later (same id, changed
+	// content); a query then returns only the newest version.
+	Revise float64
+	// BigEvery makes every Nth record larger than 100 KB; 0 means the default
+	// 5000, -1 never.
+	BigEvery int
+	// Throttle is the per-tenant limit (Graph: 5 per 10s); nil means none.
+	Throttle *Throttle
+	// Faults injects transport and paging faults into Graph requests.
+	Faults Faults
+	// TokenLifetime is the access-token lifetime; default 1h.
+	TokenLifetime time.Duration
+}
+
+// Late makes Fraction of the records visible only after event time plus a
+// delay drawn uniformly from [Min, Max]; the others are visible at once.
+type Late struct {
+	Fraction float64
+	Min, Max time.Duration
+}
+
+// Throttle is a sliding-window request limit: at most Requests per Per.
+// Throttled requests count against the window too, as on Graph.
+type Throttle struct {
+	Requests   int
+	Per        time.Duration
+	RetryAfter RetryAfterMode
+}
+
+// RetryAfterMode is how a 429 states when to retry.
+type RetryAfterMode int
+
+const (
+	// RetryAfterFractional sends seconds with a fraction ("2.128").
+	RetryAfterFractional RetryAfterMode = iota
+	// RetryAfterInteger sends whole seconds, rounded up.
+	RetryAfterInteger
+	// RetryAfterNone sends a 429 without Retry-After.
+	RetryAfterNone
+)
+
+// Faults are per-request fault probabilities of a tenant's Graph requests.
+// Which request fails is deterministic given Seed and the order of requests.
+type Faults struct {
+	Seed int64
+	// Probabilities, each in [0, 1]; their sum should not exceed 1.
+	ServerError, Reset, Truncate, Malformed, Slow, EarlyEnd, NextLink400 float64
+	// SlowDelay is how long a slow response stalls before it is sent
+	// (default 90s).
+	SlowDelay time.Duration
+	// Script lists exact faults by request number (1 is the tenant's first
+	// Graph request); a scripted request ignores the probabilities.
+	Script []ScriptedFault
+}
+
+// ScriptedFault makes the tenant's Request-th Graph request fail with Kind.
+type ScriptedFault struct {
+	Request int
+	Kind    FaultKind
+}
+
+// FaultKind names an injected fault.
+type FaultKind int
+
+const (
+	// FaultNone is no fault.
+	FaultNone FaultKind = iota
+	// FaultServerError answers 500, 502 or 503 with a Graph error body.
+	FaultServerError
+	// FaultReset resets the connection mid-headers or mid-body.
+	FaultReset
+	// FaultTruncate promises more bytes in Content-Length than it sends, then
+	// closes the connection.
+	FaultTruncate
+	// FaultMalformed answers 200 with broken JSON.
+	FaultMalformed
+	// FaultSlow stalls for Faults.SlowDelay before answering.
+	FaultSlow
+	// FaultEarlyEnd answers a page without nextLink although more records
+	// exist: paging "stops early".
+	FaultEarlyEnd
+	// FaultNextLink400 answers a nextLink request (one with $skiptoken) with
+	// 400 once; on other requests it has no effect.
+	FaultNextLink400
+	// FaultThrottle answers 429 at once.
+	FaultThrottle
+)
+
+var faultNames = [...]string{"none", "server-error", "reset", "truncate", "malformed", "slow", "early-end", "nextlink-400", "throttle"}
+
+func (k FaultKind) String() string {
+	if k >= 0 && int(k) < len(faultNames) {
+		return faultNames[k]
+	}
+	return fmt.Sprintf("FaultKind(%d)", int(k))
+}
+
+// Stats counts a tenant's traffic.
+type Stats struct {
+	// Requests is every Graph request attributed to the tenant (by its token).
+	Requests int
+	// Throttled is how many of them were answered 429.
+	Throttled int
+	// ByStatus counts responses by HTTP status; 0 counts connections reset
+	// before a status line was sent.
+	ByStatus map[int]int
+	// TokenRequests counts token and discovery requests naming the tenant.
+	TokenRequests int
+	// MaxInWindow is the most Graph requests seen in any window of the
+	// tenant's Throttle.Per (10s without a throttle), throttled ones included.
+	MaxInWindow int
+}
+
+const (
+	defaultRetention     = 30 * 24 * time.Hour
+	freeRetention        = 7 * 24 * time.Hour
+	defaultBigEvery      = 5000
+	defaultSlowDelay     = 90 * time.Second
+	defaultTokenLifetime = time.Hour
+	defaultEpochBack     = 31 * 24 * time.Hour
+	defaultStatsWindow   = 10 * time.Second
+	// maxVolume keeps record spacing at 10 ticks (1µs) or more.
+	maxVolume = 3.6e9
+)
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// validate reports the first configuration error of the tenant.
+func (c *TenantConfig) validate() error {
+	if !guidRE.MatchString(c.ID) {
+		return fmt.Errorf("tenant %q: ID must be a GUID", c.ID)
+	}
+	if c.ClientID == "" || c.ClientSecret == "" {
+		return fmt.Errorf("tenant %s: ClientID and ClientSecret are required", c.ID)
+	}
+	for name, v := range c.Volume {
+		if _, ok := audit.StreamByName(name); !ok {
+			return fmt.Errorf("tenant %s: unknown stream %q in Volume", c.ID, name)
+		}
+		if v < 0 || v > maxVolume {
+			return fmt.Errorf("tenant %s: Volume[%s] = %g out of range [0, %g]", c.ID, name, v, float64(maxVolume))
+		}
+	}
+	for _, f := range []float64{c.Late.Fraction, c.Republish, c.Revise} {
+		if f < 0 || f > 1 {
+			return fmt.Errorf("tenant %s: fractions must be in [0, 1]", c.ID)
+		}
+	}
+	if c.Late.Min < 0 || c.Late.Max < c.Late.Min {
+		return fmt.Errorf("tenant %s: Late needs 0 <= Min <= Max", c.ID)
+	}
+	if err := c.Throttle.validate(); err != nil {
+		return fmt.Errorf("tenant %s: %w", c.ID, err)
+	}
+	return c.Faults.validate()
+}
+
+func (t *Throttle) validate() error {
+	if t == nil {
+		return nil
+	}
+	if t.Requests < 1 || t.Per <= 0 {
+		return fmt.Errorf("throttle needs Requests >= 1 and Per > 0")
+	}
+	return nil
+}
+
+func (f *Faults) validate() error {
+	for _, p := range []float64{f.ServerError, f.Reset, f.Truncate, f.Malformed, f.Slow, f.EarlyEnd, f.NextLink400} {
+		if p < 0 || p > 1 {
+			return fmt.Errorf("fault probabilities must be in [0, 1]")
+		}
+	}
+	for _, s := range f.Script {
+		if s.Request < 1 || s.Kind <= FaultNone || s.Kind > FaultThrottle {
+			return fmt.Errorf("scripted fault %+v: need Request >= 1 and a known Kind", s)
+		}
+	}
+	return nil
+}

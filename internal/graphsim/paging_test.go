@@ -1,0 +1,278 @@
+package graphsim
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+)
+
+// lateTenant adds late, re-published and revised records to baseTenant.
+func lateTenant(o *Options) {
+	o.Tenants[0].Late = Late{Fraction: 0.3, Min: 10 * time.Minute, Max: 3 * time.Hour}
+	o.Tenants[0].Republish = 0.2
+	o.Tenants[0].Revise = 0.2
+}
+
+// inWindow drops records outside w (ge/le queries include records at w.To).
+func inWindow(t *testing.T, st audit.Stream, w audit.Window, recs [][]byte) [][]byte {
+	var out [][]byte
+	for _, r := range recs {
+		if w.Contains(recordTime(t, st, r)) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// sortedUnique sorts raw records by (time, id, bytes) and drops identical
+// copies, the way Visible reports them.
+func sortedUnique(t *testing.T, st audit.Stream, recs [][]byte) [][]byte {
+	type rec struct {
+		r   audit.Record
+		raw []byte
+	}
+	var rs []rec
+	for _, raw := range recs {
+		r, err := audit.ParseRecord(raw, st.TimeField)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, rec{r, raw})
+	}
+	slices.SortFunc(rs, func(a, b rec) int { return audit.Compare(&a.r, &b.r) })
+	var out [][]byte
+	for k, r := range rs {
+		if k > 0 && bytes.Equal(r.raw, rs[k-1].raw) {
+			continue
+		}
+		out = append(out, r.raw)
+	}
+	return out
+}
+
+func equalRecords(t *testing.T, what string, got, want [][]byte) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: got %d records, want %d", what, len(got), len(want))
+	}
+	for k := range got {
+		if !bytes.Equal(got[k], want[k]) {
+			t.Fatalf("%s: record %d differs:\n got %.300s\nwant %.300s", what, k, got[k], want[k])
+		}
+	}
+}
+
+func TestPagingYieldsVisible(t *testing.T) {
+	s, _ := startSim(t, lateTenant)
+	tok := fetchToken(t, s)
+	ten := s.Tenant(testTenant)
+	// The last two hours, where late records are still arriving.
+	w := audit.Window{From: testNow.Add(-2 * time.Hour).Truncate(time.Hour), To: testNow}
+	copies := 0
+	for _, st := range audit.Streams {
+		t.Run(st.Name, func(t *testing.T) {
+			got, pages := fetchAll(t, s, tok, collectionURL(s, st, windowFilter(st, w), "$top=97"))
+			got = inWindow(t, st, w, got)
+			if pages < 3 {
+				t.Fatalf("only %d pages", pages)
+			}
+			if n := ten.Count(st.Name, w, testNow); n != len(got) {
+				t.Errorf("Count = %d, query returned %d entries", n, len(got))
+			}
+			want := ten.Visible(st.Name, w, testNow)
+			copies += len(got) - len(want)
+			equalRecords(t, st.Name, sortedUnique(t, st, got), want)
+		})
+	}
+	if copies == 0 {
+		t.Fatal("no re-published copies served: the test proves nothing")
+	}
+}
+
+func TestPageOrder(t *testing.T) {
+	s, _ := startSim(t, nil)
+	tok := fetchToken(t, s)
+	w := audit.Window{From: testNow.Add(-30 * time.Hour), To: testNow.Add(-29 * time.Hour)}
+	for _, st := range []audit.Stream{audit.InteractiveSignIns, audit.ManagedIdentitySignIns, audit.DirectoryAudits, audit.Provisioning} {
+		recs, _ := fetchAll(t, s, tok, collectionURL(s, st, windowFilter(st, w), "$top=50"))
+		var times []time.Time
+		for _, r := range recs {
+			times = append(times, recordTime(t, st, r))
+		}
+		asc := slices.IsSortedFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+		desc := slices.IsSortedFunc(times, func(a, b time.Time) int { return b.Compare(a) })
+		switch {
+		case st.SignIns && !desc:
+			t.Errorf("%s: not newest first", st.Name)
+		case st.Name == audit.Provisioning.Name && !asc:
+			t.Errorf("%s: not oldest first", st.Name)
+		case st.Name == audit.DirectoryAudits.Name && (asc || desc):
+			t.Errorf("%s: sorted, but Graph does not sort audits", st.Name)
+		}
+	}
+	u := collectionURL(s, audit.DirectoryAudits, windowFilter(audit.DirectoryAudits, w), "$top=50")
+	if a, b := get(t, s, tok, u), get(t, s, tok, u); !bytes.Equal(a.body, b.body) {
+		t.Error("the same audit page comes back in another order")
+	}
+	asc, _ := fetchAll(t, s, tok, collectionURL(s, audit.DirectoryAudits, windowFilter(audit.DirectoryAudits, w), "$orderby=activityDateTime%20asc"))
+	if !slices.IsSortedFunc(asc, func(a, b []byte) int {
+		return recordTime(t, audit.DirectoryAudits, a).Compare(recordTime(t, audit.DirectoryAudits, b))
+	}) {
+		t.Error("$orderby=activityDateTime asc is not ascending")
+	}
+}
+
+func TestNextLink(t *testing.T) {
+	s, _ := startSim(t, nil)
+	tok := fetchToken(t, s)
+	filter := "createdDateTime ge 2026-11-20T00:00:00Z and createdDateTime le 2026-11-20T02:00:00Z and status/errorCode eq 0"
+	u := collectionURL(s, audit.InteractiveSignIns, filter, "$top=10")
+	var links []string
+	oddities := map[string]bool{}
+	for k := 0; k < 12; k++ {
+		r := get(t, s, tok, u)
+		c := decodePage(t, r)
+		oddities["annotation"] = oddities["annotation"] || bytes.Contains(r.body, []byte(`"@microsoft.graph.tips"`))
+		oddities["nextLink last"] = oddities["nextLink last"] || bytes.Index(r.body, []byte(`"@odata.nextLink"`)) > bytes.Index(r.body, []byte(`"value"`))
+		oddities[`\u0026`] = oddities[`\u0026`] || bytes.Contains(r.body, []byte(`\u0026`))
+		oddities["%20"] = oddities["%20"] || strings.Contains(c.NextLink, "%20")
+		oddities["+"] = oddities["+"] || strings.Contains(c.NextLink, "+")
+		if !strings.HasPrefix(c.NextLink, s.GraphURL()+"/v1.0/auditLogs/") {
+			t.Fatalf("nextLink %q is not absolute", c.NextLink)
+		}
+		if !strings.HasPrefix(c.Context, s.GraphURL()+"/v1.0/$metadata#auditLogs/signIns") {
+			t.Errorf("@odata.context = %q", c.Context)
+		}
+		nu, err := url.Parse(c.NextLink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q := nu.Query(); q.Get("$filter") != filter || q.Get("$top") != "10" || q.Get("$skiptoken") == "" {
+			t.Fatalf("nextLink query %v lost $filter or $top", q)
+		}
+		links = append(links, c.NextLink)
+		u = c.NextLink
+	}
+	if !slices.ContainsFunc(links, func(l string) bool { return strings.Contains(l, "/auditLogs/signins?") }) {
+		t.Error("nextLink path case never varies")
+	}
+	for _, o := range []string{"annotation", "nextLink last", `\u0026`, "%20", "+"} {
+		if !oddities[o] {
+			t.Errorf("no page shows %s", o)
+		}
+	}
+
+	link := links[0]
+	tamper := []struct{ name, url string }{
+		{"flipped byte", flipSkiptoken(t, link)},
+		{"other filter", withParam(t, link, "$filter", strings.Replace(filter, "eq 0", "eq 1", 1))},
+		{"other top", withParam(t, link, "$top", "11")},
+		{"garbage", s.GraphURL() + "/v1.0/auditLogs/signIns?$skiptoken=abc"},
+	}
+	for _, c := range tamper {
+		if c.url == link {
+			t.Fatalf("%s: could not tamper with %s", c.name, link)
+		}
+		r := get(t, s, tok, c.url)
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "skiptoken") {
+			t.Errorf("%s: %d %s", c.name, r.status, r.body)
+		}
+	}
+}
+
+func withParam(t *testing.T, link, key, value string) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func flipSkiptoken(t *testing.T, link string) string {
+	i := strings.Index(link, "$skiptoken=") + len("$skiptoken=") + 5
+	c := byte('A')
+	if link[i] == 'A' {
+		c = 'B'
+	}
+	return link[:i] + string(c) + link[i+1:]
+}
+
+// TestCursorSurvivesGrowth pages newest first while the clock moves and new
+// records appear: the remaining pages continue where the first stopped.
+func TestCursorSurvivesGrowth(t *testing.T) {
+	s, clock := startSim(t, nil)
+	tok := fetchToken(t, s)
+	st := audit.InteractiveSignIns
+	w := audit.Window{From: testNow.Add(-time.Hour), To: testNow.Add(time.Hour)}
+	c := decodePage(t, get(t, s, tok, collectionURL(s, st, windowFilter(st, w), "$top=100")))
+	first := c.Value
+	clock.Set(testNow.Add(30 * time.Minute)) // 300 new sign-ins appear above the cursor
+	rest, _ := fetchAll(t, s, tok, c.NextLink)
+	got := append([][]byte{}, rest...)
+	for _, v := range first {
+		got = append(got, v)
+	}
+	want := s.Tenant(testTenant).Visible(st.Name, audit.Window{From: w.From, To: testNow.Add(time.Nanosecond)}, testNow)
+	equalRecords(t, "records up to the first page's instant", sortedUnique(t, st, got), want)
+}
+
+func TestEmptyAndPrettyPages(t *testing.T) {
+	s, _ := startSim(t, func(o *Options) { o.Pretty = true })
+	tok := fetchToken(t, s)
+	st := audit.Provisioning
+	future := audit.Window{From: testNow.Add(time.Hour), To: testNow.Add(2 * time.Hour)}
+	c := decodePage(t, get(t, s, tok, collectionURL(s, st, windowFilter(st, future))))
+	if len(c.Value) != 0 || c.NextLink != "" {
+		t.Fatalf("future window: %d records, nextLink %q", len(c.Value), c.NextLink)
+	}
+	w := audit.Window{From: testNow.Add(-3 * time.Hour), To: testNow.Add(-2 * time.Hour)}
+	r := get(t, s, tok, collectionURL(s, st, windowFilter(st, w), "$top=3"))
+	if !bytes.Contains(r.body, []byte("\n  ")) {
+		t.Fatal("Pretty response is not indented")
+	}
+	got, _ := fetchAll(t, s, tok, collectionURL(s, st, windowFilter(st, w)))
+	equalRecords(t, "pretty", sortedUnique(t, st, got), s.Tenant(testTenant).Visible(st.Name, w, testNow))
+}
+
+// TestFullLastPage ends a window exactly on a page boundary: the nextLink
+// of the full last page leads to an empty page, never to a repeat.
+func TestFullLastPage(t *testing.T) {
+	s, _ := startSim(t, nil)
+	tok := fetchToken(t, s)
+	ten := s.Tenant(testTenant)
+	w := audit.Window{From: testNow.Add(-7 * time.Hour), To: testNow.Add(-6 * time.Hour)}
+	for _, st := range []audit.Stream{audit.InteractiveSignIns, audit.DirectoryAudits, audit.Provisioning} {
+		// A ge/le query also returns records at w.To: stop a tick before.
+		filter := st.TimeField + " ge " + audit.FormatTime(w.From) + " and " + st.TimeField + " le " + audit.FormatTime(w.To.Add(-100*time.Nanosecond))
+		if st.ExclusiveBounds {
+			filter = windowFilter(st, w)
+		}
+		n := ten.Count(st.Name, w, testNow)
+		tops := []int{n}
+		for d := 2; d <= 10; d++ {
+			if n%d == 0 {
+				tops = append(tops, n/d)
+			}
+		}
+		if len(tops) < 2 {
+			t.Fatalf("%s: %d records has no small divisor", st.Name, n)
+		}
+		for _, top := range tops {
+			got, pages := fetchAll(t, s, tok, collectionURL(s, st, filter, "$top="+strconv.Itoa(top)))
+			if len(got) != n || pages != n/top+1 {
+				t.Errorf("%s $top=%d: %d records in %d pages, want %d in %d", st.Name, top, len(got), pages, n, n/top+1)
+			}
+			equalRecords(t, st.Name, sortedUnique(t, st, got), ten.Visible(st.Name, w, testNow))
+		}
+	}
+}

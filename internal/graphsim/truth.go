@@ -1,0 +1,151 @@
+package graphsim
+
+import (
+	"bytes"
+	"cmp"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+)
+
+// Ground truth. Every answer is computed from the same functions the Graph
+// endpoint serves from, at the instant asked for, so tests compare an
+// archive with exactly what Graph offered. Records are compact JSON, in the
+// stream's canonical shape (v1.0 for interactive-signins, beta for the other
+// sign-in streams), ordered by event time, then id, then version.
+
+// Visible returns what a complete query of the window at asOf returns, with
+// re-published copies collapsed: the newest visible version of each record
+// still within retention.
+func (t *Tenant) Visible(stream string, w audit.Window, asOf time.Time) [][]byte {
+	ss := t.streams[stream]
+	if ss == nil {
+		return nil
+	}
+	now := toTicks(asOf)
+	lo, hi := ss.tl.indexes(t.retained(w, now))
+	var out []truthEntry
+	for i := lo; i < hi; i++ {
+		at := ss.tl.time(i)
+		lc := ss.vis.lifecycle(i, at)
+		if n, ver := lc.entries(now); n > 0 {
+			out = append(out, ss.entry(i, at, ver))
+		}
+	}
+	return sortedRaw(out)
+}
+
+// AllVersions returns every distinct version of the window's records that
+// had become visible by asOf, superseded revisions included. Retention is
+// not applied: a version that has since expired was visible once.
+func (t *Tenant) AllVersions(stream string, w audit.Window, asOf time.Time) [][]byte {
+	ss := t.streams[stream]
+	if ss == nil {
+		return nil
+	}
+	now := toTicks(asOf)
+	lo, hi := ss.tl.indexes(span{from: toTicks(w.From), to: min(toTicks(w.To), now+1)})
+	var out []truthEntry
+	for i := lo; i < hi; i++ {
+		at := ss.tl.time(i)
+		lc := ss.vis.lifecycle(i, at)
+		for ver := range lc.versionsBy(now) {
+			out = append(out, ss.entry(i, at, ver))
+		}
+	}
+	return sortedRaw(out)
+}
+
+// Served returns the distinct record versions sent in complete 200
+// responses so far, in the shape they were sent. It needs
+// Options.TrackServed; otherwise it is empty.
+func (t *Tenant) Served(stream string) [][]byte {
+	ss := t.streams[stream]
+	if ss == nil {
+		return nil
+	}
+	t.mu.Lock()
+	keys := make([]servedKey, 0, len(t.served[stream]))
+	for k := range t.served[stream] {
+		keys = append(keys, k)
+	}
+	t.mu.Unlock()
+	out := make([]truthEntry, 0, len(keys))
+	for _, k := range keys {
+		e := truthEntry{time: ss.tl.time(k.index), version: k.version}
+		e.id = ss.gen.appendID(nil, k.index)
+		e.raw = ss.gen.appendRecord(nil, k.index, k.version, k.beta)
+		out = append(out, e)
+	}
+	return sortedRaw(out)
+}
+
+// Count returns how many entries a complete query of the window at asOf
+// returns, re-published copies included, without building any record.
+func (t *Tenant) Count(stream string, w audit.Window, asOf time.Time) int {
+	ss := t.streams[stream]
+	if ss == nil {
+		return 0
+	}
+	now := toTicks(asOf)
+	lo, hi := ss.tl.indexes(t.retained(w, now))
+	total := 0
+	for i := lo; i < hi; i++ {
+		lc := ss.vis.lifecycle(i, ss.tl.time(i))
+		n, _ := lc.entries(now)
+		total += n
+	}
+	return total
+}
+
+// retained is the part of w a query at now can still see: within retention
+// and not in the future.
+func (t *Tenant) retained(w audit.Window, now int64) span {
+	from := toTicks(w.From)
+	if w.From.IsZero() {
+		from = math.MinInt64
+	}
+	return span{
+		from: max(from, now-durTicks(t.retention())),
+		to:   min(toTicks(w.To), now+1),
+	}
+}
+
+type truthEntry struct {
+	time    int64
+	id      []byte
+	version int
+	raw     []byte
+}
+
+// entry renders record i, version ver, in the stream's canonical shape.
+func (ss *streamSim) entry(i, at int64, ver int) truthEntry {
+	return truthEntry{
+		time:    at,
+		id:      ss.gen.appendID(nil, i),
+		version: ver,
+		raw:     ss.gen.appendRecord(nil, i, ver, ss.stream.APIVersion == "beta"),
+	}
+}
+
+func sortedRaw(es []truthEntry) [][]byte {
+	slices.SortStableFunc(es, func(a, b truthEntry) int {
+		if c := cmp.Compare(a.time, b.time); c != 0 {
+			return c
+		}
+		if c := bytes.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.version, b.version); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.raw, b.raw)
+	})
+	out := make([][]byte, len(es))
+	for k, e := range es {
+		out[k] = e.raw
+	}
+	return out
+}
