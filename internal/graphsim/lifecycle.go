@@ -19,10 +19,22 @@ type lifecycle struct {
 
 // visibility holds the per-stream knobs of the lifecycle.
 type visibility struct {
-	salt      uint64
-	late      Late
-	republish float64
-	revise    float64
+	salt           uint64
+	late           Late
+	republish      float64
+	revise         float64
+	republishDelay Delay
+	reviseDelay    Delay
+}
+
+// Graph's observed delays, the defaults of TenantConfig.
+var (
+	defaultRepublishDelay = Delay{Min: 10 * time.Minute, Max: 3*time.Hour + 10*time.Minute}
+	defaultReviseDelay    = Delay{Min: 5 * time.Minute, Max: 2 * time.Hour}
+)
+
+func (d Delay) draw(u float64) time.Duration {
+	return d.Min + time.Duration(u*float64(d.Max-d.Min))
 }
 
 // lifecycle computes record i's lifecycle from its event time t.
@@ -36,8 +48,7 @@ func (v *visibility) lifecycle(i int64, t int64) lifecycle {
 	if v.republish > 0 {
 		h := hash3(v.salt, saltRepublish, i/republishBlock)
 		if unit(h) < v.republish {
-			d := 10*time.Minute + time.Duration(unit(splitmix(h))*float64(3*time.Hour))
-			lc.copyAt = lc.visible + durTicks(d)
+			lc.copyAt = lc.visible + durTicks(v.republishDelay.or(defaultRepublishDelay).draw(unit(splitmix(h))))
 		}
 	}
 	if v.revise > 0 {
@@ -51,7 +62,7 @@ func (v *visibility) lifecycle(i int64, t int64) lifecycle {
 			for j := 0; j < lc.nrev; j++ {
 				h = splitmix(h + uint64(j))
 				// MFA details are aggregated into a sign-in for up to 2 h.
-				at += durTicks(5*time.Minute + time.Duration(unit(h)*float64(115*time.Minute)))
+				at += durTicks(v.reviseDelay.or(defaultReviseDelay).draw(unit(h)))
 				lc.revs[j] = at
 			}
 		}

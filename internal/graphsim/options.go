@@ -63,6 +63,12 @@ type TenantConfig struct {
 	// Revise is the fraction of records revised later (same id, changed
 	// content); a query then returns only the newest version.
 	Revise float64
+	// RepublishDelay bounds when a re-published copy appears after the
+	// record became visible (default 10 min to 3 h, as seen on Graph);
+	// ReviseDelay bounds the gap before each revision (default 5 to 120 min:
+	// MFA details are aggregated for up to 2 h). Seconds-scale tests shrink
+	// them.
+	RepublishDelay, ReviseDelay Delay
 	// BigEvery makes every Nth record larger than 100 KB; 0 means the default
 	// 5000, -1 never.
 	BigEvery int
@@ -79,6 +85,16 @@ type TenantConfig struct {
 type Late struct {
 	Fraction float64
 	Min, Max time.Duration
+}
+
+// Delay is a range [Min, Max] a delay is drawn from uniformly.
+type Delay struct{ Min, Max time.Duration }
+
+func (d Delay) or(def Delay) Delay {
+	if d.Max <= 0 {
+		return def
+	}
+	return d
 }
 
 // Throttle is a sliding-window request limit: at most Requests per Per.
