@@ -54,6 +54,8 @@ func commands() []command {
 		{"run", "daemon: schedules, /metrics, graceful SIGTERM", cmdRun},
 		{"once", "catch every job up to now - settle, then exit", cmdOnce},
 		{"backfill", "archive an explicit time range of one tenant and stream", cmdBackfill},
+		{"verify", "re-read the archive and check it against its metadata and manifests", cmdVerify},
+		{"export", "the portal's Download, from the archive", cmdExport},
 		{"status", "watermarks, lag, last run and retention risk per job", cmdStatus},
 		{"config", "config check: validate a configuration file", cmdConfig},
 		{"demo", "archive a simulated tenant into ./demo-archive (no Azure account needed)", cmdDemo},

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/entra-archiver/entra-archiver/internal/app"
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/config"
+	"github.com/entra-archiver/entra-archiver/internal/progress"
+	"github.com/entra-archiver/entra-archiver/internal/verify"
+)
+
+// cmdVerify re-reads the archive of the configured jobs and prints every
+// fault as "FAULT <blob>: <problem>", then a summary. Exit 1 on any fault or
+// when the check could not be completed.
+func cmdVerify(inv *invocation, args []string) int {
+	fs := inv.flagSet("verify")
+	path := inv.configFlag(fs)
+	tenant := fs.String("tenant", "", "only this tenant (config name)")
+	stream := fs.String("stream", "", "only this stream")
+	from := fs.String("from", "", "only partitions from this time on (RFC 3339 or YYYY-MM-DD, UTC)")
+	to := fs.String("to", "", "only partitions before this time")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: entra-archiver verify --config FILE [--tenant T] [--stream S] [--from TIME] [--to TIME]")
+		fmt.Fprintln(fs.Output())
+		fmt.Fprintln(fs.Output(), "Re-reads the archive: sha256 and record counts against each blob's metadata, every file")
+		fmt.Fprintln(fs.Output(), "parses, records in order and in their partition, no record stored twice, parts without")
+		fmt.Fprintln(fs.Output(), "gaps, a p000 for every partition below the watermark, and the manifest hash chain.")
+		fmt.Fprintln(fs.Output(), "Prints each fault as \"FAULT <blob>: <problem>\" and exits 1 if there is any.")
+		fmt.Fprintln(fs.Output())
+		fs.PrintDefaults()
+	}
+	if code, ok := inv.parse(fs, args); !ok {
+		return code
+	}
+	w, err := parseBounds(*from, *to)
+	if err != nil {
+		fmt.Fprintf(inv.stderr, "verify: %v\n", err)
+		return ExitUsage
+	}
+	cfg, ok := inv.loadConfig(*path)
+	if !ok {
+		return ExitUsage
+	}
+	jobs, err := verifyJobs(cfg, *tenant, *stream)
+	if err != nil {
+		fmt.Fprintf(inv.stderr, "verify: %v\n", err)
+		return ExitUsage
+	}
+	log, _, err := app.NewLogger(cfg.Log, inv.stderr)
+	if err != nil {
+		fmt.Fprintf(inv.stderr, "log.level: %v\n", err)
+		return ExitUsage
+	}
+	defer log.Sync()
+	storage, err := app.OpenStorage(inv.ctx, cfg, nil, log)
+	if err != nil {
+		return inv.report(fmt.Errorf("open storage: %w", err))
+	}
+	started := time.Now()
+	bar := progress.New(inv.stderr, "verify")
+	rep, err := verify.Run(inv.ctx, verify.Options{
+		Sink: storage.Sink, Layout: storage.Layout, State: storage.State, Jobs: jobs,
+		From: w.From, To: w.To, Progress: bar,
+	})
+	bar.Done()
+	for _, f := range rep.Faults {
+		fmt.Fprintf(inv.stdout, "FAULT %s: %s\n", f.Blob, f.Problem)
+	}
+	verdict := "no faults"
+	if n := len(rep.Faults); n > 0 {
+		verdict = fmt.Sprintf("%d fault(s)", n)
+	}
+	if err != nil {
+		verdict += ", then stopped"
+	}
+	fmt.Fprintf(inv.stdout, "verified %d job(s): %d partitions, %d blobs, %d records, %s in %s: %s\n",
+		len(jobs), rep.Partitions, rep.Blobs, rep.Records, progress.FormatBytes(rep.Bytes),
+		time.Since(started).Round(time.Millisecond), verdict)
+	log.Info("verify finished", zap.Int("partitions", rep.Partitions), zap.Int("blobs", rep.Blobs),
+		zap.Int64("records", rep.Records), zap.Int("faults", len(rep.Faults)), zap.Error(err))
+	if err != nil {
+		return inv.report(fmt.Errorf("verify could not finish: %w", err))
+	}
+	if len(rep.Faults) > 0 {
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+// parseBounds parses the optional --from and --to (zero when absent).
+func parseBounds(from, to string) (audit.Window, error) {
+	var w audit.Window
+	var err error
+	if from != "" {
+		if w.From, err = parseTime(from); err != nil {
+			return w, fmt.Errorf("--from: %w", err)
+		}
+	}
+	if to != "" {
+		if w.To, err = parseTime(to); err != nil {
+			return w, fmt.Errorf("--to: %w", err)
+		}
+	}
+	if from != "" && to != "" && !w.From.Before(w.To) {
+		return w, fmt.Errorf("--from %s is not before --to %s", from, to)
+	}
+	return w, nil
+}
+
+// verifyJobs selects the configured jobs to verify ("" matches all).
+func verifyJobs(cfg *config.Config, tenant, stream string) ([]verify.Job, error) {
+	if _, known := audit.StreamByName(stream); stream != "" && !known {
+		return nil, fmt.Errorf("unknown stream %q", stream)
+	}
+	if _, known := cfg.Tenant(tenant); tenant != "" && !known {
+		return nil, fmt.Errorf("no tenant %q in the configuration", tenant)
+	}
+	var jobs []verify.Job
+	for _, t := range cfg.Tenants {
+		if tenant != "" && t.Name != tenant {
+			continue
+		}
+		for _, st := range t.Settings.Streams {
+			if stream != "" && st.Name != stream {
+				continue
+			}
+			jobs = append(jobs, verify.Job{
+				Tenant: t.Name, TenantID: t.TenantID, Stream: st, Partition: t.Settings.Partition,
+				Formats: t.Settings.Formats, Gzip: t.Settings.Compression == "gzip",
+			})
+		}
+	}
+	if len(jobs) == 0 {
+		return nil, errors.New("no configured job matches --tenant and --stream")
+	}
+	return jobs, nil
+}

@@ -1,0 +1,196 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/archive/local"
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/cli"
+	"github.com/entra-archiver/entra-archiver/internal/job"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
+	"github.com/entra-archiver/entra-archiver/internal/state"
+)
+
+// archiveSource serves records like Graph: those in the window that are
+// visible (five minutes after their event) at the clock's now, newest first.
+type archiveSource struct {
+	now  func() time.Time
+	recs []audit.Record
+}
+
+func (s *archiveSource) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func([]audit.Record) error) error {
+	var out []audit.Record
+	for _, r := range s.recs {
+		if w.Contains(r.Time) && !r.Time.Add(5*time.Minute).After(s.now()) {
+			out = append(out, r)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
+	return page(out)
+}
+
+const archiveConfig = `log: {level: warn, format: console}
+http: {listen: ""}
+storage: {type: local, local: {path: %q}}
+state: {type: storage}
+defaults:
+  streams: [interactive-signins]
+  formats: [jsonl, csv]
+tenants:
+  - name: contoso
+    tenant_id: 72f988bf-0000-0000-0000-000000000000
+    auth:
+      method: client-secret
+      client_id: 5e3ce6c0-2b1f-4285-8d4b-75ee78787346
+      client_secret_env: CONTOSO_SECRET
+`
+
+// archiveEnv is the environment the configuration needs (its secret is never
+// used: verify and export do not call Graph).
+var archiveEnv = []string{"CONTOSO_SECRET=unused-secret"}
+
+// archiveFixture is an archive written by the job into a local folder, and
+// a configuration file pointing at it.
+type archiveFixture struct {
+	dir, config string
+	sink        *local.Sink
+	recs        []audit.Record // what the source served, sorted by (time, id)
+}
+
+var fixtureT0 = time.Date(2026, 11, 20, 0, 20, 0, 0, time.UTC)
+
+// buildFixture archives a record every 10 minutes (every fourth a failed
+// sign-in) from 18:00 on the 19th, running the job hourly for 27 hours, so
+// the oldest partitions are sealed.
+func buildFixture(t *testing.T) *archiveFixture {
+	t.Helper()
+	f := &archiveFixture{dir: filepath.Join(t.TempDir(), "archive")}
+	sink, err := local.New(f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sink = sink
+	end := fixtureT0.Add(25 * time.Hour)
+	for i := 0; ; i++ {
+		ts := time.Date(2026, 11, 19, 18, 0, 0, 0, time.UTC).Add(time.Duration(i) * 10 * time.Minute)
+		if !ts.Before(end) {
+			break
+		}
+		code := 0
+		if i%4 == 0 {
+			code = 50126
+		}
+		raw := fmt.Sprintf(`{"id":"s%04d","createdDateTime":%q,"userPrincipalName":"u%d@contoso.com","status":{"errorCode":%d}}`,
+			i, ts.Format(time.RFC3339), i, code)
+		f.recs = append(f.recs, audit.Record{ID: fmt.Sprintf("s%04d", i), Time: ts, Raw: []byte(raw)})
+	}
+	now := fixtureT0
+	clock := func() time.Time { return now }
+	j := job.New(job.Settings{
+		Tenant: "contoso", TenantID: "72f988bf-0000-0000-0000-000000000000", Stream: audit.InteractiveSignIns,
+		Formats: []string{"jsonl", "csv"}, Gzip: true, Partition: audit.Hour, Settle: 15 * time.Minute,
+		Recheck: []time.Duration{2 * time.Hour, 24 * time.Hour}, Start: job.Start{Back: 6 * time.Hour},
+	}, job.Deps{
+		Source: &archiveSource{now: clock, recs: f.recs}, Sink: sink, State: state.DocStore{Sink: sink},
+		Clock: clock, TempDir: t.TempDir(), Version: "test",
+	})
+	for i := range 27 {
+		now = fixtureT0.Add(time.Duration(i) * time.Hour)
+		if _, err := j.Run(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.config = filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(f.config, fmt.Appendf(nil, archiveConfig, f.dir), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// partName names a jsonl.gz or csv.gz part of the fixture.
+func (f *archiveFixture) partName(p audit.Partition, n int, format string) string {
+	return layout.Layout{}.PartName(layout.Part{Tenant: "contoso", Stream: "interactive-signins", Partition: p, Number: n, Format: format, Gzip: true})
+}
+
+// entra runs the command line.
+func entra(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = cli.MainContext(t.Context(), args, &out, &errOut, archiveEnv)
+	return code, out.String(), errOut.String()
+}
+
+func TestVerifyCommand(t *testing.T) {
+	f := buildFixture(t)
+	code, stdout, stderr := entra(t, "verify", "--config", f.config)
+	if code != cli.ExitOK || !strings.HasPrefix(stdout, "verified 1 job(s): 33 partitions, ") ||
+		!strings.HasSuffix(stdout, ": no faults\n") || strings.Count(stdout, "\n") != 1 {
+		t.Fatalf("verify of a clean archive: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+
+	// Delete the last part of a sealed partition (it has two) and the p000
+	// of an unsealed one.
+	sealed, unsealed := audit.Hour.Of(fixtureT0), audit.Hour.Of(fixtureT0.Add(12*time.Hour))
+	var gone []string
+	for _, name := range []string{
+		f.partName(sealed, 1, "jsonl"), f.partName(sealed, 1, "csv"),
+		f.partName(unsealed, 0, "jsonl"), f.partName(unsealed, 0, "csv"),
+	} {
+		if err := f.sink.Delete(t.Context(), name); err != nil {
+			t.Fatal(err)
+		}
+		gone = append(gone, name)
+	}
+	code, stdout, _ = entra(t, "verify", "--config", f.config)
+	if code != cli.ExitFailure {
+		t.Fatalf("verify of a damaged archive: exit %d, want %d\n%s", code, cli.ExitFailure, stdout)
+	}
+	for _, want := range []string{
+		"FAULT " + gone[0] + ": missing: listed in the manifest interactive-signins_20261120T00Z_manifest.json\n",
+		"FAULT " + gone[1] + ": missing: listed in the manifest interactive-signins_20261120T00Z_manifest.json\n",
+		"FAULT " + gone[2] + ": missing: partition 20261120T12Z has parts up to p001, numbered without gaps, but no p000\n",
+		": 3 fault(s)\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("verify output lacks %q:\n%s", want, stdout)
+		}
+	}
+
+	// A range that leaves the damage out is clean.
+	code, stdout, _ = entra(t, "verify", "--config", f.config, "--tenant", "contoso",
+		"--stream", "interactive-signins", "--from", "2026-11-20T01:00:00Z", "--to", "2026-11-20T12")
+	if code != cli.ExitOK || !strings.Contains(stdout, "verified 1 job(s): 11 partitions,") {
+		t.Fatalf("verify of an undamaged range: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestVerifyCommandUsage(t *testing.T) {
+	f := buildFixture(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--from", "yesterday"}, `verify: --from: "yesterday" is not a time`},
+		{[]string{"--from", "2026-11-20", "--to", "2026-11-19"}, "is not before --to"},
+		{[]string{"--tenant", "fabrikam"}, `verify: no tenant "fabrikam" in the configuration`},
+		{[]string{"--stream", "sign-ins"}, `verify: unknown stream "sign-ins"`},
+		{[]string{"--stream", "provisioning"}, "verify: no configured job matches"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	} {
+		code, stdout, stderr := entra(t, append([]string{"verify", "--config", f.config}, tc.args...)...)
+		if code != cli.ExitUsage || stdout != "" || !strings.Contains(stderr, tc.want) {
+			t.Errorf("verify %v: exit %d, stdout %q, stderr %q; want exit 2 saying %q", tc.args, code, stdout, stderr, tc.want)
+		}
+	}
+	if code, _, stderr := entra(t, "verify"); code != cli.ExitUsage || !strings.Contains(stderr, "no configuration") {
+		t.Errorf("verify without a config: exit %d, %q", code, stderr)
+	}
+}
