@@ -15,16 +15,16 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/status/statustest"
 )
 
-// runCLI runs the command line and returns its exit code and output.
-func runCLI(t *testing.T, environ []string, args ...string) (int, string, string) {
+// runStatusCLI runs the command line and returns its exit code and output.
+func runStatusCLI(t *testing.T, environ []string, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := cli.MainContext(context.Background(), args, &stdout, &stderr, environ)
 	return code, stdout.String(), stderr.String()
 }
 
-// expected renders what status should print at now.
-func expected(t *testing.T, f *statustest.Fixture, now time.Time, asJSON bool) string {
+// wantStatusOutput renders what status should print at now.
+func wantStatusOutput(t *testing.T, f *statustest.Fixture, now time.Time, asJSON bool) string {
 	t.Helper()
 	o := f.Options()
 	o.Now = func() time.Time { return now }
@@ -56,18 +56,18 @@ func TestStatusCommand(t *testing.T) {
 	// the report changes at most once a second (lag) in that span.
 	args := []string{"status", "--config", f.ConfigPath}
 	before := time.Now()
-	code, stdout, stderr := runCLI(t, f.Env, args...)
+	code, stdout, stderr := runStatusCLI(t, f.Env, args...)
 	after := time.Now()
 	if code != cli.ExitOK || stderr != "" {
 		t.Fatalf("%v: exit %d, stderr %q", args, code, stderr)
 	}
-	if stdout != expected(t, f, before, false) && stdout != expected(t, f, after, false) {
-		t.Errorf("%v printed\n%s\nwant\n%s", args, stdout, expected(t, f, after, false))
+	if stdout != wantStatusOutput(t, f, before, false) && stdout != wantStatusOutput(t, f, after, false) {
+		t.Errorf("%v printed\n%s\nwant\n%s", args, stdout, wantStatusOutput(t, f, after, false))
 	}
 
 	// JSON: the report as of the time it names.
 	args = append(args, "--json")
-	code, stdout, stderr = runCLI(t, f.Env, args...)
+	code, stdout, stderr = runStatusCLI(t, f.Env, args...)
 	if code != cli.ExitOK || stderr != "" {
 		t.Fatalf("%v: exit %d, stderr %q", args, code, stderr)
 	}
@@ -75,7 +75,7 @@ func TestStatusCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if want := expected(t, f, rep.Generated, true); stdout != want {
+	if want := wantStatusOutput(t, f, rep.Generated, true); stdout != want {
 		t.Errorf("%v printed\n%s\nwant\n%s", args, stdout, want)
 	}
 	if strings.Contains(stdout, f.Secret) {
@@ -118,7 +118,7 @@ func TestStatusCommandUnreadableState(t *testing.T) {
 	if err := os.WriteFile(doc, []byte(`{"version": 1, "watermark": `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := runCLI(t, f.Env, "status", "--config", f.ConfigPath)
+	code, stdout, stderr := runStatusCLI(t, f.Env, "status", "--config", f.ConfigPath)
 	if code != cli.ExitFailure {
 		t.Fatalf("exit %d, want 1; stderr %q", code, stderr)
 	}
@@ -165,7 +165,7 @@ func TestStatusCommandErrors(t *testing.T) {
 		{"help", nil, []string{"status", "-h"}, cli.ExitOK, "even if jobs failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, tc.environ, tc.args...)
+			code, stdout, stderr := runStatusCLI(t, tc.environ, tc.args...)
 			if code != tc.code || !strings.Contains(stderr, tc.stderr) || stdout != "" {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and stderr containing %q", code, stdout, stderr, tc.code, tc.stderr)
 			}
@@ -177,7 +177,7 @@ func TestStatusCommandErrors(t *testing.T) {
 }
 
 func TestStatusIsListed(t *testing.T) {
-	_, _, stderr := runCLI(t, nil, "help")
+	_, _, stderr := runStatusCLI(t, nil, "help")
 	if !strings.Contains(stderr, "status    watermarks, lag, last run and retention risk per job") {
 		t.Errorf("usage lacks the status command:\n%s", stderr)
 	}

@@ -1,0 +1,219 @@
+package status
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// CacheTTL is how long the page reuses a report, so a refreshing browser (or
+// several) cannot turn into a stream of storage listings.
+const CacheTTL = 30 * time.Second
+
+// RefreshSeconds is the page's self-refresh interval.
+const RefreshSeconds = 60
+
+// collectTimeout bounds one collection for the page.
+const collectTimeout = 30 * time.Second
+
+//go:embed page.html
+var pageHTML string
+
+var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+	"timeText":    timeText,
+	"dateText":    dateText,
+	"lagText":     lagText,
+	"lastRunText": lastRunText,
+	"resultText":  resultText,
+	"resultClass": resultClass,
+	"rowClass":    rowClass,
+	"errorText":   errorText,
+	"symbol":      htmlSymbol,
+	"count":       count,
+	"compact":     compact,
+}).Parse(pageHTML))
+
+// Handler serves the status page: server-rendered HTML with inline CSS, no
+// script and no external asset. collect is called at most once per CacheTTL;
+// concurrent requests wait for the same collection.
+func Handler(collect func(context.Context) (Report, error)) http.Handler {
+	return newPage(collect, time.Now, CacheTTL)
+}
+
+type page struct {
+	collect func(context.Context) (Report, error)
+	now     func() time.Time
+	ttl     time.Duration
+
+	mu     sync.Mutex
+	report *Report
+	at     time.Time
+}
+
+func newPage(collect func(context.Context) (Report, error), now func() time.Time, ttl time.Duration) *page {
+	return &page{collect: collect, now: now, ttl: ttl}
+}
+
+// current returns the cached report or collects a new one. A collection is
+// not tied to the request that started it (a closed tab must not waste the
+// work the next refresh needs); failures are not cached.
+func (p *page) current(ctx context.Context) (Report, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.report != nil && p.now().Sub(p.at) < p.ttl {
+		return *p.report, nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), collectTimeout)
+	defer cancel()
+	rep, err := p.collect(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	p.report, p.at = &rep, p.now()
+	return rep, nil
+}
+
+func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rep, err := p.current(r.Context())
+	if err != nil {
+		http.Error(w, "status unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, newView(rep)); err != nil {
+		http.Error(w, "render status page: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	// The page needs nothing but itself and its inline styles.
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	_, _ = w.Write(buf.Bytes())
+}
+
+// view is what the template renders.
+type view struct {
+	Report
+	Refresh int
+	Dates   []time.Time
+	Summary summary
+}
+
+type summary struct {
+	Jobs, Failed, AtRisk, Gaps, Unreadable, NeverRun int
+}
+
+func newView(r Report) view {
+	v := view{Report: r, Refresh: RefreshSeconds}
+	if len(r.Coverage) > 0 {
+		for _, d := range r.Coverage[0].Days {
+			v.Dates = append(v.Dates, d.Date)
+		}
+	}
+	v.Summary.Jobs = len(r.Rows)
+	for _, row := range r.Rows {
+		switch {
+		case row.Error != "":
+			v.Summary.Unreadable++
+		case row.NeverRun:
+			v.Summary.NeverRun++
+		case row.LastRun.Failed():
+			v.Summary.Failed++
+		}
+		if row.RetentionRisk {
+			v.Summary.AtRisk++
+		}
+	}
+	for _, c := range r.Coverage {
+		for _, d := range c.Days {
+			if d.State == Gap {
+				v.Summary.Gaps++
+				break
+			}
+		}
+	}
+	return v
+}
+
+func rowClass(r Row) string {
+	switch {
+	case r.Error != "":
+		return "unreadable"
+	case r.LastRun.Failed():
+		return "failed"
+	}
+	return ""
+}
+
+func resultClass(r Row) string {
+	switch {
+	case r.Error != "":
+		return "unreadable"
+	case r.LastRun == nil:
+		return "idle"
+	case r.LastRun.Failed():
+		return "failed"
+	}
+	return "ok"
+}
+
+// htmlSymbol marks a day's state in the grid, so the grid reads without
+// colour.
+func htmlSymbol(s DayState) string {
+	switch s {
+	case Complete:
+		return "✓"
+	case Partial:
+		return "◐"
+	case Gap:
+		return "!"
+	case None:
+		return "·"
+	}
+	return "?"
+}
+
+// count renders n with thousands separators: 1,234,567.
+func count(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	var b []byte
+	for i, c := range []byte(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, c)
+	}
+	if neg {
+		return "-" + string(b)
+	}
+	return string(b)
+}
+
+// compact renders n in at most four characters for a grid cell: 950, 12k,
+// 1.2M.
+func compact(n int64) string {
+	switch {
+	case n < 1000:
+		return strconv.FormatInt(n, 10)
+	case n < 10_000:
+		return fmt.Sprintf("%d.%dk", n/1000, n%1000/100)
+	case n < 1_000_000:
+		return fmt.Sprintf("%dk", n/1000)
+	case n < 10_000_000:
+		return fmt.Sprintf("%d.%dM", n/1_000_000, n%1_000_000/100_000)
+	}
+	return fmt.Sprintf("%dM", n/1_000_000)
+}

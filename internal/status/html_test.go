@@ -1,0 +1,125 @@
+package status_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/entra-archiver/entra-archiver/internal/status"
+	"github.com/entra-archiver/entra-archiver/internal/status/statustest"
+)
+
+var (
+	rowRE  = regexp.MustCompile(`(?s)<tr class="([a-z -]*)">(.*?)</tr>`)
+	cellRE = regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`)
+	tagRE  = regexp.MustCompile(`<[^>]+>`)
+	dayRE  = regexp.MustCompile(`<li class="([a-z]+)" title="([^"]*)"`)
+)
+
+// servePage renders the page for a report.
+func servePage(t *testing.T, rep status.Report) (*http.Response, string) {
+	t.Helper()
+	h := status.Handler(func(context.Context) (status.Report, error) { return rep, nil })
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	res := rec.Result()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(body)
+}
+
+// tableRows returns each job row's class and the text of its cells.
+func tableRows(body string) (classes []string, rows [][]string) {
+	tbody := body[strings.Index(body, "<tbody>"):strings.Index(body, "</tbody>")]
+	for _, m := range rowRE.FindAllStringSubmatch(tbody, -1) {
+		var cells []string
+		for _, c := range cellRE.FindAllStringSubmatch(m[2], -1) {
+			cells = append(cells, strings.TrimSpace(tagRE.ReplaceAllString(c[1], "")))
+		}
+		classes, rows = append(classes, m[1]), append(rows, cells)
+	}
+	return classes, rows
+}
+
+func TestPage(t *testing.T) {
+	t.Parallel()
+	f := statustest.Build(t, t0)
+	rep := collect(t, f.Options())
+	res, body := servePage(t, rep)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("status %d, content type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("Content-Security-Policy %q, want default-src 'none'", csp)
+	}
+	for _, want := range []string{
+		`<meta http-equiv="refresh" content="60">`,
+		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
+		`Generated 2026-11-20 12:00Z`,
+		`<li>4 jobs</li>`, `<li class="bad">1 failed</li>`, `<li class="bad">1 at retention risk</li>`,
+		`<li class="bad">1 with gaps</li>`, `<li>1 never run</li>`,
+		`Coverage, last 35 days`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+
+	classes, rows := tableRows(body)
+	failure := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;").Replace(rep.Rows[3].LastRun.Error)
+	wantRows := [][]string{
+		{"contoso", "interactive-signins", "ok", "15m00s", "ok", "2026-11-20 11:45Z", "2026-11-20 12:00Z", "7"},
+		{"contoso", "directory-audits", "ok", "15m00s", "ok", "2026-11-20 11:45Z", "2026-11-20 12:00Z", "3"},
+		{"fabrikam", "directory-audits", "-", "-", "-", "never run", "-", "-"},
+		{"fabrikam", "provisioning", "failed", "6d12h", "AT RISK edge 2026-11-13 12:00Z", "2026-11-14 00:00Z", "2026-11-20 12:00Z", "4"},
+		// A row's error goes below it, across the table.
+		{"Last error: " + failure},
+	}
+	wantClasses := []string{"", "", "", "failed has-detail", "failed detail"}
+	if len(rows) != len(wantRows) {
+		t.Fatalf("%d table rows, want %d:\n%s", len(rows), len(wantRows), body)
+	}
+	for i := range wantRows {
+		if strings.Join(rows[i], " | ") != strings.Join(wantRows[i], " | ") || classes[i] != wantClasses[i] {
+			t.Errorf("row %d (class %q):\n %q\nwant (class %q)\n %q", i, classes[i], rows[i], wantClasses[i], wantRows[i])
+		}
+	}
+
+	// The error's markup is text, never markup.
+	if strings.Contains(body, "<script") || strings.Contains(body, "<b>bold") {
+		t.Error("the last error's markup reached the page unescaped")
+	}
+	// Nothing is loaded from elsewhere: no scripts, images, stylesheets or
+	// links out.
+	for _, bad := range []string{" src=", "http://", "https://", "@import", "url(", `rel="stylesheet"`} {
+		if strings.Contains(body, bad) {
+			t.Errorf("page contains %q: it must need no external asset", bad)
+		}
+	}
+
+	days := dayRE.FindAllStringSubmatch(body, -1)
+	if len(days) != 4*35 {
+		t.Fatalf("%d coverage cells, want 4 streams × 35 days", len(days))
+	}
+	gaps := 0
+	for _, d := range days {
+		if d[1] == "gap" {
+			gaps++
+			if d[2] != "2026-11-19: 70 records, gap" {
+				t.Errorf("gap cell titled %q, want the 19th with 70 records (72 − 3 in the lost p000 + 1 in p001)", d[2])
+			}
+		}
+	}
+	if gaps != 1 {
+		t.Errorf("%d gap cells, want 1", gaps)
+	}
+	if got := days[34][2]; got != "2026-11-20: 36 records, partial" {
+		t.Errorf("contoso/interactive-signins today = %q", got)
+	}
+}

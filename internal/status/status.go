@@ -1,0 +1,228 @@
+// Package status answers "is the archive keeping up?" for every tenant ×
+// stream job: watermark, lag, last run, retention risk, and which of the last
+// days are covered. The facts come only from storage (job state documents and
+// listings of the day folders), so the command line, the daemon's page and a
+// second replica all see the same answer. Collect gathers a Report; WriteText
+// renders it for a terminal and Handler serves it as an HTML page.
+package status
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
+	"github.com/entra-archiver/entra-archiver/internal/state"
+)
+
+// DefaultDays is how many days of coverage a report shows (today included):
+// Entra keeps 30 days, so 35 show the whole window Graph still serves plus
+// the first days the archive alone holds.
+const DefaultDays = 35
+
+// defaultConcurrency bounds the listings in flight.
+const defaultConcurrency = 8
+
+// defaultRetention is assumed for a state that does not record one: what
+// Graph keeps for Entra ID P1/P2 tenants, as the job assumes.
+const defaultRetention = 30 * 24 * time.Hour
+
+// Job is one configured tenant × stream, as far as status needs it.
+type Job struct {
+	Tenant           string
+	Stream           string
+	Partition        audit.Granularity
+	RetentionWarning time.Duration
+	Schedule         string
+}
+
+// Options are what Collect reads and how.
+type Options struct {
+	Sink   archive.Sink
+	Layout layout.Layout
+	State  state.Store
+	Jobs   []Job
+	// Now is the clock; nil = time.Now.
+	Now func() time.Time
+	// Days of coverage, today included; 0 = DefaultDays.
+	Days int
+	// Concurrency bounds the state reads and listings in flight; 0 = 8.
+	Concurrency int
+}
+
+// Report is the status of every job at Generated (to the second). Rows and
+// Coverage follow the order of Options.Jobs.
+type Report struct {
+	Generated time.Time        `json:"generated"`
+	Rows      []Row            `json:"rows"`
+	Coverage  []StreamCoverage `json:"coverage"`
+}
+
+// Row is the status of one job.
+type Row struct {
+	Tenant    string `json:"tenant"`
+	Stream    string `json:"stream"`
+	Schedule  string `json:"schedule"`
+	Partition string `json:"partition"` // hour | day
+	// NeverRun: no state yet; the job starts on its first run.
+	NeverRun bool `json:"never_run"`
+	// Start is where the job's archive begins.
+	Start time.Time `json:"start,omitzero"`
+	// Watermark: every record before it has been looked for at least once.
+	Watermark time.Time `json:"watermark,omitzero"`
+	// Lag is Generated − Watermark.
+	Lag Seconds `json:"lag_seconds"`
+	// Retention is how far back Graph serves this tenant's logs.
+	Retention Seconds `json:"retention_seconds"`
+	// RetentionEdge is Generated − Retention: Entra has deleted what is
+	// older. RetentionRisk: the watermark is within the job's retention
+	// warning of that edge (or past it), so records are about to be lost.
+	RetentionEdge time.Time `json:"retention_edge,omitzero"`
+	RetentionRisk bool      `json:"retention_risk"`
+	// SealedThrough: every partition ending at or before it is sealed.
+	SealedThrough time.Time `json:"sealed_through,omitzero"`
+	LastRun       *Run      `json:"last_run,omitempty"`
+	// Error says why this row's facts could not be read (storage), not why
+	// the job failed (that is LastRun.Error).
+	Error string `json:"error,omitempty"`
+}
+
+// Run is the outcome of a job's most recent run.
+type Run struct {
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Result   string    `json:"result"` // ok | failed
+	Error    string    `json:"error,omitempty"`
+	Records  int64     `json:"records"`
+}
+
+// Failed reports whether the run failed.
+func (r *Run) Failed() bool { return r != nil && r.Result != "ok" }
+
+// StreamCoverage is one job's coverage of the report's days, oldest first.
+type StreamCoverage struct {
+	Tenant string `json:"tenant"`
+	Stream string `json:"stream"`
+	Days   []Day  `json:"days"`
+}
+
+// Day is one UTC day of a stream.
+type Day struct {
+	Date time.Time `json:"date"` // 00:00 UTC
+	// Records archived with event time on this day: the records metadata of
+	// each part, read from its most faithful format (jsonl > json > csv).
+	Records int64    `json:"records"`
+	State   DayState `json:"state"`
+}
+
+// DayState says how much of a day the archive provably holds.
+type DayState string
+
+const (
+	// Complete: every partition of the day between the job's start and its
+	// watermark has a p000.
+	Complete DayState = "complete"
+	// Partial: the day holds the watermark; the rest is yet to come.
+	Partial DayState = "partial"
+	// Gap: some partition below the watermark lacks its p000.
+	Gap DayState = "gap"
+	// None: the day is before the job's start or after its watermark.
+	None DayState = "none"
+	// Unknown: the state or the day folder could not be read.
+	Unknown DayState = "unknown"
+)
+
+// Symbol is the day's one-character mark on a terminal.
+func (s DayState) Symbol() string {
+	switch s {
+	case Complete:
+		return "#"
+	case Partial:
+		return "+"
+	case Gap:
+		return "!"
+	case None:
+		return "."
+	}
+	return "?"
+}
+
+// Seconds is a duration that marshals to JSON as whole seconds.
+type Seconds time.Duration
+
+func (s Seconds) MarshalJSON() ([]byte, error) {
+	return json.Marshal(int64(time.Duration(s) / time.Second))
+}
+
+func (s *Seconds) UnmarshalJSON(b []byte) error {
+	var n int64
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*s = Seconds(time.Duration(n) * time.Second)
+	return nil
+}
+
+// ErrOptions: Collect was called without a sink or a state store.
+var ErrOptions = errors.New("status: Options need a Sink and a State store")
+
+// Collect reads every job's state and lists its day folders of the last
+// Days days. A job whose state or folders cannot be read gets a row with
+// Error set; the report as a whole fails only when ctx ends.
+func Collect(ctx context.Context, o Options) (Report, error) {
+	if o.Sink == nil || o.State == nil {
+		return Report{}, ErrOptions
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Days <= 0 {
+		o.Days = DefaultDays
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = defaultConcurrency
+	}
+	now := o.Now().UTC().Truncate(time.Second)
+	rep := Report{
+		Generated: now,
+		Rows:      make([]Row, len(o.Jobs)),
+		Coverage:  make([]StreamCoverage, len(o.Jobs)),
+	}
+	c := &collector{o: o, now: now, sem: make(chan struct{}, o.Concurrency)}
+	c.collect(ctx, &rep)
+	if err := ctx.Err(); err != nil {
+		return Report{}, err
+	}
+	return rep, nil
+}
+
+// row builds a job's row from its state (found false: never run).
+func row(j Job, st state.State, found bool, now time.Time) Row {
+	r := Row{Tenant: j.Tenant, Stream: j.Stream, Schedule: j.Schedule, Partition: j.Partition.String()}
+	if !found {
+		r.NeverRun = true
+		return r
+	}
+	r.Start, r.Watermark, r.SealedThrough = st.Start, st.Watermark, st.SealedThrough
+	r.Lag = Seconds(now.Sub(st.Watermark).Truncate(time.Second))
+	retention := time.Duration(st.Retention)
+	if retention <= 0 {
+		retention = defaultRetention
+	}
+	r.Retention = Seconds(retention)
+	r.RetentionEdge = now.Add(-retention)
+	r.RetentionRisk = st.Watermark.Before(r.RetentionEdge.Add(j.RetentionWarning))
+	if lr := st.LastRun; lr != nil {
+		r.LastRun = &Run{Started: lr.Started, Finished: lr.Finished, Result: lr.Result, Error: lr.Error, Records: lr.Records}
+	}
+	return r
+}
+
+// readError is the text of a storage error in a row.
+func readError(what string, err error) string {
+	return fmt.Sprintf("%s: %v", what, err)
+}
