@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -33,6 +34,9 @@ import (
 type Options struct {
 	Config *config.Config
 	Logger *zap.Logger
+	// LogLevel, when set, is the logger's level; a config reload applies
+	// log.level to it.
+	LogLevel *zap.AtomicLevel
 	// Registry receives the metrics; nil = a new private registry.
 	Registry *prometheus.Registry
 	// Clock is used for watermarks, settle and recheck; nil = time.Now.
@@ -50,18 +54,25 @@ type Options struct {
 	SortMemory int
 }
 
-// App is a wired archiver.
+// App is a wired archiver. Its configuration can be replaced while it runs
+// (Reload); everything that depends on the configuration lives in a wiring
+// that is swapped as a whole.
 type App struct {
-	cfg      *config.Config
+	opts     Options
 	log      *zap.Logger
 	registry *prometheus.Registry
 	metrics  *metrics.Metrics
 	clock    func() time.Time
-	sink     archive.Sink
-	state    state.Store
-	layout   layout.Layout
-	jobs     []*Entry
-	closers  []func()
+	cur      atomic.Pointer[wiring]
+}
+
+// wiring is everything built from one configuration.
+type wiring struct {
+	cfg    *config.Config
+	sink   archive.Sink
+	layout layout.Layout
+	state  state.Store
+	jobs   []*Entry
 }
 
 // Entry is one tenant × stream job.
@@ -89,36 +100,53 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	a := &App{cfg: o.Config, log: o.Logger, registry: o.Registry, clock: o.Clock}
+	a := &App{opts: o, log: o.Logger, registry: o.Registry, clock: o.Clock}
 	a.metrics = metrics.New(o.Registry, o.Clock)
-	a.metrics.ConfigReload(true)
-	storage, err := OpenStorage(ctx, o.Config, o.StorageClient, o.Logger)
+	w, err := a.wire(ctx, o.Config)
 	if err != nil {
 		return nil, err
 	}
-	a.sink, a.layout, a.state = storage.Sink, storage.Layout, storage.State
-	appPacer := graph.NewPacer(o.Config.Graph.AppRateLimit.Requests, o.Config.Graph.AppRateLimit.Per)
-	for _, t := range o.Config.Tenants {
-		src, err := a.newSource(t, appPacer, o)
+	a.cur.Store(w)
+	a.metrics.ConfigReload(true)
+	return a, nil
+}
+
+// w is the current wiring.
+func (a *App) w() *wiring { return a.cur.Load() }
+
+// Config is the configuration in use.
+func (a *App) Config() *config.Config { return a.w().cfg }
+
+// wire builds the sink, state store, Graph sources and jobs of cfg.
+func (a *App) wire(ctx context.Context, cfg *config.Config) (*wiring, error) {
+	storage, err := OpenStorage(ctx, cfg, a.opts.StorageClient, a.log)
+	if err != nil {
+		return nil, err
+	}
+	w := &wiring{cfg: cfg, sink: storage.Sink, layout: storage.Layout, state: storage.State}
+	appPacer := graph.NewPacer(cfg.Graph.AppRateLimit.Requests, cfg.Graph.AppRateLimit.Per)
+	for _, t := range cfg.Tenants {
+		src, err := a.newSource(cfg, t, appPacer)
 		for _, st := range t.Settings.Streams {
 			e := &Entry{Tenant: t, Stream: st, err: err}
 			if err == nil {
 				e.Job = job.New(jobSettings(t, st), job.Deps{
-					Source: src, Sink: a.sink, Layout: a.layout, State: a.state, Clock: o.Clock,
-					Logger: o.Logger.Named("job"), Metrics: a.metrics, TempDir: o.TempDir,
-					SortMemory: o.SortMemory, Version: o.Version,
+					Source: src, Sink: w.sink, Layout: w.layout, State: w.state, Clock: a.clock,
+					Logger: a.log.Named("job"), Metrics: a.metrics, TempDir: a.opts.TempDir,
+					SortMemory: a.opts.SortMemory, Version: a.opts.Version,
 				})
 			}
-			a.jobs = append(a.jobs, e)
+			w.jobs = append(w.jobs, e)
 		}
 	}
-	return a, nil
+	return w, nil
 }
 
-func (a *App) newSource(t config.Tenant, appPacer *graph.Pacer, o Options) (*graph.Source, error) {
+// newSource builds a tenant's Graph source under the app's pacer.
+func (a *App) newSource(cfg *config.Config, t config.Tenant, appPacer *graph.Pacer) (*graph.Source, error) {
 	cred, err := credential.New(t.Auth, credential.Target{
 		TenantID: t.TenantID, AuthorityHost: t.AuthorityHost,
-		DisableInstanceDiscovery: t.DisableInstanceDiscovery, Transport: o.GraphTransport,
+		DisableInstanceDiscovery: t.DisableInstanceDiscovery, Transport: a.opts.GraphTransport,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: credential: %w", t.Name, err)
@@ -127,8 +155,8 @@ func (a *App) newSource(t config.Tenant, appPacer *graph.Pacer, o Options) (*gra
 		TenantID: t.TenantID, ClientID: t.Auth.ClientID, GraphEndpoint: t.GraphEndpoint, Credential: cred,
 		Tenant:    graph.NewPacer(t.Settings.RateLimit.Requests, t.Settings.RateLimit.Per),
 		App:       appPacer,
-		Transport: o.GraphTransport, RequestTimeout: o.Config.Graph.RequestTimeout,
-		Logger:   o.Logger.Named("graph").With(zap.String("tenant", t.Name)),
+		Transport: a.opts.GraphTransport, RequestTimeout: cfg.Graph.RequestTimeout,
+		Logger:   a.log.Named("graph").With(zap.String("tenant", t.Name)),
 		Observer: graphObserver{m: a.metrics, tenant: t.Name},
 	})
 }
@@ -157,12 +185,12 @@ func (g graphObserver) Throttled(stream string, _ time.Duration) {
 func (a *App) Registry() *prometheus.Registry { return a.registry }
 
 // Sink is the archive's storage.
-func (a *App) Sink() archive.Sink { return a.sink }
+func (a *App) Sink() archive.Sink { return a.w().sink }
 
 // Jobs lists the jobs matching tenant and stream ("" matches all).
 func (a *App) Jobs(tenant, stream string) ([]*Entry, error) {
 	var out []*Entry
-	for _, e := range a.jobs {
+	for _, e := range a.w().jobs {
 		if (tenant == "" || e.Tenant.Name == tenant) && (stream == "" || e.Stream.Name == stream) {
 			out = append(out, e)
 		}
@@ -174,28 +202,37 @@ func (a *App) Jobs(tenant, stream string) ([]*Entry, error) {
 }
 
 func (a *App) jobNames() string {
-	names := make([]string, len(a.jobs))
-	for i, e := range a.jobs {
+	jobs := a.w().jobs
+	names := make([]string, len(jobs))
+	for i, e := range jobs {
 		names[i] = e.Name()
 	}
 	return strings.Join(names, ", ")
 }
 
-// run runs one entry once.
-func (a *App) run(ctx context.Context, e *Entry) error {
+// run runs one entry once while holding its lease, waiting up to wait for
+// a lease another process holds.
+func (a *App) run(ctx context.Context, w *wiring, e *Entry, wait time.Duration) error {
 	if e.err != nil {
 		a.metrics.Run(e.Tenant.Name, e.Stream.Name, false, 0)
 		a.log.Error("run failed", zap.String("tenant", e.Tenant.Name), zap.String("stream", e.Stream.Name), zap.Error(e.err))
 		return e.err
 	}
-	_, err := e.Job.Run(ctx)
-	return err
+	return a.withLease(ctx, w, e, wait, func(ctx context.Context) error {
+		_, err := e.Job.Run(ctx)
+		return err
+	})
 }
+
+// commandLeaseWait is how long once and backfill wait for a job that another
+// process (the daemon) is running.
+const commandLeaseWait = 2 * time.Minute
 
 // Once catches every selected job up to now − settle, all jobs concurrently
 // (each tenant's request budget paces them), and reports the jobs that
 // failed. Every job runs to completion whatever the others do.
 func (a *App) Once(ctx context.Context, tenant, stream string) error {
+	w := a.w()
 	entries, err := a.Jobs(tenant, stream)
 	if err != nil {
 		return err
@@ -209,7 +246,7 @@ func (a *App) Once(ctx context.Context, tenant, stream string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := a.run(ctx, e); err != nil {
+			if err := a.run(ctx, w, e, commandLeaseWait); err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("%s: %w", e.Name(), err))
 				mu.Unlock()
@@ -236,7 +273,7 @@ func (e *JobsFailed) Error() string {
 func (e *JobsFailed) Unwrap() error { return e.Err }
 
 // Backfill archives [from, to) for one job without moving its watermark.
-func (a *App) Backfill(ctx context.Context, tenant, stream string, w audit.Window) error {
+func (a *App) Backfill(ctx context.Context, tenant, stream string, span audit.Window) error {
 	entries, err := a.Jobs(tenant, stream)
 	if err != nil {
 		return err
@@ -248,16 +285,15 @@ func (a *App) Backfill(ctx context.Context, tenant, stream string, w audit.Windo
 	if e.err != nil {
 		return e.err
 	}
-	res, err := e.Job.Backfill(ctx, w)
-	a.log.Info("backfill finished", zap.String("tenant", tenant), zap.String("stream", stream),
-		zap.Int("records", res.Records), zap.Int("parts", res.Parts), zap.Int("duplicates", res.Duplicates))
-	return err
+	return a.withLease(ctx, a.w(), e, commandLeaseWait, func(ctx context.Context) error {
+		res, err := e.Job.Backfill(ctx, span)
+		a.log.Info("backfill finished", zap.String("tenant", tenant), zap.String("stream", stream),
+			zap.Int("records", res.Records), zap.Int("parts", res.Parts), zap.Int("duplicates", res.Duplicates))
+		return err
+	})
 }
 
-// Close releases what New opened. It is idempotent.
-func (a *App) Close() {
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		a.closers[i]()
-	}
-	a.closers = nil
-}
+// Close releases what New opened. The sinks hold no resources beyond idle
+// HTTP connections, so there is nothing to release yet; Close exists so
+// callers keep the lifecycle explicit.
+func (a *App) Close() {}

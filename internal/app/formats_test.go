@@ -23,9 +23,9 @@ import (
 )
 
 const (
-	simTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-	simClient = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346"
-	simSecret = "formats-Secret~0123456789"
+	testTenantID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	testClientID = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346"
+	testSecret = "formats-Secret~0123456789"
 )
 
 // TestAllStreamsFormatsAndCompressionsReadBack archives all six streams in
@@ -38,7 +38,7 @@ func TestAllStreamsFormatsAndCompressionsReadBack(t *testing.T) {
 		vol[st.Name] = 400
 	}
 	sim, err := graphsim.Start(graphsim.Options{Dir: t.TempDir(), Pretty: true, Tenants: []graphsim.TenantConfig{{
-		ID: simTenant, ClientID: simClient, ClientSecret: simSecret, Seed: 5, Volume: vol,
+		ID: testTenantID, ClientID: testClientID, ClientSecret: testSecret, Seed: 5, Volume: vol,
 		Epoch: now.Add(-8 * time.Hour), Until: now.Add(-30 * time.Minute), BigEvery: 300,
 	}}})
 	if err != nil {
@@ -65,7 +65,7 @@ tenants:
     graph_endpoint: %s
     authority_host: %s
     disable_instance_discovery: true
-`, dir, compression, simTenant, simClient, sim.GraphURL(), sim.AuthorityHost()), "SIM_SECRET="+simSecret)
+`, dir, compression, testTenantID, testClientID, sim.GraphURL(), sim.AuthorityHost()), "SIM_SECRET="+testSecret)
 			a, err := app.New(context.Background(), app.Options{Config: cfg, GraphTransport: sim.HTTPClient()})
 			if err != nil {
 				t.Fatal(err)
@@ -80,7 +80,7 @@ tenants:
 			}
 			for _, st := range audit.Streams {
 				state := readState(t, sink, st.Name)
-				want := sim.Tenant(simTenant).Visible(st.Name, audit.Window{From: state.Start, To: state.Watermark}, time.Now())
+				want := sim.Tenant(testTenantID).Visible(st.Name, audit.Window{From: state.Start, To: state.Watermark}, time.Now())
 				if len(want) < 1000 {
 					t.Fatalf("%s: only %d records served", st.Name, len(want))
 				}

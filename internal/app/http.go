@@ -29,13 +29,14 @@ func (a *App) Handler() http.Handler {
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := a.sink.Check(ctx); err != nil {
+	cur := a.w()
+	if err := cur.sink.Check(ctx); err != nil {
 		http.Error(w, "storage not reachable: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	if len(a.jobs) > 0 {
-		e := a.jobs[0]
-		if _, _, _, err := a.state.Load(ctx, e.Tenant.Name, e.Stream.Name); err != nil {
+	if len(cur.jobs) > 0 {
+		e := cur.jobs[0]
+		if _, _, _, err := cur.state.Load(ctx, e.Tenant.Name, e.Stream.Name); err != nil {
 			http.Error(w, "state not readable: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -45,8 +46,9 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 
 // Status collects the status report of every configured job.
 func (a *App) Status(ctx context.Context) (status.Report, error) {
+	w := a.w()
 	return status.Collect(ctx, status.Options{
-		Sink: a.sink, Layout: a.layout, State: a.state, Jobs: StatusJobs(a.cfg), Now: a.clock,
+		Sink: w.sink, Layout: w.layout, State: w.state, Jobs: StatusJobs(w.cfg), Now: a.clock,
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/entra-archiver/entra-archiver/internal/config"
 	"github.com/entra-archiver/entra-archiver/internal/scheduler"
 )
 
@@ -17,42 +18,111 @@ import (
 // whatever has not finished by then is abandoned uncommitted.
 const StopTimeout = 30 * time.Second
 
+// RunOptions let the daemon reload its configuration.
+type RunOptions struct {
+	// Reload receives a value for every reload request (SIGHUP).
+	Reload <-chan struct{}
+	// Load reads the configuration again. On error the daemon keeps the
+	// configuration it runs with.
+	Load func() (*config.Config, error)
+}
+
 // Run is the daemon: it serves the HTTP endpoints, runs every job at start
-// and then on its schedule, and returns once ctx is cancelled and the runs
-// in flight have finished or been abandoned uncommitted.
-func (a *App) Run(ctx context.Context) error {
-	srv, err := a.serveHTTP()
+// and then on its schedule, reloads the configuration on request, and
+// returns once ctx is cancelled and the runs in flight have finished or been
+// abandoned uncommitted.
+func (a *App) Run(ctx context.Context, ro RunOptions) error {
+	listen := a.w().cfg.HTTP.Listen
+	srv, err := a.serveHTTP(listen)
 	if err != nil {
 		return err
 	}
-	sched := scheduler.New(a.log.Named("scheduler"))
-	for _, e := range a.jobs {
-		if err := sched.Add(e.Name(), e.Tenant.Settings.Schedule, func(ctx context.Context) { _ = a.run(ctx, e) }); err != nil {
+	defer func() { shutdownHTTP(srv) }()
+	sched, err := a.startScheduler(a.w())
+	if err != nil {
+		return err
+	}
+	a.log.Info("started", zap.Int("jobs", len(a.w().jobs)), zap.String("http", listen))
+	for {
+		select {
+		case <-ctx.Done():
+			a.log.Info("stopping: finishing or abandoning runs in flight", zap.Duration("timeout", StopTimeout))
+			sched.Stop(StopTimeout)
+			a.log.Info("stopped")
+			return nil
+		case <-ro.Reload:
+		}
+		w, err := a.reload(ctx, ro.Load)
+		if err != nil {
+			a.metrics.ConfigReload(false)
+			a.log.Error("configuration reload failed; still running with the previous configuration", zap.Error(err))
+			continue
+		}
+		sched.Stop(StopTimeout)
+		a.cur.Store(w)
+		if w.cfg.HTTP.Listen != listen {
+			shutdownHTTP(srv)
+			listen = w.cfg.HTTP.Listen
+			if srv, err = a.serveHTTP(listen); err != nil {
+				a.log.Error("http listener on the new address failed", zap.Error(err))
+			}
+		}
+		if sched, err = a.startScheduler(w); err != nil {
 			return err
 		}
+		a.metrics.ConfigReload(true)
+		a.log.Info("configuration reloaded", zap.Int("jobs", len(w.jobs)))
 	}
-	a.log.Info("started", zap.Int("jobs", len(a.jobs)), zap.String("http", a.cfg.HTTP.Listen))
+}
+
+// reload loads and wires the configuration again.
+func (a *App) reload(ctx context.Context, load func() (*config.Config, error)) (*wiring, error) {
+	if load == nil {
+		return nil, errors.New("no way to load the configuration")
+	}
+	cfg, err := load()
+	if err != nil {
+		return nil, err
+	}
+	w, err := a.wire(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if a.opts.LogLevel != nil {
+		if err := a.opts.LogLevel.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+			return nil, fmt.Errorf("log.level: %w", err)
+		}
+	}
+	return w, nil
+}
+
+// startScheduler schedules every job of w. A tick whose job is running in
+// another replica is skipped: the lease decides who runs it.
+func (a *App) startScheduler(w *wiring) (*scheduler.Scheduler, error) {
+	sched := scheduler.New(a.log.Named("scheduler"))
+	for _, e := range w.jobs {
+		err := sched.Add(e.Name(), e.Tenant.Settings.Schedule, func(ctx context.Context) {
+			if err := a.run(ctx, w, e, 0); errors.Is(err, ErrJobBusy) {
+				a.log.Debug("job runs in another replica; skipping this tick",
+					zap.String("tenant", e.Tenant.Name), zap.String("stream", e.Stream.Name))
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	sched.Start()
-	<-ctx.Done()
-	a.log.Info("stopping: finishing or abandoning runs in flight", zap.Duration("timeout", StopTimeout))
-	sched.Stop(StopTimeout)
-	if srv != nil {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
-	}
-	a.log.Info("stopped")
-	return nil
+	return sched, nil
 }
 
 // serveHTTP starts the listener (nil server when disabled).
-func (a *App) serveHTTP() (*http.Server, error) {
-	if a.cfg.HTTP.Listen == "" {
+func (a *App) serveHTTP(listen string) (*http.Server, error) {
+	if listen == "" {
 		return nil, nil
 	}
-	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return nil, fmt.Errorf("http.listen %s: %w", a.cfg.HTTP.Listen, err)
+		return nil, fmt.Errorf("http.listen %s: %w", listen, err)
 	}
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -61,4 +131,13 @@ func (a *App) serveHTTP() (*http.Server, error) {
 		}
 	}()
 	return srv, nil
+}
+
+func shutdownHTTP(srv *http.Server) {
+	if srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
 }

@@ -15,12 +15,12 @@ import (
 
 // openApp builds the logger and the app for a loaded configuration.
 func (inv *invocation) openApp(cfg *config.Config, o app.Options) (*app.App, *zap.Logger, int) {
-	log, _, err := app.NewLogger(cfg.Log, inv.stderr)
+	log, level, err := app.NewLogger(cfg.Log, inv.stderr)
 	if err != nil {
 		fmt.Fprintf(inv.stderr, "log.level: %v\n", err)
 		return nil, nil, ExitUsage
 	}
-	o.Config, o.Logger, o.Version = cfg, log, version.String()
+	o.Config, o.Logger, o.LogLevel, o.Version = cfg, log, &level, version.String()
 	a, err := app.New(inv.ctx, o)
 	if err != nil {
 		log.Error("cannot start", zap.Error(err))
@@ -28,29 +28,6 @@ func (inv *invocation) openApp(cfg *config.Config, o app.Options) (*app.App, *za
 		return nil, log, ExitFailure
 	}
 	return a, log, ExitOK
-}
-
-func cmdRun(inv *invocation, args []string) int {
-	fs := inv.flagSet("run")
-	path := inv.configFlag(fs)
-	if code, ok := inv.parse(fs, args); !ok {
-		return code
-	}
-	cfg, ok := inv.loadConfig(*path)
-	if !ok {
-		return ExitUsage
-	}
-	a, log, code := inv.openApp(cfg, app.Options{})
-	if a == nil {
-		return code
-	}
-	defer a.Close()
-	defer log.Sync()
-	if err := a.Run(inv.ctx); err != nil {
-		log.Error("daemon failed", zap.Error(err))
-		return ExitFailure
-	}
-	return ExitOK
 }
 
 func cmdOnce(inv *invocation, args []string) int {
