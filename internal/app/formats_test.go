@@ -25,7 +25,7 @@ import (
 const (
 	testTenantID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 	testClientID = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346"
-	testSecret = "formats-Secret~0123456789"
+	testSecret   = "formats-Secret~0123456789"
 )
 
 // TestAllStreamsFormatsAndCompressionsReadBack archives all six streams in
