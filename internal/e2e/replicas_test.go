@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/graphsim"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
+)
+
+// TestTwoReplicasOneKilled runs two daemons on one Azurite container. The
+// blob leases let only one of them run a job at a time; when one is killed
+// with SIGKILL, its leases expire and the survivor carries on. The archive
+// ends exact: every served record once.
+func TestTwoReplicasOneKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two daemons for two minutes")
+	}
+	now := time.Now().UTC()
+	streams := []audit.Stream{audit.InteractiveSignIns, audit.DirectoryAudits, audit.ServicePrincipalSignIns}
+	sim := startSim(t, graphsim.Options{
+		TrackServed: true,
+		Tenants: []graphsim.TenantConfig{{
+			ID: tenantID, ClientID: clientID, ClientSecret: secret, Seed: 42,
+			Volume: map[string]float64{"interactive-signins": 7200, "directory-audits": 3600, "serviceprincipal-signins": 3600},
+			Epoch:  now.Add(-2 * time.Hour),
+			Late:   graphsim.Late{Fraction: 0.2, Min: time.Second, Max: 4 * time.Second},
+		}},
+	})
+	conn, container, sink := azuriteSink(t)
+	p := newProcess(t, sim, fmt.Sprintf(`
+http: {listen: ""}
+storage:
+  type: azblob
+  azblob: {connection_string_env: AZURE_STORAGE_CONNECTION_STRING, container: %s}
+defaults:
+  schedule: "@every 2s"
+  streams: [interactive-signins, directory-audits, serviceprincipal-signins]
+  settle: 1s
+  recheck: [10s]
+  start: 90m
+  rate_limit: {requests: 10000, per: 1s}
+graph: {app_rate_limit: {requests: 10000, per: 1s}}
+%s`, container, tenantYAML(sim, "")), "AZURE_STORAGE_CONNECTION_STRING="+conn)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	a, _, aErr := p.command(ctx, "run")
+	b, _, bErr := p.command(ctx, "run")
+	for _, c := range []interface{ Start() error }{a, b} {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(20 * time.Second)
+	if err := a.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	a.Wait()
+	killed := time.Now()
+	// The survivor takes over within a lease period (60 s) plus a tick.
+	time.Sleep(75 * time.Second)
+	for _, st := range streams {
+		state := loadState(t, sink, layout.Layout{}, "contoso", st.Name)
+		if behind := killed.Sub(state.Watermark); behind > 0 {
+			t.Errorf("%s: watermark %s still before the kill at %s: the survivor did not take over", st.Name, state.Watermark, killed)
+		}
+	}
+	if err := b.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Wait(); err != nil {
+		t.Fatalf("survivor did not exit cleanly: %v\n%s", err, lastLines(bErr.String(), 20))
+	}
+	p.mustRun("once")
+	tenant := sim.Tenant(tenantID)
+	for _, st := range streams {
+		state := loadState(t, sink, layout.Layout{}, "contoso", st.Name)
+		var served [][]byte
+		for _, raw := range tenant.Served(st.Name) {
+			rec, err := audit.ParseRecord(raw, st.TimeField)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rec.Time.Before(state.Start) && rec.Time.Before(state.Watermark) {
+				served = append(served, raw)
+			}
+		}
+		exactly(t, st.Name, readStream(t, sink, layout.Layout{}, "contoso", st, audit.Hour), served)
+	}
+	_ = aErr
+}
