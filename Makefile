@@ -18,6 +18,9 @@ node_modules/.bin/azurite-blob: package.json package-lock.json
 test: node_modules/.bin/azurite-blob
 	$(GO) test -race -timeout 45m $(PKGS)
 
+test-short: node_modules/.bin/azurite-blob
+	$(GO) test -short $(PKGS)
+
 vet:
 	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

@@ -20,6 +20,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/app"
 	"github.com/entra-archiver/entra-archiver/internal/status"
 	"github.com/entra-archiver/entra-archiver/internal/status/statustest"
+	"github.com/entra-archiver/entra-archiver/internal/testenv"
 )
 
 // statusT0 is when the fixture's last runs happened.
@@ -109,12 +110,7 @@ const chromiumPath = "/usr/bin/chromium"
 // sideways on a phone (the table scrolls in its box, the grid wraps), and
 // full-page screenshots land in the test's temporary folder.
 func TestStatusPageInChromium(t *testing.T) {
-	if os.Getenv("ENTRA_ARCHIVER_SKIP_BROWSER") == "1" {
-		t.Skip("ENTRA_ARCHIVER_SKIP_BROWSER=1")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("%v: install Debian's chromium (apt-get install chromium), or set ENTRA_ARCHIVER_SKIP_BROWSER=1", err)
-	}
+	testenv.Tool(t, chromiumPath, "install Debian's chromium (apt-get install chromium)")
 	a, _ := newStatusApp(t)
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
