@@ -109,15 +109,21 @@ func (j *Job) probeRetention(ctx context.Context, now time.Time) (time.Duration,
 	return retentionFree, nil
 }
 
-// checkRetention logs an error and raises retention_risk when the watermark
-// is within RetentionWarning of the edge beyond which Entra deletes records.
-func (j *Job) checkRetention(st state.State, now time.Time) {
+// retentionRisk reports whether the watermark is within RetentionWarning of
+// the edge beyond which Entra deletes records, and where that edge is.
+func (j *Job) retentionRisk(st state.State, now time.Time) (bool, time.Time) {
 	retention := time.Duration(st.Retention)
 	if retention <= 0 {
 		retention = retentionPremium
 	}
 	edge := now.Add(-retention)
-	atRisk := st.Watermark.Before(edge.Add(j.set.RetentionWarning))
+	return st.Watermark.Before(edge.Add(j.set.RetentionWarning)), edge
+}
+
+// checkRetention sets retention_risk and logs an error when the watermark
+// is at risk.
+func (j *Job) checkRetention(st state.State, now time.Time) {
+	atRisk, edge := j.retentionRisk(st, now)
 	j.deps.Metrics.RetentionRisk(j.set.Tenant, j.set.Stream.Name, atRisk)
 	if !atRisk {
 		return
@@ -128,4 +134,18 @@ func (j *Job) checkRetention(st state.State, now time.Time) {
 	}
 	j.log.Error(msg, zap.Time("watermark", st.Watermark), zap.Time("retention_edge", edge),
 		zap.Duration("retention_warning", j.set.RetentionWarning))
+}
+
+// Observe refreshes the job's gauges (watermark, lag, retention risk) from
+// the stored state without archiving: a replica whose tick finds the job
+// running elsewhere keeps exporting current values, not stale ones.
+func (j *Job) Observe(ctx context.Context) error {
+	st, _, found, err := j.deps.State.Load(ctx, j.set.Tenant, j.set.Stream.Name)
+	if err != nil || !found {
+		return err
+	}
+	atRisk, _ := j.retentionRisk(st, j.deps.Clock())
+	j.deps.Metrics.Watermark(j.set.Tenant, j.set.Stream.Name, st.Watermark)
+	j.deps.Metrics.RetentionRisk(j.set.Tenant, j.set.Stream.Name, atRisk)
+	return nil
 }
