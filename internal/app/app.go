@@ -64,7 +64,16 @@ type App struct {
 	metrics  *metrics.Metrics
 	clock    func() time.Time
 	cur      atomic.Pointer[wiring]
+	// slots bounds the runs in flight, and with them the memory of their
+	// sort buffers, however many tenants × streams are configured.
+	slots chan struct{}
 }
+
+// MaxConcurrentRuns bounds how many job runs one process executes at once.
+// Runs spend most of their time waiting for Graph's per-tenant budget (one
+// request per 2 s), so 32 runs are enough to use a whole app budget of 122
+// requests per 10 s; the rest queue (FIFO) for a slot.
+const MaxConcurrentRuns = 32
 
 // wiring is everything built from one configuration.
 type wiring struct {
@@ -100,7 +109,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	a := &App{opts: o, log: o.Logger, registry: o.Registry, clock: o.Clock}
+	a := &App{opts: o, log: o.Logger, registry: o.Registry, clock: o.Clock, slots: make(chan struct{}, MaxConcurrentRuns)}
 	a.metrics = metrics.New(o.Registry, o.Clock)
 	w, err := a.wire(ctx, o.Config)
 	if err != nil {
@@ -217,6 +226,12 @@ func (a *App) run(ctx context.Context, w *wiring, e *Entry, wait time.Duration) 
 		a.metrics.Run(e.Tenant.Name, e.Stream.Name, false, 0)
 		a.log.Error("run failed", zap.String("tenant", e.Tenant.Name), zap.String("stream", e.Stream.Name), zap.Error(e.err))
 		return e.err
+	}
+	select {
+	case a.slots <- struct{}{}:
+		defer func() { <-a.slots }()
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	return a.withLease(ctx, w, e, wait, func(ctx context.Context) error {
 		_, err := e.Job.Run(ctx)
