@@ -27,6 +27,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/job"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/metrics"
+	"github.com/entra-archiver/entra-archiver/internal/progress"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
@@ -287,8 +288,9 @@ func (e *JobsFailed) Error() string {
 
 func (e *JobsFailed) Unwrap() error { return e.Err }
 
-// Backfill archives [from, to) for one job without moving its watermark.
-func (a *App) Backfill(ctx context.Context, tenant, stream string, span audit.Window) error {
+// Backfill archives [from, to) for one job without moving its watermark;
+// meter counts the partitions done.
+func (a *App) Backfill(ctx context.Context, tenant, stream string, span audit.Window, meter progress.Meter) error {
 	entries, err := a.Jobs(tenant, stream)
 	if err != nil {
 		return err
@@ -301,7 +303,7 @@ func (a *App) Backfill(ctx context.Context, tenant, stream string, span audit.Wi
 		return e.err
 	}
 	return a.withLease(ctx, a.w(), e, commandLeaseWait, func(ctx context.Context) error {
-		res, err := e.Job.Backfill(ctx, span)
+		res, err := e.Job.Backfill(ctx, span, meter)
 		a.log.Info("backfill finished", zap.String("tenant", tenant), zap.String("stream", stream),
 			zap.Int("records", res.Records), zap.Int("parts", res.Parts), zap.Int("duplicates", res.Duplicates))
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/app"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/config"
+	"github.com/entra-archiver/entra-archiver/internal/progress"
 	"github.com/entra-archiver/entra-archiver/internal/version"
 )
 
@@ -79,7 +80,10 @@ func cmdBackfill(inv *invocation, args []string) int {
 	}
 	defer a.Close()
 	defer log.Sync()
-	return inv.report(a.Backfill(inv.ctx, *tenant, *stream, w))
+	bar := progress.New(inv.stderr, "backfill")
+	err = a.Backfill(inv.ctx, *tenant, *stream, w, bar)
+	bar.Done()
+	return inv.report(err)
 }
 
 // report prints a command's error and maps it to an exit code.
@@ -127,27 +131,5 @@ func cmdVersion(inv *invocation, args []string) int {
 		return code
 	}
 	fmt.Fprintf(inv.stdout, "entra-archiver %s\n", version.String())
-	return ExitOK
-}
-
-func cmdConfig(inv *invocation, args []string) int {
-	if len(args) == 0 || args[0] != "check" {
-		fmt.Fprintln(inv.stderr, "usage: entra-archiver config check --config FILE")
-		return ExitUsage
-	}
-	fs := inv.flagSet("config check")
-	path := inv.configFlag(fs)
-	if code, ok := inv.parse(fs, args[1:]); !ok {
-		return code
-	}
-	cfg, ok := inv.loadConfig(*path)
-	if !ok {
-		return ExitUsage
-	}
-	jobs := 0
-	for _, t := range cfg.Tenants {
-		jobs += len(t.Settings.Streams)
-	}
-	fmt.Fprintf(inv.stdout, "%s: OK (%d tenants, %d jobs, storage %s, state %s)\n", *path, len(cfg.Tenants), jobs, cfg.Storage.Type, cfg.State.Type)
 	return ExitOK
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/metrics"
+	"github.com/entra-archiver/entra-archiver/internal/progress"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
@@ -142,8 +143,8 @@ func New(set Settings, deps Deps) *Job {
 // Settings returns the job's settings.
 func (j *Job) Settings() Settings { return j.set }
 
-// progress is the state being advanced by a run, with its stored version.
-type progress struct {
+// runState is the state being advanced by a run, with its stored version.
+type runState struct {
 	st      state.State
 	version string
 }
@@ -175,7 +176,7 @@ func (j *Job) Run(ctx context.Context) (res Result, err error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	started := j.deps.Clock()
-	var pr *progress
+	var pr *runState
 	defer func() {
 		j.finishRun(ctx, pr, started, &res, err)
 	}()
@@ -193,14 +194,14 @@ func (j *Job) Run(ctx context.Context) (res Result, err error) {
 			continue
 		}
 		span := audit.Window{From: mark, To: end}
-		if err := j.archiveSpan(ctx, pr, span, kindRecheck, age, &res); err != nil {
+		if err := j.archiveSpan(ctx, pr, span, kindRecheck, age, &res, progress.Discard); err != nil {
 			return res, fmt.Errorf("recheck at age %s of %s: %w", age, span, err)
 		}
 	}
 	target := now.Add(-j.set.Settle).Truncate(time.Second)
 	if pr.st.Watermark.Before(target) {
 		span := audit.Window{From: pr.st.Watermark, To: target}
-		if err := j.archiveSpan(ctx, pr, span, kindMain, 0, &res); err != nil {
+		if err := j.archiveSpan(ctx, pr, span, kindMain, 0, &res, progress.Discard); err != nil {
 			return res, fmt.Errorf("archive %s: %w", span, err)
 		}
 	}
@@ -215,8 +216,8 @@ func (j *Job) Run(ctx context.Context) (res Result, err error) {
 // Backfill archives [w.From, w.To) — widened to partition boundaries and
 // capped at now − settle — into the usual layout, deduplicating against the
 // parts already there. It never moves the watermark or the recheck marks, and
-// it leaves sealed partitions alone.
-func (j *Job) Backfill(ctx context.Context, w audit.Window) (Result, error) {
+// it leaves sealed partitions alone. meter counts the partitions done.
+func (j *Job) Backfill(ctx context.Context, w audit.Window, meter progress.Meter) (Result, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var res Result
@@ -230,13 +231,14 @@ func (j *Job) Backfill(ctx context.Context, w audit.Window) (Result, error) {
 		return res, fmt.Errorf("backfill window %s is empty or ends after now - settle (%s)", w, audit.FormatTime(limit))
 	}
 	j.log.Info("backfill", zap.Stringer("window", span))
-	err := j.archiveSpan(ctx, nil, span, kindBackfill, 0, &res)
+	meter.SetTotal(len(j.set.Partition.Partitions(span)))
+	err := j.archiveSpan(ctx, nil, span, kindBackfill, 0, &res, meter)
 	return res, err
 }
 
 // finishRun records the outcome: metrics, the retention check, a summary log
 // line and the last run in the state document.
-func (j *Job) finishRun(ctx context.Context, pr *progress, started time.Time, res *Result, runErr error) {
+func (j *Job) finishRun(ctx context.Context, pr *runState, started time.Time, res *Result, runErr error) {
 	finished := j.deps.Clock()
 	j.deps.Metrics.Run(j.set.Tenant, j.set.Stream.Name, runErr == nil, finished.Sub(started))
 	if pr == nil {
@@ -269,7 +271,7 @@ func (j *Job) finishRun(ctx context.Context, pr *progress, started time.Time, re
 	}
 }
 
-func (j *Job) save(ctx context.Context, pr *progress) error {
+func (j *Job) save(ctx context.Context, pr *runState) error {
 	v, err := j.deps.State.Save(ctx, j.set.Tenant, j.set.Stream.Name, pr.st, pr.version)
 	if err != nil {
 		if errors.Is(err, archive.ErrConflict) {

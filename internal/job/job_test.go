@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/progress"
 )
 
 // every returns records every step in [from, to), skipping [gapFrom, gapTo).
@@ -232,7 +233,7 @@ func TestBackfillDeduplicatesAndNeverMovesTheWatermark(t *testing.T) {
 	h.run() // archives the last 6 hours
 	before1 := h.state()
 	j := h.job()
-	res, err := j.Backfill(context.Background(), audit.Window{From: t0.Add(-10 * time.Hour), To: t0.Add(-3*time.Hour - 30*time.Minute)})
+	res, err := j.Backfill(context.Background(), audit.Window{From: t0.Add(-10 * time.Hour), To: t0.Add(-3*time.Hour - 30*time.Minute)}, progress.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +246,7 @@ func TestBackfillDeduplicatesAndNeverMovesTheWatermark(t *testing.T) {
 		t.Fatal("backfill moved the watermark")
 	}
 	// Again: everything is there already.
-	res, err = j.Backfill(context.Background(), audit.Window{From: t0.Add(-10 * time.Hour), To: t0.Add(-time.Hour)})
+	res, err = j.Backfill(context.Background(), audit.Window{From: t0.Add(-10 * time.Hour), To: t0.Add(-time.Hour)}, progress.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ const sealBatch = 24
 // seal writes the manifest of every partition that is past its last recheck
 // (it ends at or before the watermark and every recheck mark), oldest first,
 // each naming the previous one, so a stream's manifests form a hash chain.
-func (j *Job) seal(ctx context.Context, pr *progress) (int, error) {
+func (j *Job) seal(ctx context.Context, pr *runState) (int, error) {
 	point := pr.st.Watermark
 	for _, m := range pr.st.Recheck {
 		point = minTime(point, m)

@@ -9,17 +9,19 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/progress"
 )
 
 // archiveSpan archives event time [span.From, span.To) batch by batch, oldest
 // first. After each partition's new part is durable, commit moves the state
 // (for main and recheck spans), so a later run resumes at the next partition.
-func (j *Job) archiveSpan(ctx context.Context, pr *progress, span audit.Window, k kind, age time.Duration, res *Result) error {
+// meter counts the partitions done.
+func (j *Job) archiveSpan(ctx context.Context, pr *runState, span audit.Window, k kind, age time.Duration, res *Result, meter progress.Meter) error {
 	for from := span.From; from.Before(span.To); {
 		batch, queries := j.plan.nextBatch(from, span.To)
 		fetchStart := j.deps.Clock()
 		srt := newSorter(j.deps.TempDir, j.deps.SortMemory)
-		err := j.archiveBatch(ctx, pr, batch, queries, srt, k, age, fetchStart, res)
+		err := j.archiveBatch(ctx, pr, batch, queries, srt, k, age, fetchStart, res, meter)
 		srt.Close()
 		if err != nil {
 			return err
@@ -29,8 +31,8 @@ func (j *Job) archiveSpan(ctx context.Context, pr *progress, span audit.Window, 
 	return nil
 }
 
-func (j *Job) archiveBatch(ctx context.Context, pr *progress, batch audit.Window, queries []audit.Window,
-	srt *sorter, k kind, age time.Duration, fetchStart time.Time, res *Result) error {
+func (j *Job) archiveBatch(ctx context.Context, pr *runState, batch audit.Window, queries []audit.Window,
+	srt *sorter, k kind, age time.Duration, fetchStart time.Time, res *Result, meter progress.Meter) error {
 	for _, q := range queries {
 		if err := j.fetchWindow(ctx, q, srt, 0); err != nil {
 			return err
@@ -52,6 +54,7 @@ func (j *Job) archiveBatch(ctx context.Context, pr *progress, batch audit.Window
 			return err
 		}
 		res.add(out)
+		meter.Add(1)
 		j.deps.Metrics.Archived(j.set.Tenant, j.set.Stream.Name, out.records, out.late, out.revisions, out.duplicates)
 		if pr == nil {
 			continue
@@ -64,7 +67,7 @@ func (j *Job) archiveBatch(ctx context.Context, pr *progress, batch audit.Window
 }
 
 // commit moves the state past sub once its blobs are durable.
-func (j *Job) commit(ctx context.Context, pr *progress, sub audit.Window, k kind, age time.Duration, fetchStart time.Time) error {
+func (j *Job) commit(ctx context.Context, pr *runState, sub audit.Window, k kind, age time.Duration, fetchStart time.Time) error {
 	switch k {
 	case kindRecheck:
 		pr.st.Recheck[markKey(age)] = sub.To

@@ -14,12 +14,12 @@ import (
 
 // load reads the job's state, creating it on the first run, and aligns the
 // recheck marks with the configured ages.
-func (j *Job) load(ctx context.Context, now time.Time) (*progress, error) {
+func (j *Job) load(ctx context.Context, now time.Time) (*runState, error) {
 	st, version, found, err := j.deps.State.Load(ctx, j.set.Tenant, j.set.Stream.Name)
 	if err != nil {
 		return nil, err
 	}
-	pr := &progress{st: st, version: version}
+	pr := &runState{st: st, version: version}
 	if !found {
 		if pr.st, err = j.initialState(ctx, now); err != nil {
 			return nil, err
