@@ -1,6 +1,7 @@
 package graphsim
 
 import (
+	"crypto/x509"
 	"fmt"
 	"regexp"
 	"time"
@@ -33,8 +34,18 @@ type Options struct {
 // TenantConfig describes one simulated tenant and the app registered in it.
 type TenantConfig struct {
 	// ID is the tenant GUID, ClientID the app id and ClientSecret the secret
-	// the token endpoint accepts for it.
+	// the token endpoint accepts for it ("" for none).
 	ID, ClientID, ClientSecret string
+	// ClientCertificates are the certificates registered on the app: the
+	// token endpoint accepts a client assertion signed with one's key.
+	ClientCertificates []*x509.Certificate
+	// FederatedIssuers are the app's federated identity credentials: the
+	// token endpoint accepts their tokens as client assertions (workload
+	// identity).
+	FederatedIssuers []FederatedIssuer
+	// ManagedIdentity makes the app a managed identity whose tokens the
+	// server's managed-identity endpoint issues.
+	ManagedIdentity ManagedIdentityKind
 	// Free tenants have no P1/P2 licence: sign-ins answer 403 and retention
 	// defaults to 7 days.
 	Free bool
@@ -208,8 +219,8 @@ func (c *TenantConfig) validate() error {
 	if !guidRE.MatchString(c.ID) {
 		return fmt.Errorf("tenant %q: ID must be a GUID", c.ID)
 	}
-	if c.ClientID == "" || c.ClientSecret == "" {
-		return fmt.Errorf("tenant %s: ClientID and ClientSecret are required", c.ID)
+	if err := c.validateCredentials(); err != nil {
+		return fmt.Errorf("tenant %s: %w", c.ID, err)
 	}
 	for name, v := range c.Volume {
 		if _, ok := audit.StreamByName(name); !ok {

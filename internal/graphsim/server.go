@@ -52,6 +52,9 @@ func Start(opts Options) (*Server, error) {
 	if err := opts.AppThrottle.validate(); err != nil {
 		return nil, fmt.Errorf("graphsim: app throttle: %w", err)
 	}
+	if err := checkManagedIdentities(opts.Tenants); err != nil {
+		return nil, err
+	}
 	s.app = newWindow(defaultStatsWindow)
 	if opts.AppThrottle != nil {
 		t := *opts.AppThrottle
@@ -203,6 +206,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveDiscovery(rec, r, segs[0])
 	case len(segs) == 4 && strings.EqualFold(segs[1], "oauth2") && strings.EqualFold(segs[2], "v2.0") && strings.EqualFold(segs[3], "token"):
 		s.serveToken(rec, r, segs[0])
+	case strings.EqualFold(r.URL.Path, managedIdentityPath):
+		s.serveManagedIdentity(rec, r)
 	case len(segs) == 4 && strings.EqualFold(segs[1], "discovery") && strings.EqualFold(segs[2], "v2.0") && strings.EqualFold(segs[3], "keys"):
 		s.serveKeys(rec, r)
 	default:

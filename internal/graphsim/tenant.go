@@ -16,6 +16,7 @@ type Tenant struct {
 	id             string
 	clientID       string
 	secret         string
+	creds          credentials
 	lifetime       time.Duration
 	granted        []string // application permissions the app holds
 	dir            *directory
@@ -67,6 +68,7 @@ func newTenant(s *Server, cfg TenantConfig) *Tenant {
 		id:             cfg.ID,
 		clientID:       cfg.ClientID,
 		secret:         cfg.ClientSecret,
+		creds:          newCredentials(cfg),
 		lifetime:       cfg.TokenLifetime,
 		dir:            newDirectory(cfg.ID, cfg.Seed),
 		streams:        map[string]*streamSim{},

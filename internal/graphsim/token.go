@@ -1,7 +1,6 @@
 package graphsim
 
 import (
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -64,8 +63,9 @@ func (s *Server) serveKeys(w http.ResponseWriter, _ *http.Request) {
 
 // serveToken is the client-credentials token endpoint
 // (POST /{tenant}/oauth2/v2.0/token). Checks run in Entra's order: tenant,
-// grant, client, credential, scope; errors use Entra's codes and never echo
-// the secret.
+// grant, client, credential (a secret, or a client assertion: see
+// assertion.go), scope; errors use Entra's codes and never echo the secret
+// or the assertion.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenantID string) {
 	t := s.Tenant(tenantID)
 	if t == nil {
@@ -98,7 +98,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenantID str
 			clientID, t.id))
 		return
 	}
-	if failed := t.authenticateClient(form.Get("client_secret"), form.Get("client_assertion_type")); failed != nil {
+	if failed := t.authenticateClient(form, s.base+r.URL.Path); failed != nil {
 		s.aadError(w, failed.status, failed.code, failed.number, failed.description)
 		return
 	}
@@ -123,26 +123,6 @@ type tokenFailure struct {
 	code        string
 	number      int
 	description string
-}
-
-// authenticateClient checks how the app proves its identity. Client secrets
-// are supported; a client assertion (certificate credential or a federated
-// workload-identity token) is where the certificate and workload-identity
-// flows plug in, each verifying the signed JWT in client_assertion.
-func (t *Tenant) authenticateClient(secret, assertionType string) *tokenFailure {
-	switch {
-	case assertionType != "":
-		return &tokenFailure{http.StatusBadRequest, "invalid_request", 50027,
-			"AADSTS50027: graphsim accepts only client secrets; client assertions (certificates, federated tokens) are not simulated."}
-	case secret == "":
-		return &tokenFailure{http.StatusUnauthorized, "invalid_client", 7000218,
-			"AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
-	case subtle.ConstantTimeCompare([]byte(secret), []byte(t.secret)) != 1:
-		return &tokenFailure{http.StatusUnauthorized, "invalid_client", 7000215, fmt.Sprintf(
-			"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.",
-			t.clientID)}
-	}
-	return nil
 }
 
 // checkScope accepts exactly one resource scope, "{GraphURL}/.default" (or
