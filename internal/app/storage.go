@@ -54,11 +54,7 @@ func openSink(ctx context.Context, c config.Storage, client *azcore.ClientOption
 		}
 		if c.Azblob.AccountURL != "" {
 			o.AccountURL = c.Azblob.AccountURL
-			auth := config.Auth{Method: "default"}
-			if c.Azblob.Auth != nil {
-				auth = *c.Azblob.Auth
-			}
-			cred, err := credential.New(auth, credential.Target{TenantID: c.Azblob.TenantID})
+			cred, err := credential.ForStorage(c.Azblob, nil)
 			if err != nil {
 				return nil, layout.Layout{}, fmt.Errorf("storage.azblob.auth: %w", err)
 			}

@@ -244,6 +244,10 @@ func (d *decoder) auth(path string, v any) Auth {
 		}
 	}
 
+	if a.Method == MethodDefault && given["client_id"] {
+		d.warnf(join(path, "client_id"), "ignored by method default (azidentity's chain takes a client id only from AZURE_CLIENT_ID); use managed-identity or workload-identity to choose an identity")
+	}
+
 	// Keys that belong to another method are mistakes, not harmless extras.
 	owners := map[string]string{
 		"client_secret": MethodClientSecret, "client_secret_env": MethodClientSecret, "client_secret_file": MethodClientSecret,

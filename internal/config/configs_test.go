@@ -13,6 +13,8 @@ import (
 var configsEnv = []string{
 	"CONTOSO_CLIENT_SECRET=" + testSecret,
 	"DEV_CLIENT_SECRET=" + testSecret,
+	// Set by AKS's workload identity webhook in the pod.
+	"AZURE_FEDERATED_TOKEN_FILE=/var/run/secrets/azure/tokens/azure-identity-token",
 	"AZURITE_CONNECTION_STRING=DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
 }
 

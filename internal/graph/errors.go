@@ -223,6 +223,14 @@ func aadstsRemedy(code, tenant, client string) string {
 		return "the client assertion was refused: check that the certificate (or federated credential) is registered on app " + client + " and not expired"
 	case "7000112":
 		return "app " + client + " is disabled"
+	case "50013":
+		return "the client assertion's signature or lifetime was refused: check the certificate's private key and the host clock"
+	case "700021":
+		return "the certificate (client assertion) does not match any certificate registered on app " + client
+	case "70021", "700211", "700212", "700213":
+		return "no federated identity credential on app " + client + " matches the token's issuer, subject and audience (api://AzureADTokenExchange): check the workload identity's service account and the app's federated credentials"
+	case "53003":
+		return "a Conditional Access policy blocked the sign-in: exclude the workload identity of app " + client + " from it"
 	}
 	return "check tenant_id, client_id and the credential"
 }
