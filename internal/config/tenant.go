@@ -133,7 +133,7 @@ func (d *decoder) tenant(path string, v any, defaults Settings) (Tenant, bool) {
 		if err := checkGraphEndpoint(graphEndpoint); err != nil {
 			d.addf(p, "%v", err)
 		} else {
-			t.GraphEndpoint = graphEndpoint
+			t.GraphEndpoint = strings.TrimRight(graphEndpoint, "/")
 		}
 	}
 	if given["authority_host"] {
@@ -183,8 +183,8 @@ func (d *decoder) checkDefaults(s Settings, set, inherited map[string]bool) {
 	}
 }
 
-// checkGraphEndpoint accepts a Graph root URL: https, no trailing slash, no
-// version segment, no query.
+// checkGraphEndpoint accepts a Graph root URL: https, no version segment, no
+// query. A trailing slash is harmless and trimmed by the caller.
 func checkGraphEndpoint(s string) error {
 	if err := checkEndpointURL(s); err != nil {
 		return err
@@ -194,9 +194,6 @@ func checkGraphEndpoint(s string) error {
 		if seg == "v1.0" || seg == "beta" {
 			return fmt.Errorf("%q must not include the API version (like https://graph.microsoft.com)", s)
 		}
-	}
-	if strings.HasSuffix(s, "/") {
-		return fmt.Errorf("%q must not end with a slash (like https://graph.microsoft.com)", s)
 	}
 	return nil
 }

@@ -300,7 +300,6 @@ defaults:
 				{"tenants[0].authority_host", `"http://login.example.com/" must use https`},
 				{"tenants[0].graph_endpoint", `"https://graph.microsoft.com/v1.0" must not include the API version (like https://graph.microsoft.com)`},
 				{"tenants[1].authority_host", `"login.microsoftonline.com" is not an absolute URL like https://host`},
-				{"tenants[1].graph_endpoint", `"https://graph.microsoft.com/" must not end with a slash (like https://graph.microsoft.com)`},
 			},
 		},
 		{
