@@ -6,6 +6,7 @@ import "testing"
 // means the same endpoint.
 func TestEndpointSlashesAreNormalised(t *testing.T) {
 	c := mustLoad(t, `
+storage: {type: local}
 tenants:
   - name: contoso
     tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47
