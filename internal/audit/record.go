@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -28,23 +29,20 @@ func (r Record) Digest() [sha256.Size]byte { return sha256.Sum256(r.Raw) }
 // raw bytes, so two different records never compare equal and output is
 // deterministic.
 func Compare(a, b *Record) int {
-	if c := a.Time.Compare(b.Time); c != 0 {
-		return c
-	}
-	if c := compareStrings(a.ID, b.ID); c != 0 {
+	if c := CompareKey(a, b); c != 0 {
 		return c
 	}
 	return bytes.Compare(a.Raw, b.Raw)
 }
 
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// CompareKey orders records by event time (as instants), then id byte-wise:
+// the order of records inside a part. Versions of one record (same time and
+// id) compare equal.
+func CompareKey(a, b *Record) int {
+	if c := a.Time.Compare(b.Time); c != 0 {
+		return c
 	}
-	return 0
+	return strings.Compare(a.ID, b.ID)
 }
 
 // ErrNoTime is returned by ParseRecord when the time field is missing or not a

@@ -191,7 +191,7 @@ func (e *exporter) partition(ctx context.Context, g *partition) (err error) {
 	for {
 		var least *cursor
 		for _, c := range cursors {
-			if c.ok && (least == nil || compareKey(&c.cur, &least.cur) < 0) {
+			if c.ok && (least == nil || audit.CompareKey(&c.cur, &least.cur) < 0) {
 				least = c
 			}
 		}
@@ -201,7 +201,7 @@ func (e *exporter) partition(ctx context.Context, g *partition) (err error) {
 		key := audit.Record{Time: least.cur.Time, ID: least.cur.ID}
 		same = same[:0]
 		for _, c := range cursors {
-			for c.ok && compareKey(&c.cur, &key) == 0 {
+			for c.ok && audit.CompareKey(&c.cur, &key) == 0 {
 				same = append(same, member{rec: c.cur, part: c.part, fromCSV: c.fromCSV})
 				if err := c.advance(); err != nil {
 					return err
@@ -261,17 +261,4 @@ func faithful(byFormat map[string]stored) stored {
 		}
 	}
 	panic("export: part without blobs")
-}
-
-func compareKey(a, b *audit.Record) int {
-	if c := a.Time.Compare(b.Time); c != 0 {
-		return c
-	}
-	switch {
-	case a.ID < b.ID:
-		return -1
-	case a.ID > b.ID:
-		return 1
-	}
-	return 0
 }

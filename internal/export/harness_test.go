@@ -165,7 +165,7 @@ func archivedRecords(t *testing.T, sink archive.Sink) []archived {
 		t.Fatal(err)
 	}
 	slices.SortStableFunc(out, func(a, b archived) int {
-		if c := compareKey(&a.rec, &b.rec); c != 0 {
+		if c := audit.CompareKey(&a.rec, &b.rec); c != 0 {
 			return c
 		}
 		return a.part - b.part
@@ -182,7 +182,7 @@ func expected(all []archived, from, to time.Time, allVersions bool, keep func(au
 		if !(audit.Window{From: from, To: to}).Contains(a.rec.Time) {
 			continue
 		}
-		if !allVersions && i+1 < len(all) && compareKey(&all[i+1].rec, &a.rec) == 0 {
+		if !allVersions && i+1 < len(all) && audit.CompareKey(&all[i+1].rec, &a.rec) == 0 {
 			continue // a later version follows
 		}
 		if keep == nil || keep(a.rec) {

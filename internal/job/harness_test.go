@@ -236,7 +236,7 @@ func (h *harness) readArchive() []storedPart {
 			if err != nil {
 				return fmt.Errorf("%s: %w", o.Name, err)
 			}
-			if n := len(sp.records); n > 0 && compareKey(&sp.records[n-1], &rec) > 0 {
+			if n := len(sp.records); n > 0 && audit.CompareKey(&sp.records[n-1], &rec) > 0 {
 				h.t.Errorf("%s: records out of order at %d", o.Name, n)
 			}
 			if e.Partition != h.set.Partition.Of(rec.Time) {

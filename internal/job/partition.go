@@ -139,19 +139,6 @@ func closeCursors(cs []*cursor) {
 	}
 }
 
-func compareKey(a, b *audit.Record) int {
-	if c := a.Time.Compare(b.Time); c != 0 {
-		return c
-	}
-	switch {
-	case a.ID < b.ID:
-		return -1
-	case a.ID > b.ID:
-		return 1
-	}
-	return 0
-}
-
 type digest [sha256.Size]byte
 
 type storedDigest struct {
@@ -181,7 +168,7 @@ func (j *Job) mergeNew(recs *peekIter, end time.Time, cursors []*cursor, pw *par
 			if err != nil {
 				return err
 			}
-			if !ok || compareKey(&next, &first) != 0 {
+			if !ok || audit.CompareKey(&next, &first) != 0 {
 				break
 			}
 			recs.Take()
@@ -189,10 +176,10 @@ func (j *Job) mergeNew(recs *peekIter, end time.Time, cursors []*cursor, pw *par
 		}
 		var stored []storedDigest
 		for _, c := range cursors {
-			for c.ok && compareKey(&c.cur, &first) < 0 {
+			for c.ok && audit.CompareKey(&c.cur, &first) < 0 {
 				c.advance()
 			}
-			for c.ok && compareKey(&c.cur, &first) == 0 {
+			for c.ok && audit.CompareKey(&c.cur, &first) == 0 {
 				stored = append(stored, storedDigest{format: c.format, sum: sha256.Sum256(c.cur.Raw)})
 				c.advance()
 			}

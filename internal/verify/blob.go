@@ -135,7 +135,7 @@ func (b *blobReader) advance() error {
 		return nil
 	}
 	b.records++
-	if b.records > 1 && !b.disorder && compareKey(&b.prev, &rec) > 0 {
+	if b.records > 1 && !b.disorder && audit.CompareKey(&b.prev, &rec) > 0 {
 		b.disorder = true
 		b.problems = append(b.problems, fmt.Sprintf("records out of (time, id) order: record %d (id %q at %s) follows id %q at %s",
 			b.records, rec.ID, audit.FormatTime(rec.Time), b.prev.ID, audit.FormatTime(b.prev.Time)))
@@ -253,11 +253,4 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: more than %d bytes", errTooLarge, limit)
 	}
 	return data, nil
-}
-
-func compareKey(a, b *audit.Record) int {
-	if c := a.Time.Compare(b.Time); c != 0 {
-		return c
-	}
-	return strings.Compare(a.ID, b.ID)
 }

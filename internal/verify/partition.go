@@ -181,7 +181,7 @@ func (r *jobRun) merge(ctx context.Context, g *group, numbers []int, results map
 	for {
 		var least *blobReader
 		for _, c := range cursors {
-			if c.ok && (least == nil || compareKey(&c.cur, &least.cur) < 0) {
+			if c.ok && (least == nil || audit.CompareKey(&c.cur, &least.cur) < 0) {
 				least = c
 			}
 		}
@@ -191,7 +191,7 @@ func (r *jobRun) merge(ctx context.Context, g *group, numbers []int, results map
 		key := audit.Record{Time: least.cur.Time, ID: least.cur.ID}
 		same = same[:0]
 		for _, c := range cursors {
-			for c.ok && compareKey(&c.cur, &key) == 0 {
+			for c.ok && audit.CompareKey(&c.cur, &key) == 0 {
 				same = append(same, member{rec: c.cur, blob: c})
 				if err := c.advance(); err != nil {
 					return err
