@@ -23,6 +23,8 @@ func TestLiveRunWithLateArrivalsIsExact(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the daemon for a minute")
 	}
+	// Mostly waiting: runs beside the other long e2e tests.
+	t.Parallel()
 	now := time.Now().UTC()
 	streams := []audit.Stream{audit.InteractiveSignIns, audit.NonInteractiveSignIns, audit.DirectoryAudits, audit.Provisioning}
 	sim := startSim(t, graphsim.Options{

@@ -20,6 +20,8 @@ func TestTwoReplicasOneKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two daemons for two minutes")
 	}
+	// Mostly waiting: runs beside the other long e2e tests.
+	t.Parallel()
 	now := time.Now().UTC()
 	streams := []audit.Stream{audit.InteractiveSignIns, audit.DirectoryAudits, audit.ServicePrincipalSignIns}
 	sim := startSim(t, graphsim.Options{
