@@ -243,6 +243,7 @@ func (j *Job) finishRun(ctx context.Context, pr *runState, started time.Time, re
 	j.deps.Metrics.Run(j.set.Tenant, j.set.Stream.Name, runErr == nil, finished.Sub(started))
 	if pr == nil {
 		j.log.Error("run failed", zap.Error(runErr))
+		j.recordFailedStart(ctx, started, finished, runErr)
 		return
 	}
 	res.Watermark = pr.st.Watermark
@@ -268,6 +269,23 @@ func (j *Job) finishRun(ctx context.Context, pr *runState, started time.Time, re
 	defer cancel()
 	if err := j.save(saveCtx, pr); err != nil {
 		j.log.Warn("could not record the last run in the state", zap.Error(err))
+	}
+}
+
+// recordFailedStart keeps the outcome of a run that failed before the job
+// could start (no state yet: a refused credential, a Free tenant's sign-ins),
+// so status shows the error and not just "never run". The document holds no
+// start and is replaced by the first run that gets going.
+func (j *Job) recordFailedStart(ctx context.Context, started, finished time.Time, runErr error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	st, version, found, err := j.deps.State.Load(ctx, j.set.Tenant, j.set.Stream.Name)
+	if err != nil || (found && !st.Start.IsZero()) {
+		return
+	}
+	st = state.State{LastRun: &state.Run{Started: started.UTC(), Finished: finished.UTC(), Result: "failed", Error: runErr.Error()}}
+	if _, err := j.deps.State.Save(ctx, j.set.Tenant, j.set.Stream.Name, st, version); err != nil {
+		j.log.Warn("could not record the failed run in the state", zap.Error(err))
 	}
 }
 

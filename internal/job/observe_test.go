@@ -2,12 +2,15 @@ package job
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/metrics"
 )
 
@@ -46,5 +49,39 @@ func TestObserveExportsStoredProgress(t *testing.T) {
 				t.Fatalf("retention_risk %v, want 1", v)
 			}
 		}
+	}
+}
+
+// A first run that fails before the job can start (a Free tenant's
+// sign-ins) leaves its outcome in the state, so status can show the error; a
+// later run that gets going starts the job normally.
+func TestFailedFirstRunIsRecorded(t *testing.T) {
+	h := newHarness(t)
+	h.src.add(version{rec: mkrec("a", t0.Add(-time.Hour), "")})
+	h.src.fail = func(int, audit.Window) error { return audit.ErrNoPremiumLicense }
+	if _, err := h.job().Run(context.Background()); !errors.Is(err, audit.ErrNoPremiumLicense) {
+		t.Fatalf("run error %v", err)
+	}
+	st, _, found, err := h.store.Load(context.Background(), h.set.Tenant, h.set.Stream.Name)
+	if err != nil || !found || !st.Start.IsZero() || st.LastRun == nil || st.LastRun.Result != "failed" ||
+		!strings.Contains(st.LastRun.Error, "P1/P2") && !strings.Contains(st.LastRun.Error, "licence") {
+		t.Fatalf("state after a failed first run: found=%v err=%v %+v", found, err, st)
+	}
+	// Observe must not report a job that never started as at risk.
+	reg := prometheus.NewRegistry()
+	other := New(h.set, Deps{Source: h.src, Sink: h.sink, State: h.store, Clock: h.clock.Now, Metrics: metrics.New(reg, h.clock.Now)})
+	if err := other.Observe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := testutil.GatherAndCount(reg, "entra_archiver_retention_risk"); n != 0 {
+		t.Fatal("retention_risk exported for a job that never started")
+	}
+	h.src.fail = nil
+	h.run()
+	if got := h.state(); got.Start.IsZero() || got.LastRun.Result != "ok" {
+		t.Fatalf("state after a good run: %+v", got)
+	}
+	if d := diffStrings(h.jsonlRecords(h.readArchive()), raws(mkrec("a", t0.Add(-time.Hour), ""))); d != "" {
+		t.Fatal(d)
 	}
 }

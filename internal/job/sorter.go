@@ -20,10 +20,15 @@ import (
 // keeps at most budget bytes in memory and spills sorted runs to temporary
 // files beyond that (an external merge sort): memory stays flat however large
 // the partition.
+//
+// Record bytes are copied into an arena of large chunks that is reused after
+// every spill, so filling the budget again allocates nothing and the garbage
+// collector sees a few large objects instead of one per record.
 type sorter struct {
 	dir    string
 	budget int
 	mem    []audit.Record
+	arena  arena
 	used   int
 	runs   []*os.File
 	count  int
@@ -38,16 +43,57 @@ const recordOverhead = 96
 
 // Add copies rec into the sorter.
 func (s *sorter) Add(rec audit.Record) error {
-	raw := make([]byte, len(rec.Raw))
-	copy(raw, rec.Raw)
-	rec.Raw = raw
+	rec.Raw = s.arena.copy(rec.Raw)
 	s.mem = append(s.mem, rec)
-	s.used += len(raw) + len(rec.ID) + recordOverhead
+	s.used += len(rec.Raw) + len(rec.ID) + recordOverhead
 	s.count++
 	if s.used >= s.budget {
 		return s.spill()
 	}
 	return nil
+}
+
+// arena hands out copies of byte slices from chunks that grow from
+// minChunk to maxChunk, so a small batch costs little and a large one few
+// allocations. reset makes every chunk reusable.
+type arena struct {
+	chunks [][]byte
+	cur    int // index of the chunk being filled
+}
+
+const (
+	minChunk = 32 << 10
+	maxChunk = 1 << 20
+)
+
+func (a *arena) copy(b []byte) []byte {
+	if len(b) > maxChunk/4 {
+		// Rare huge records get their own allocation rather than waste
+		// the rest of a chunk.
+		return append([]byte(nil), b...)
+	}
+	for ; a.cur < len(a.chunks); a.cur++ {
+		c := a.chunks[a.cur]
+		if cap(c)-len(c) >= len(b) {
+			n := len(c)
+			a.chunks[a.cur] = append(c, b...)
+			return a.chunks[a.cur][n : n+len(b) : n+len(b)]
+		}
+	}
+	size := minChunk
+	if n := len(a.chunks); n > 0 {
+		size = min(2*cap(a.chunks[n-1]), maxChunk)
+	}
+	c := append(make([]byte, 0, max(size, len(b))), b...)
+	a.chunks = append(a.chunks, c)
+	return c[:len(b):len(b)]
+}
+
+func (a *arena) reset() {
+	for i := range a.chunks {
+		a.chunks[i] = a.chunks[i][:0]
+	}
+	a.cur = 0
 }
 
 // Len is the number of records added.
@@ -88,7 +134,11 @@ func (s *sorter) spill() error {
 		return err
 	}
 	s.runs = append(s.runs, f)
+	// Clearing drops the references to huge records and ids, so stale
+	// entries past the slice's length keep nothing alive.
+	clear(s.mem)
 	s.mem = s.mem[:0]
+	s.arena.reset()
 	s.used = 0
 	return nil
 }
@@ -100,6 +150,7 @@ func (s *sorter) Close() {
 	}
 	s.runs = nil
 	s.mem = nil
+	s.arena = arena{}
 }
 
 // recordIter yields records in order; Next returns io.EOF at the end.
@@ -119,6 +170,8 @@ func (s *sorter) Sorted() (recordIter, error) {
 			return nil, err
 		}
 	}
+	// The merge reads from the files only: let the memory go.
+	s.mem, s.arena = nil, arena{}
 	m := &mergeIter{}
 	for _, f := range s.runs {
 		r := &runReader{r: bufio.NewReaderSize(f, 256<<10)}

@@ -20,7 +20,9 @@ func (j *Job) load(ctx context.Context, now time.Time) (*runState, error) {
 		return nil, err
 	}
 	pr := &runState{st: st, version: version}
-	if !found {
+	// A state without a start holds only the outcome of first runs that
+	// failed before they could begin (see finishRun).
+	if !found || st.Start.IsZero() {
 		if pr.st, err = j.initialState(ctx, now); err != nil {
 			return nil, err
 		}
@@ -141,7 +143,7 @@ func (j *Job) checkRetention(st state.State, now time.Time) {
 // running elsewhere keeps exporting current values, not stale ones.
 func (j *Job) Observe(ctx context.Context) error {
 	st, _, found, err := j.deps.State.Load(ctx, j.set.Tenant, j.set.Stream.Name)
-	if err != nil || !found {
+	if err != nil || !found || st.Start.IsZero() {
 		return err
 	}
 	atRisk, _ := j.retentionRisk(st, j.deps.Clock())

@@ -203,8 +203,15 @@ func Collect(ctx context.Context, o Options) (Report, error) {
 // row builds a job's row from its state (found false: never run).
 func row(j Job, st state.State, found bool, now time.Time) Row {
 	r := Row{Tenant: j.Tenant, Stream: j.Stream, Schedule: j.Schedule, Partition: j.Partition.String()}
-	if !found {
-		r.NeverRun = true
+	if found && st.LastRun != nil {
+		lr := st.LastRun
+		r.LastRun = &Run{Started: lr.Started, Finished: lr.Finished, Result: lr.Result, Error: lr.Error, Records: lr.Records}
+	}
+	if !found || st.Start.IsZero() {
+		// No progress yet; a first run that failed before it could start
+		// (a Free tenant's sign-ins, a refused credential) still shows its
+		// last run and error.
+		r.NeverRun = r.LastRun == nil
 		return r
 	}
 	r.Start, r.Watermark, r.SealedThrough = st.Start, st.Watermark, st.SealedThrough
@@ -216,9 +223,6 @@ func row(j Job, st state.State, found bool, now time.Time) Row {
 	r.Retention = Seconds(retention)
 	r.RetentionEdge = now.Add(-retention)
 	r.RetentionRisk = st.Watermark.Before(r.RetentionEdge.Add(j.RetentionWarning))
-	if lr := st.LastRun; lr != nil {
-		r.LastRun = &Run{Started: lr.Started, Finished: lr.Finished, Result: lr.Result, Error: lr.Error, Records: lr.Records}
-	}
 	return r
 }
 

@@ -62,6 +62,8 @@ func watermarkText(r Row) string {
 		return "?"
 	case r.NeverRun:
 		return "never run"
+	case r.Watermark.IsZero():
+		return "-"
 	}
 	return timeText(r.Watermark)
 }
