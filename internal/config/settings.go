@@ -270,6 +270,12 @@ func (d *decoder) filter(path string, v any, s *Settings) {
 			d.addf(p, "%v", err)
 			continue
 		}
+		// Queries send the filter ANDed to the time window, inside one more
+		// pair of parentheses (graph.WindowFilter): it must parse there too.
+		if _, err := odata.Parse("(" + expr + ")"); err != nil {
+			d.addf(p, "nested too deeply to be ANDed to the time window")
+			continue
+		}
 		filters[name] = expr
 	}
 	s.Filter = nil

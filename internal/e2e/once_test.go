@@ -1,13 +1,9 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -102,63 +98,5 @@ defaults:
 			}
 		}
 		t.Fatalf("a second once changed the archive: %d blobs before, %d after", len(before), len(after))
-	}
-}
-
-// TestKill9DuringOnceLosesNothing kills the process at seeded random moments
-// of a backfill; after a final run the archive holds every record once.
-func TestKill9DuringOnceLosesNothing(t *testing.T) {
-	now := time.Now().UTC()
-	sim := startSim(t, graphsim.Options{Tenants: []graphsim.TenantConfig{{
-		ID: tenantID, ClientID: clientID, ClientSecret: secret, Seed: 11,
-		Volume: map[string]float64{"interactive-signins": 4000, "directory-audits": 1500, "noninteractive-signins": 3000},
-		Epoch:  now.Add(-60 * time.Hour),
-	}}})
-	dir := t.TempDir()
-	p := newProcess(t, sim, fmt.Sprintf(`
-http: {listen: ""}
-storage: {type: local, local: {path: %q}}
-defaults:
-  streams: [interactive-signins, noninteractive-signins, directory-audits]
-  formats: [jsonl, csv]
-  start: 48h
-  rate_limit: {requests: 10000, per: 1s}
-graph: {app_rate_limit: {requests: 10000, per: 1s}}
-%s`, dir, tenantYAML(sim, "")))
-
-	rng := rand.New(rand.NewPCG(20261127, 1))
-	for i := range 5 {
-		delay := time.Duration(150+rng.IntN(2500)) * time.Millisecond
-		killAfter(t, p, delay)
-		t.Logf("kill %d after %s", i+1, delay)
-	}
-	p.mustRun("once")
-	sink := localSink(t, dir)
-	for _, st := range []audit.Stream{audit.InteractiveSignIns, audit.NonInteractiveSignIns, audit.DirectoryAudits} {
-		state := loadState(t, sink, layout.Layout{}, "contoso", st.Name)
-		got := readStream(t, sink, layout.Layout{}, "contoso", st, audit.Hour)
-		exactly(t, st.Name, got, sim.Tenant(tenantID).Visible(st.Name, audit.Window{From: state.Start, To: state.Watermark}, time.Now()))
-	}
-}
-
-// killAfter starts `once` and sends SIGKILL after d (if it is still running).
-func killAfter(t *testing.T, p *process, d time.Duration) {
-	t.Helper()
-	cmd, _, stderr := p.command(context.Background(), "once")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("once failed before it was killed: %v\n%s", err, lastLines(stderr.String(), 20))
-		}
-	case <-time.After(d):
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil && err != os.ErrProcessDone {
-			t.Fatal(err)
-		}
-		<-done
 	}
 }

@@ -38,6 +38,7 @@ func (s *Source) attempt(ctx context.Context, rq request, link string, w audit.W
 		return page{}, f
 	}
 	defer resp.Body.Close()
+	s.clock.observe(resp.Header.Get("Date"))
 
 	if resp.StatusCode != http.StatusOK {
 		body, err := runtime.Payload(resp)

@@ -26,6 +26,8 @@ type failure struct {
 	status     int           // HTTP status; 0 when there was no answer
 	retryAfter time.Duration // from the Retry-After header, when hasAfter
 	hasAfter   bool
+	// unauthorized: Graph answered 401, which a fresh token may cure.
+	unauthorized bool
 }
 
 // permanentError is a final error whose message is written for the person
@@ -70,6 +72,7 @@ func (s *Source) classifyStatus(rq request, resp *http.Response, body []byte) *f
 	f := &failure{status: code}
 	switch {
 	case code == http.StatusUnauthorized:
+		f.unauthorized = true
 		f.err = &permanentError{sentinel: audit.ErrUnauthorized, msg: fmt.Sprintf(
 			"tenant %s, client_id %s: Graph refused the token — check tenant_id and client_id, that the app is "+
 				"registered in this tenant and that graph_endpoint matches the tenant's cloud (HTTP %s)",

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -84,6 +85,37 @@ type Source struct {
 	rand        func() float64
 	now         func() time.Time
 	sleep       func(ctx context.Context, d time.Duration) error
+	clock       serverClock
+}
+
+// serverClock follows Graph's clock from the Date header of its answers,
+// carried forward on the monotonic clock, so that a wrong or jumping host
+// clock can be told from Graph's.
+type serverClock struct {
+	mu       sync.Mutex
+	date     time.Time // the latest Date header
+	received time.Time // when it arrived (with a monotonic reading)
+}
+
+func (c *serverClock) observe(header string) {
+	d, err := http.ParseTime(header)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	c.date, c.received = d, time.Now()
+	c.mu.Unlock()
+}
+
+// ServerNow is Graph's current time as its last answer told it (to a
+// second); ok is false before the first answer.
+func (s *Source) ServerNow() (now time.Time, ok bool) {
+	s.clock.mu.Lock()
+	defer s.clock.mu.Unlock()
+	if s.clock.date.IsZero() {
+		return time.Time{}, false
+	}
+	return s.clock.date.Add(time.Since(s.clock.received)), true
 }
 
 var _ audit.Source = (*Source)(nil)
@@ -218,6 +250,7 @@ func effectivePort(u *url.URL) string {
 
 // fetchPage gets and decodes one page, retrying transient failures.
 func (s *Source) fetchPage(ctx context.Context, rq request, link string, w audit.Window) (page, error) {
+	refreshed := false
 	for attempt := 1; ; attempt++ {
 		pg, f := s.attempt(ctx, rq, link, w, attempt)
 		if f == nil {
@@ -225,6 +258,15 @@ func (s *Source) fetchPage(ctx context.Context, rq request, link string, w audit
 		}
 		if err := ctx.Err(); err != nil {
 			return page{}, fmt.Errorf("stream %s window %s page %d: %w", rq.stream.Name, w, rq.pageNo, err)
+		}
+		if f.unauthorized && !refreshed {
+			// Usually the token expired between leaving the cache and
+			// reaching Graph (azcore uses a cached token until its last
+			// instant); the bearer policy dropped it on the 401, so one
+			// more attempt carries a fresh one. A token Graph refuses for
+			// good is refused again, and then the error stands.
+			refreshed = true
+			continue
 		}
 		if !f.retry {
 			return page{}, f.err

@@ -294,6 +294,11 @@ func TestFetchPermanentErrors(t *testing.T) {
 			if tt.onNext {
 				wantRequests = 2
 			}
+			if tt.status == http.StatusUnauthorized {
+				// One more attempt with a fresh token (an expired one is the
+				// usual cause), then the error stands.
+				wantRequests++
+			}
 			if hs.requests() != wantRequests {
 				t.Errorf("%d requests, want %d (no retry)", hs.requests(), wantRequests)
 			}

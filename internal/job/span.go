@@ -3,6 +3,7 @@ package job
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -70,8 +71,14 @@ func (j *Job) archiveBatch(ctx context.Context, pr *runState, batch audit.Window
 func (j *Job) commit(ctx context.Context, pr *runState, sub audit.Window, k kind, age time.Duration, fetchStart time.Time) error {
 	switch k {
 	case kindRecheck:
+		if err := j.checkServerClock(sub.To, age); err != nil {
+			return err
+		}
 		pr.st.Recheck[markKey(age)] = sub.To
 	case kindMain:
+		if err := j.checkServerClock(sub.To, j.set.Settle); err != nil {
+			return err
+		}
 		old := pr.st.Watermark
 		pr.st.Watermark = sub.To
 		// A span first looked at when it was already older than an age
@@ -173,4 +180,30 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// clockTolerance is how far the host clock may run ahead of Graph's before
+// the job refuses to move a mark past what Graph's own clock allows.
+const clockTolerance = time.Minute
+
+// checkServerClock refuses to move a mark (the watermark: age = settle; a
+// recheck mark: its age) to `to` when that is past Graph's now − age, as far
+// as the source knows Graph's clock. A host clock that runs ahead would
+// otherwise mark as looked-for spans Graph has not published yet (or not
+// rechecked at that age), and records published there later would never be
+// looked for.
+func (j *Job) checkServerClock(to time.Time, age time.Duration) error {
+	sc, ok := j.deps.Source.(interface{ ServerNow() (time.Time, bool) })
+	if !ok {
+		return nil
+	}
+	graphNow, ok := sc.ServerNow()
+	if !ok {
+		return nil
+	}
+	if limit := graphNow.Add(-age + clockTolerance); to.After(limit) {
+		return fmt.Errorf("the host clock is %s ahead of Microsoft Graph's: not moving past Graph's now - %s; fix the clock (NTP)",
+			j.deps.Clock().Sub(graphNow).Round(time.Second), age)
+	}
+	return nil
 }

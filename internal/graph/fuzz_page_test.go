@@ -1,0 +1,140 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"slices"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+)
+
+// FuzzDecodePage feeds arbitrary bodies to the page decoder and compares it
+// with encoding/json: a body it accepts is a valid JSON object with a value
+// array; it returns the array's elements in the window, compacted, in order,
+// counts all of them, and returns the nextLink; a body encoding/json rejects
+// or that is not shaped like a page is malformed (retried); a page with a
+// record that cannot be parsed names the first such record. Seeds are in
+// testdata/fuzz/FuzzDecodePage.
+func FuzzDecodePage(f *testing.F) {
+	const (
+		in  = `{"id":"1","createdDateTime":"2026-11-27T03:59:59.9999999Z","n":1.0}`
+		out = `{"id":"2","createdDateTime":"2026-11-27T04:00:00Z"}`
+	)
+	for _, body := range []string{
+		`{"@odata.context":"c","value":[` + in + `,` + out + `],"@odata.nextLink":"https://g/v1.0/x?$skiptoken=a"}`,
+		"{\n \"value\" : [ " + in + " ] }", `{"value":[]}`, `{"value":[1]}`, `{"value":{}}`, `[]`, `{"value":[` + in,
+		`{"value":[],"value":[` + in + `]}`, `{"@odata.nextLink":"h\u0027","value":[]}`, `{"@odata.nextLink":1,"value":[]}`,
+	} {
+		f.Add(uint8(0), []byte(body))
+	}
+	f.Fuzz(func(t *testing.T, stream uint8, body []byte) {
+		st := audit.Streams[int(stream)%len(audit.Streams)]
+		want, wantErr := referencePage(body, st)
+		pg, err := decodePage(bytes.Clone(body), st, pageWindow)
+		switch {
+		case errors.Is(wantErr, errMalformed):
+			if !errors.Is(err, errMalformed) {
+				t.Fatalf("%q: err = %v, want malformed (%v)", body, err, wantErr)
+			}
+			return
+		case err != nil && errors.Is(err, errMalformed):
+			t.Fatalf("%q: err = %v for a well-formed page", body, err)
+		}
+		var gotBad, wantBad *recordError
+		if errors.As(wantErr, &wantBad) != errors.As(err, &gotBad) || (wantBad != nil && gotBad.index != wantBad.index) {
+			t.Fatalf("%q: err = %v, want %v", body, err, wantErr)
+		}
+		if err == nil {
+			if got := rawStrings(pg.records); !slices.Equal(got, want.records) {
+				t.Fatalf("%q: records %q, want %q", body, got, want.records)
+			}
+		}
+		if pg.served != want.served {
+			t.Fatalf("%q: served %d, want %d", body, pg.served, want.served)
+		}
+		if want.nextValid && pg.next != want.next {
+			t.Fatalf("%q: nextLink %q, want %q", body, pg.next, want.next)
+		}
+	})
+}
+
+// referencePage decodes body with encoding/json's tokenizer: every "value"
+// key's elements in order (a repeated key appends, as the decoder reads the
+// body in one pass), the last nextLink.
+type referenceResult struct {
+	records   []string // compacted elements inside pageWindow
+	served    int
+	next      string
+	nextValid bool // next was decoded from valid UTF-8 (encoding/json replaces invalid bytes)
+}
+
+func referencePage(body []byte, st audit.Stream) (referenceResult, error) {
+	var res referenceResult
+	malformed := func(what string) (referenceResult, error) { return res, errors.Join(errMalformed, errors.New(what)) }
+	if !json.Valid(body) {
+		return malformed("not JSON")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, _ := dec.Token(); tok != json.Delim('{') {
+		return malformed("not an object")
+	}
+	var (
+		hasValue bool
+		bad      error
+	)
+	for dec.More() {
+		tok, _ := dec.Token()
+		key := tok.(string)
+		switch key {
+		case "value":
+			if tok, _ := dec.Token(); tok != json.Delim('[') {
+				return malformed("value is not an array")
+			}
+			hasValue = true
+			for dec.More() {
+				var elem json.RawMessage
+				if err := dec.Decode(&elem); err != nil {
+					return malformed(err.Error())
+				}
+				var compact bytes.Buffer
+				if err := json.Compact(&compact, elem); err != nil {
+					return malformed(err.Error())
+				}
+				rec, err := audit.ParseRecord(compact.Bytes(), st.TimeField)
+				switch {
+				case err != nil && bad == nil:
+					bad = &recordError{index: res.served, err: err}
+				case err == nil && pageWindow.Contains(rec.Time):
+					res.records = append(res.records, compact.String())
+				}
+				res.served++
+			}
+			dec.Token() // ']'
+		case "@odata.nextLink":
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return malformed(err.Error())
+			}
+			if len(raw) == 0 || raw[0] != '"' {
+				return malformed("nextLink is not a string")
+			}
+			if err := json.Unmarshal(raw, &res.next); err != nil {
+				return malformed(err.Error())
+			}
+			res.nextValid = utf8.Valid(raw)
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil && !errors.Is(err, io.EOF) {
+				return malformed(err.Error())
+			}
+		}
+	}
+	if !hasValue {
+		return malformed("no value array")
+	}
+	return res, bad
+}
