@@ -51,8 +51,17 @@ type Options struct {
 	Version string
 	// TempDir holds spill and part files ("" = the OS default).
 	TempDir string
-	// SortMemory bounds in-memory sorting per batch (0 = job default).
+	// SortMemory bounds the records held in memory by all sorting jobs
+	// together (0 = 64 MiB).
 	SortMemory int
+}
+
+// sortMemory is the process's sort budget for Options.SortMemory.
+func sortMemory(n int) int {
+	if n <= 0 {
+		return 64 << 20
+	}
+	return n
 }
 
 // App is a wired archiver. Its configuration can be replaced while it runs
@@ -65,16 +74,20 @@ type App struct {
 	metrics  *metrics.Metrics
 	clock    func() time.Time
 	cur      atomic.Pointer[wiring]
-	// slots bounds the runs in flight, and with them the memory of their
-	// sort buffers, however many tenants × streams are configured.
+	// slots bounds the runs in flight.
 	slots chan struct{}
+	// sortBudget is the sort memory all jobs share, whichever wiring.
+	sortBudget *job.SortBudget
 }
 
-// MaxConcurrentRuns bounds how many job runs one process executes at once.
-// Runs spend most of their time waiting for Graph's per-tenant budget (one
-// request per 2 s), so 32 runs are enough to use a whole app budget of 122
-// requests per 10 s; the rest queue (FIFO) for a slot.
-const MaxConcurrentRuns = 32
+// MaxConcurrentRuns bounds how many job runs one process executes at once:
+// a guard against a runaway configuration, not a tuning knob. Runs spend
+// most of their time waiting for their tenant's Graph budget (one request per
+// 2 s), so a small bound starves the app budget: with 32, the bench's 100
+// tenants × 6 streams took up to 80 s per tick instead of the 20 s the app
+// budget allows (docs/benchmarks.md). Memory does not need the bound: sort
+// buffers come from one budget shared by all runs (job.SortBudget).
+const MaxConcurrentRuns = 1024
 
 // wiring is everything built from one configuration.
 type wiring struct {
@@ -110,7 +123,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	a := &App{opts: o, log: o.Logger, registry: o.Registry, clock: o.Clock, slots: make(chan struct{}, MaxConcurrentRuns)}
+	a := &App{opts: o, log: o.Logger, registry: o.Registry, clock: o.Clock,
+		slots: make(chan struct{}, MaxConcurrentRuns), sortBudget: job.NewSortBudget(sortMemory(o.SortMemory))}
 	a.metrics = metrics.New(o.Registry, o.Clock)
 	w, err := a.wire(ctx, o.Config)
 	if err != nil {
@@ -143,7 +157,7 @@ func (a *App) wire(ctx context.Context, cfg *config.Config) (*wiring, error) {
 				e.Job = job.New(jobSettings(t, st), job.Deps{
 					Source: src, Sink: w.sink, Layout: w.layout, State: w.state, Clock: a.clock,
 					Logger: a.log.Named("job"), Metrics: a.metrics, TempDir: a.opts.TempDir,
-					SortMemory: a.opts.SortMemory, Version: a.opts.Version,
+					SortBudget: a.sortBudget, Version: a.opts.Version,
 				})
 			}
 			w.jobs = append(w.jobs, e)

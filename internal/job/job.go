@@ -63,6 +63,9 @@ type Deps struct {
 	// SortMemory bounds the bytes of records held in memory while sorting a
 	// batch; beyond it sorted runs spill to TempDir. 0 = 64 MiB.
 	SortMemory int
+	// SortBudget, when set, is shared with the other jobs of the process
+	// and replaces SortMemory.
+	SortBudget *SortBudget
 	// Version is written to every blob's archiver_version metadata.
 	Version string
 }
@@ -124,6 +127,9 @@ func New(set Settings, deps Deps) *Job {
 	}
 	if deps.SortMemory <= 0 {
 		deps.SortMemory = defaultSortMemory
+	}
+	if deps.SortBudget == nil {
+		deps.SortBudget = NewSortBudget(deps.SortMemory)
 	}
 	var formats []string
 	for _, f := range layout.Formats {

@@ -9,32 +9,77 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 )
 
+// SortBudget is the memory that the sorters of one process share. Each sorter
+// may always hold a small floor of records (1/32 of the budget); beyond that
+// it takes grants (1/16 each) from the shared budget while any are left and
+// spills a sorted run when none is. One tenant backfilling six streams at once
+// therefore holds no more than a single backfill would, and hundreds of small
+// incremental runs cost only what they hold.
+type SortBudget struct {
+	total int64
+	free  atomic.Int64
+}
+
+// NewSortBudget returns a budget of bytes (at least 4 KiB; tests use tiny
+// budgets to make every batch spill).
+func NewSortBudget(bytes int) *SortBudget {
+	b := &SortBudget{total: max(int64(bytes), 4<<10)}
+	b.free.Store(b.total)
+	return b
+}
+
+func (b *SortBudget) floor() int { return int(b.total / 32) }
+func (b *SortBudget) grant() int { return int(b.total / 16) }
+
+// take reserves n bytes if that many are free.
+func (b *SortBudget) take(n int) bool {
+	for {
+		free := b.free.Load()
+		if free < int64(n) {
+			return false
+		}
+		if b.free.CompareAndSwap(free, free-int64(n)) {
+			return true
+		}
+	}
+}
+
+func (b *SortBudget) give(n int) { b.free.Add(int64(n)) }
+
 // sorter collects the records of a batch in any order and returns them sorted
 // by audit.Compare. Graph serves sign-ins newest first while parts are written
 // oldest first, and a partition can hold millions of records, so the sorter
-// keeps at most budget bytes in memory and spills sorted runs to temporary
-// files beyond that (an external merge sort): memory stays flat however large
-// the partition.
+// keeps records in memory only within its share of the SortBudget and spills
+// sorted runs to a temporary file beyond that (an external merge sort):
+// memory stays flat however large the partition and however many jobs run.
 //
 // Record bytes are copied into an arena of large chunks that is reused after
 // every spill, so filling the budget again allocates nothing and the garbage
 // collector sees a few large objects instead of one per record.
 type sorter struct {
 	dir    string
-	budget int
+	budget *SortBudget
+	held   int // bytes granted from budget beyond the floor
 	mem    []audit.Record
 	arena  arena
 	used   int
-	runs   []*os.File
-	count  int
+	// Sorted runs are consecutive sections of one unlinked file, so a
+	// partition spilled a thousand times still costs one descriptor.
+	file  *os.File
+	end   int64
+	runs  []run
+	count int
 }
 
-func newSorter(dir string, budget int) *sorter {
+type run struct{ off, n int64 }
+
+func newSorter(dir string, budget *SortBudget) *sorter {
 	return &sorter{dir: dir, budget: budget}
 }
 
@@ -47,8 +92,11 @@ func (s *sorter) Add(rec audit.Record) error {
 	s.mem = append(s.mem, rec)
 	s.used += len(rec.Raw) + len(rec.ID) + recordOverhead
 	s.count++
-	if s.used >= s.budget {
-		return s.spill()
+	for s.used >= s.budget.floor()+s.held {
+		if !s.budget.take(s.budget.grant()) {
+			return s.spill()
+		}
+		s.held += s.budget.grant()
 	}
 	return nil
 }
@@ -101,56 +149,61 @@ func (s *sorter) Len() int { return s.count }
 
 func (s *sorter) spill() error {
 	slices.SortFunc(s.mem, func(a, b audit.Record) int { return audit.Compare(&a, &b) })
-	f, err := os.CreateTemp(s.dir, "entra-archiver-run-*")
-	if err != nil {
-		return fmt.Errorf("spill sorted run: %w", err)
+	if s.file == nil {
+		f, err := os.CreateTemp(s.dir, "entra-archiver-run-*")
+		if err != nil {
+			return fmt.Errorf("spill sorted run: %w", err)
+		}
+		// The file is unlinked at once: it lives only as long as the open
+		// handle, so a crash leaves nothing behind.
+		_ = os.Remove(f.Name())
+		s.file = f
 	}
-	// The file is unlinked at once: it lives only as long as the open handle,
-	// so a crash leaves nothing behind.
-	_ = os.Remove(f.Name())
-	w := bufio.NewWriterSize(f, 1<<20)
+	w := bufio.NewWriterSize(io.NewOffsetWriter(s.file, s.end), 1<<20)
 	var hdr [3 * binary.MaxVarintLen64]byte
+	var n int64
 	for i := range s.mem {
 		r := &s.mem[i]
-		n := binary.PutVarint(hdr[:], r.Time.UnixNano())
-		n += binary.PutUvarint(hdr[n:], uint64(len(r.ID)))
-		n += binary.PutUvarint(hdr[n:], uint64(len(r.Raw)))
-		if _, err := w.Write(hdr[:n]); err != nil {
-			f.Close()
-			return fmt.Errorf("spill sorted run: %w", err)
-		}
+		h := binary.PutVarint(hdr[:], r.Time.UnixNano())
+		h += binary.PutUvarint(hdr[h:], uint64(len(r.ID)))
+		h += binary.PutUvarint(hdr[h:], uint64(len(r.Raw)))
+		w.Write(hdr[:h])
 		w.WriteString(r.ID)
-		if _, err := w.Write(r.Raw); err != nil {
-			f.Close()
-			return fmt.Errorf("spill sorted run: %w", err)
-		}
+		w.Write(r.Raw)
+		n += int64(h + len(r.ID) + len(r.Raw))
 	}
+	// bufio.Writer keeps its first error and returns it from Flush.
 	if err := w.Flush(); err != nil {
-		f.Close()
 		return fmt.Errorf("spill sorted run: %w", err)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return err
-	}
-	s.runs = append(s.runs, f)
+	s.runs = append(s.runs, run{off: s.end, n: n})
+	s.end += n
 	// Clearing drops the references to huge records and ids, so stale
 	// entries past the slice's length keep nothing alive.
 	clear(s.mem)
 	s.mem = s.mem[:0]
 	s.arena.reset()
 	s.used = 0
+	s.release()
 	return nil
 }
 
-// Close releases the spill files.
+// release returns the grants beyond the floor to the shared budget.
+func (s *sorter) release() {
+	s.budget.give(s.held)
+	s.held = 0
+}
+
+// Close releases the spill file and the memory.
 func (s *sorter) Close() {
-	for _, f := range s.runs {
-		f.Close()
+	if s.file != nil {
+		s.file.Close()
+		s.file = nil
 	}
 	s.runs = nil
 	s.mem = nil
 	s.arena = arena{}
+	s.release()
 }
 
 // recordIter yields records in order; Next returns io.EOF at the end.
@@ -170,11 +223,16 @@ func (s *sorter) Sorted() (recordIter, error) {
 			return nil, err
 		}
 	}
-	// The merge reads from the files only: let the memory go.
+	// The merge reads from the file only: let the memory go.
 	s.mem, s.arena = nil, arena{}
+	s.release()
+	// Read buffers share a fixed total, so that a thousand short runs (a
+	// large partition sorted while memory was scarce) cost no more than a
+	// few long ones.
+	bufSize := min(max(mergeBuffers/len(s.runs), 16<<10), 256<<10)
 	m := &mergeIter{}
-	for _, f := range s.runs {
-		r := &runReader{r: bufio.NewReaderSize(f, 256<<10)}
+	for _, rn := range s.runs {
+		r := &runReader{r: bufio.NewReaderSize(io.NewSectionReader(s.file, rn.off, rn.n), bufSize)}
 		if err := m.push(r); err != nil {
 			return nil, err
 		}
@@ -194,6 +252,9 @@ func (it *sliceIter) Next() (audit.Record, error) {
 	it.i++
 	return it.recs[it.i-1], nil
 }
+
+// mergeBuffers is the total size of the read buffers of one merge.
+const mergeBuffers = 8 << 20
 
 type runReader struct {
 	r *bufio.Reader

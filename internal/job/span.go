@@ -21,7 +21,7 @@ func (j *Job) archiveSpan(ctx context.Context, pr *runState, span audit.Window, 
 	for from := span.From; from.Before(span.To); {
 		batch, queries := j.plan.nextBatch(from, span.To)
 		fetchStart := j.deps.Clock()
-		srt := newSorter(j.deps.TempDir, j.deps.SortMemory)
+		srt := newSorter(j.deps.TempDir, j.deps.SortBudget)
 		err := j.archiveBatch(ctx, pr, batch, queries, srt, k, age, fetchStart, res, meter)
 		srt.Close()
 		if err != nil {
