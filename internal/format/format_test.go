@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -272,5 +273,46 @@ func TestUnknownFormatAndStream(t *testing.T) {
 	}
 	if Columns(other) != nil {
 		t.Error("Columns of an unknown stream is not nil")
+	}
+}
+
+// Compressors come from a pool: streams written one after another, or
+// interleaved, must each be complete and independent, and a closed writer
+// must refuse more data rather than write into a stream it no longer owns.
+func TestGzipWritersAreReusedSafely(t *testing.T) {
+	payload := func(i int) []byte { return bytes.Repeat(fmt.Appendf(nil, `{"n":%d}`+"\n", i), 1000+i) }
+	var bufs [4]bytes.Buffer
+	var ws [4]io.WriteCloser
+	for round := range 3 {
+		for i := range ws {
+			bufs[i].Reset()
+			ws[i] = NewGzipWriter(&bufs[i])
+		}
+		for i := range ws {
+			if _, err := ws[i].Write(payload(i + round)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range ws {
+			if err := ws[i].Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ws[i].Write([]byte("late")); err == nil {
+				t.Fatal("a closed gzip writer accepted a write")
+			}
+		}
+		for i := range bufs {
+			r, err := NewGzipReader(bytes.NewReader(bufs[i].Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, payload(i+round)) {
+				t.Fatalf("round %d stream %d: %d bytes back, want %d", round, i, len(got), len(payload(i+round)))
+			}
+		}
 	}
 }
