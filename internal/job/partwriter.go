@@ -52,7 +52,9 @@ func (j *Job) newPartWriter(formats []string) (*partWriter, error) {
 			pw.discard()
 			return nil, fmt.Errorf("create temporary part file: %w", err)
 		}
-		ef := &encodedFile{format: f, file: file, buf: bufio.NewWriterSize(file, 256<<10), hash: sha256.New()}
+		// 64 KiB: a system call per 64 KiB costs nothing next to encoding
+		// it, and hundreds of small runs may hold a part writer at once.
+		ef := &encodedFile{format: f, file: file, buf: bufio.NewWriterSize(file, 64<<10), hash: sha256.New()}
 		var w io.Writer = ef
 		if j.set.Gzip {
 			ef.gz = format.NewGzipWriter(ef)
