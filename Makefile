@@ -4,7 +4,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -s -w -X github.com/entra-archiver/entra-archiver/internal/version.Version=$(VERSION)
 
-.PHONY: build test test-short vet fmt bench demo clean
+.PHONY: build test test-short vet fmt bench bench-e2e demo clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/entra-archiver ./cmd/entra-archiver
@@ -27,6 +27,11 @@ vet:
 
 bench: node_modules/.bin/azurite-blob
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# End-to-end: real binary, simulated Graph, local folder and Azurite, with
+# the fetch-only and curl+jq+gzip baselines (about 40 min; docs/benchmarks.md).
+bench-e2e: node_modules/.bin/azurite-blob
+	$(GO) run ./cmd/entra-archiver-bench
 
 demo:
 	$(GO) run ./cmd/entra-archiver demo

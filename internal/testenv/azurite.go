@@ -53,8 +53,14 @@ var shared struct {
 // as the whole body of TestMain:
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
-func Main(m *testing.M) {
+//
+// cleanup runs after the tests, before the exit (a deferred call in TestMain
+// would not run: Main exits the process).
+func Main(m *testing.M, cleanup ...func()) {
 	code := m.Run()
+	for _, f := range cleanup {
+		f()
+	}
 	if shared.proc != nil {
 		if err := shared.proc.stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "testenv:", err)
@@ -115,6 +121,19 @@ func StartAzurite(t testing.TB, dir string) *AzuriteProcess {
 	})
 	return p
 }
+
+// LaunchAzurite starts an Azurite outside any test (the bench command) that
+// keeps its data in dir; Close stops it.
+func LaunchAzurite(dir string) (*AzuriteProcess, error) {
+	p := &AzuriteProcess{dir: dir}
+	if err := p.start(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Close stops an Azurite started by LaunchAzurite.
+func (p *AzuriteProcess) Close() error { return p.stop() }
 
 // ConnectionString of this Azurite; it stays valid across Stop and Start.
 func (p *AzuriteProcess) ConnectionString() string {
