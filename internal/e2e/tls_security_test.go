@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,8 +35,14 @@ defaults: {start: 3h}
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + t.TempDir(),
 		"SSL_CERT_FILE=/dev/null", "E2E_SECRET=" + secret, "AZ_CONN=" + conn,
 	}}
-	if code, _, stderr := untrusting.run("once"); code != 1 {
+	code, _, stderr := untrusting.run("once")
+	if code != 1 {
 		t.Fatalf("once against an untrusted Graph certificate exited %d, want 1\n%s", code, lastLines(stderr, 10))
+	}
+	t.Logf("once against an untrusted certificate:\n%s", lastLines(stderr, 1))
+	// The operator is told what is wrong and where to look, not just "x509".
+	if !strings.Contains(stderr, "is not trusted") || !strings.Contains(stderr, "SSL_CERT_FILE") {
+		t.Fatalf("the error does not say the certificate is untrusted and what to do:\n%s", lastLines(stderr, 10))
 	}
 	if s := sim.Tenant(tenantID).Stats(); s.TokenRequests+s.Requests > 0 {
 		t.Fatalf("the simulator answered %d token and %d Graph requests over an unverified connection", s.TokenRequests, s.Requests)

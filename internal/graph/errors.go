@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -163,11 +164,27 @@ func (s *Source) classifyDoError(err error) *failure {
 	if errors.As(err, &te) {
 		return s.classifyTokenError(te.err)
 	}
-	var cv *tls.CertificateVerificationError
-	if errors.As(err, &cv) {
-		return &failure{err: fmt.Errorf("TLS connection to Graph failed: %w", err)}
+	if f := untrustedTLS(err, "Graph"); f != nil {
+		return f
 	}
 	return &failure{err: err, retry: true}
+}
+
+// untrustedTLS is the permanent failure for a server certificate that does
+// not verify, saying what to check; nil if err is something else. Retrying
+// cannot help, and TLS verification is never turned off.
+func untrustedTLS(err error, what string) *failure {
+	var cv *tls.CertificateVerificationError
+	if !errors.As(err, &cv) {
+		return nil
+	}
+	host := "the server"
+	if len(cv.UnverifiedCertificates) > 0 {
+		host = strconv.Quote(cv.UnverifiedCertificates[0].Subject.CommonName)
+	}
+	return &failure{err: fmt.Errorf("TLS connection to %s failed: the certificate of %s is not trusted (%v); "+
+		"if a proxy inspects TLS, add its CA to the system's trust store or point SSL_CERT_FILE at it, "+
+		"and check cloud, graph_endpoint and authority_host", what, host, cv.Err)}
 }
 
 var aadstsCode = regexp.MustCompile(`AADSTS(\d+)`)
@@ -176,6 +193,9 @@ var aadstsCode = regexp.MustCompile(`AADSTS(\d+)`)
 // but 408 and 429) or a credential that cannot work here is permanent;
 // an outage of the token endpoint is transient.
 func (s *Source) classifyTokenError(err error) *failure {
+	if f := untrustedTLS(err, "the token endpoint"); f != nil {
+		return f
+	}
 	var af *azidentity.AuthenticationFailedError
 	if errors.As(err, &af) && af.RawResponse != nil && retryableStatus(af.RawResponse.StatusCode) {
 		return &failure{err: fmt.Errorf("token endpoint answered %d", af.RawResponse.StatusCode), retry: true}
