@@ -29,7 +29,7 @@ bench: node_modules/.bin/azurite-blob
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 # End-to-end: real binary, simulated Graph, local folder and Azurite, with
-# the fetch-only and curl+jq+gzip baselines (about 40 min; docs/benchmarks.md).
+# the fetch-only and curl+jq+gzip baselines (about 20 min; docs/benchmarks.md).
 bench-e2e: node_modules/.bin/azurite-blob
 	$(GO) run ./cmd/entra-archiver-bench
 
