@@ -107,9 +107,12 @@ func (s *Sink) path(name string) (string, error) {
 	return filepath.Join(s.root, filepath.FromSlash(name)), nil
 }
 
-// Put implements archive.Sink. The blob is published first and its sidecar
-// second, so after a crash between the two a retried Put with the same
-// content finds its blob (by hash) and completes the sidecar.
+// Put implements archive.Sink. The sidecar is published first and the blob
+// second, so a blob never appears without its metadata, as with Azure Blob
+// Storage, where both are one object: a crash between the two leaves only a
+// sidecar, which is invisible and replaced by the next Put of the name. (The
+// other order left, after a crash, a blob without metadata that the next run
+// counted as archived and never completed.)
 func (s *Sink) Put(ctx context.Context, name string, body io.ReadSeeker, size int64, meta map[string]string) error {
 	p, err := s.path(name)
 	if err != nil {
@@ -155,14 +158,21 @@ func (s *Sink) Put(ctx context.Context, name string, body io.ReadSeeker, size in
 	if got != want {
 		return fmt.Errorf("put %s: %w: the body's SHA-256 is %s but metadata says %s", name, archive.ErrInvalid, got, want)
 	}
-	if err := publishBlob(tmp, p, want); err != nil {
+	if err := publishSidecar(dir, p+sidecarSuffix, sidecar, want); err != nil {
 		return fmt.Errorf("put %s: %w", name, err)
 	}
-	if err := publishSidecar(dir, p+sidecarSuffix, sidecar, want); err != nil {
+	if err := testHookBeforeBlob(); err != nil {
+		return fmt.Errorf("put %s: %w", name, err)
+	}
+	if err := publishBlob(tmp, p, want); err != nil {
 		return fmt.Errorf("put %s: %w", name, err)
 	}
 	return nil
 }
+
+// testHookBeforeBlob lets tests stop a Put where a crash would: after the
+// sidecar, before the blob.
+var testHookBeforeBlob = func() error { return nil }
 
 // publishBlob links tmp (holding content with SHA-256 want) to p unless p
 // exists: an existing p with the same content is success, different content
@@ -185,11 +195,13 @@ func publishBlob(tmp, p, want string) error {
 	return syncDir(filepath.Dir(p))
 }
 
-// publishSidecar writes the metadata sidecar of a blob whose content (SHA-256
-// want) is already published. A sidecar with the same sha256 is kept, so
-// the first write's metadata stays. One with another sha256 describes
-// content that is not there (a leftover of a deleted blob, or of a crash
-// mid-Put) and is replaced by rename.
+// publishSidecar writes the metadata sidecar of a blob with content (SHA-256
+// want) that is about to be published, or already is. A sidecar with the
+// same sha256 is kept, so the first write's metadata stays. One with another
+// sha256 describes content that is not there (a leftover of a deleted blob,
+// or of a crash mid-Put) and is replaced by rename. Put has checked that no
+// blob of other content holds the name; only a concurrent Put of the same
+// name with other content, which the job leases exclude, could slip between.
 func publishSidecar(dir, p string, data []byte, want string) error {
 	if meta, err := readSidecar(p); err == nil && archive.MetaGet(meta, archive.MetaSHA256) == want {
 		return syncDir(dir) // the first writer may have died before syncing

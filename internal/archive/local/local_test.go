@@ -126,9 +126,9 @@ func TestNewRejectsFile(t *testing.T) {
 	}
 }
 
-// TestSidecarRepair simulates a crash between publishing a blob and its
-// sidecar: the blob lists without metadata until a retried Put with the
-// same content completes it.
+// TestSidecarRepair: a blob that lost its sidecar (Put publishes the sidecar
+// first, so no crash leaves this; a hand or an older version can) lists
+// without metadata until a Put with the same content completes it.
 func TestSidecarRepair(t *testing.T) {
 	s := newSink(t)
 	body := []byte("records\n")
@@ -155,6 +155,40 @@ func TestSidecarRepair(t *testing.T) {
 	obj, err = s.Stat(t.Context(), name)
 	if err != nil || obj.Metadata["records"] != "1" || obj.Metadata["sha256"] != digest(body) {
 		t.Fatalf("Stat after repair = %+v, %v; want the metadata back", obj, err)
+	}
+}
+
+// TestPutCrashLeavesNoBlobWithoutMetadata stops a Put where a crash would
+// fall between its two files: nothing is visible, and the next Put of the
+// name, with other content (the next run fetched more), succeeds whole.
+func TestPutCrashLeavesNoBlobWithoutMetadata(t *testing.T) {
+	s := newSink(t)
+	name := "t/s/p002.jsonl"
+	crash := errors.New("killed")
+	restore := local.SetHookBeforeBlob(func() error { return crash })
+	body := []byte("r1\n")
+	err := put(t, s, name, body, map[string]string{"sha256": digest(body), "records": "1"})
+	restore()
+	if !errors.Is(err, crash) {
+		t.Fatalf("Put = %v, want the injected crash", err)
+	}
+	if _, err := s.Stat(t.Context(), name); !errors.Is(err, archive.ErrNotFound) {
+		t.Fatalf("after a crash mid-Put, Stat = %v, want ErrNotFound", err)
+	}
+	var listed []string
+	if err := s.List(t.Context(), "t/", func(o archive.Object) error { listed = append(listed, o.Name); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 0 {
+		t.Fatalf("after a crash mid-Put, List shows %v", listed)
+	}
+	more := []byte("r1\nr2\n")
+	if err := put(t, s, name, more, map[string]string{"sha256": digest(more), "records": "2"}); err != nil {
+		t.Fatalf("the next Put: %v", err)
+	}
+	obj, err := s.Stat(t.Context(), name)
+	if err != nil || obj.Metadata["records"] != "2" || obj.Metadata["sha256"] != digest(more) {
+		t.Fatalf("Stat = %+v, %v; want the second Put's metadata", obj, err)
 	}
 }
 

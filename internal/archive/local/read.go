@@ -39,8 +39,9 @@ func (s *Sink) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// Stat implements archive.Sink. A blob whose sidecar is missing (a write
-// interrupted between the two) has empty metadata until its Put is retried.
+// Stat implements archive.Sink. A blob whose sidecar is missing (removed by
+// hand, or left by a version that published the blob first) has empty
+// metadata until a Put of the same content completes it.
 func (s *Sink) Stat(ctx context.Context, name string) (archive.Object, error) {
 	p, err := s.path(name)
 	if err != nil {
