@@ -3,11 +3,14 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 )
@@ -16,16 +19,42 @@ import (
 // lock and until when. An empty or unreadable file is a free lock (a holder
 // that died while writing it held nothing worth keeping).
 type leaseRecord struct {
-	Owner   string    `json:"owner"`
-	Host    string    `json:"host,omitempty"`
-	PID     int       `json:"pid,omitempty"`
+	Owner string `json:"owner"`
+	Host  string `json:"host,omitempty"`
+	PID   int    `json:"pid,omitempty"`
+	// PIDNS names the holder's PID namespace (Linux), so that a PID is only
+	// ever looked up where it means the same process.
+	PIDNS   string    `json:"pidns,omitempty"`
 	Expires time.Time `json:"expires"`
+}
+
+// pidNamespace is this process's PID namespace ("" where unknown).
+func pidNamespace() string {
+	ns, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return ""
+	}
+	return ns
+}
+
+// holderGone reports whether cur was taken by a process that has since
+// died on this host and in this PID namespace (kill -9, a crash, a power
+// cut): its lease can be taken at once instead of after its expiry, so a
+// restarted service resumes its jobs without waiting a lease period. Any
+// doubt (another host or namespace, a PID alive or reused) keeps the lease.
+func (l *lease) holderGone(cur leaseRecord) bool {
+	if cur.Host == "" || cur.Host != l.self.Host || cur.PIDNS == "" || cur.PIDNS != l.self.PIDNS ||
+		cur.PID <= 0 || cur.PID == l.self.PID {
+		return false
+	}
+	return errors.Is(unix.Kill(cur.PID, 0), unix.ESRCH)
 }
 
 // Acquire implements archive.Locker with a lease file beside the lock name,
 // read and rewritten under an flock so that processes sharing the folder
 // compare-and-swap it safely. A holder that dies simply stops renewing, and
-// its lease expires after ttl by the sink's clock.
+// its lease expires after ttl by the sink's clock, or at once for a process
+// of this host that is no longer running.
 func (s *Sink) Acquire(ctx context.Context, name string, ttl time.Duration) (archive.Lease, error) {
 	p, err := s.path(name)
 	if err != nil {
@@ -42,9 +71,9 @@ func (s *Sink) Acquire(ctx context.Context, name string, ttl time.Duration) (arc
 	}
 	host, _ := os.Hostname()
 	l := &lease{sink: s, name: name, path: hiddenPath(p, ".lease"), ttl: ttl,
-		self: leaseRecord{Owner: randomHex(16), Host: host, PID: os.Getpid()}}
+		self: leaseRecord{Owner: randomHex(16), Host: host, PID: os.Getpid(), PIDNS: pidNamespace()}}
 	err = l.update(func(cur leaseRecord, now time.Time) (*leaseRecord, error) {
-		if cur.Owner != "" && now.Before(cur.Expires) {
+		if cur.Owner != "" && now.Before(cur.Expires) && !l.holderGone(cur) {
 			return nil, fmt.Errorf("%w: held by %s (pid %d) until %s", archive.ErrLeased, cur.Host, cur.PID, cur.Expires.Format(time.RFC3339))
 		}
 		return l.renewed(now), nil

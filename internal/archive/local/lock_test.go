@@ -3,10 +3,12 @@ package local_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -183,4 +185,77 @@ func TestCounterProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+const leaseChildEnv = "ENTRA_ARCHIVER_TEST_LEASE_CHILD"
+
+// TestLeaseOfDeadProcess: a lease whose holder died on this host (kill -9,
+// a crash) is taken at once rather than after its expiry, so a restarted
+// service resumes its jobs; one whose holder still runs is not.
+func TestLeaseOfDeadProcess(t *testing.T) {
+	if _, err := os.Readlink("/proc/self/ns/pid"); err != nil {
+		t.Skip("needs Linux PID namespaces: ", err)
+	}
+	root := t.TempDir()
+	s, err := local.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "_locks/contoso/interactive-signins"
+	child := func(mode string) *exec.Cmd {
+		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestLeaseChild$")
+		cmd.Env = append(os.Environ(), leaseChildEnv+"="+mode+":"+root)
+		return cmd
+	}
+	// Holder alive: the lease stands.
+	alive := child("hold")
+	stdin, err := alive.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := alive.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alive.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(stdout, buf); err != nil || string(buf) != "held" {
+		t.Fatalf("child: %q, %v", buf, err)
+	}
+	if _, err := s.Acquire(t.Context(), name, time.Hour); !errors.Is(err, archive.ErrLeased) {
+		t.Fatalf("Acquire while the holder runs = %v, want ErrLeased", err)
+	}
+	stdin.Close()
+	if err := alive.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	// The child exited holding an hour's lease: it is gone, the lease is free.
+	lease, err := s.Acquire(t.Context(), name, time.Hour)
+	if err != nil {
+		t.Fatalf("Acquire after the holder died = %v, want the lease", err)
+	}
+	if err := lease.Release(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLeaseChild is the child of TestLeaseOfDeadProcess: it takes an hour's
+// lease, says "held", and exits without releasing it when stdin closes.
+func TestLeaseChild(t *testing.T) {
+	mode, root, ok := strings.Cut(os.Getenv(leaseChildEnv), ":")
+	if !ok || mode != "hold" {
+		t.Skip("child process of TestLeaseOfDeadProcess")
+	}
+	s, err := local.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Acquire(t.Context(), "_locks/contoso/interactive-signins", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout.WriteString("held")
+	io.Copy(io.Discard, os.Stdin)
+	os.Exit(0) // no Release, no test cleanup: as if killed
 }
