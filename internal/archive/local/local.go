@@ -35,6 +35,7 @@ const (
 	fileMode      = 0o640
 	sidecarSuffix = ".meta.json"
 	tempPrefix    = ".tmp-"
+	putLock       = ".put.lock"
 )
 
 // Sink stores blobs in a folder.
@@ -135,14 +136,11 @@ func (s *Sink) Put(ctx context.Context, name string, body io.ReadSeeker, size in
 	dir := filepath.Dir(p)
 	// A retry finds its blob without writing the body again (which also
 	// lets it succeed on a disk that has since filled up).
-	if have, err := hashFile(p); err == nil {
-		if have != want {
-			return fmt.Errorf("put %s: %w (stored sha256 %s, new %s)", name, archive.ErrExists, have, want)
+	if _, err := os.Stat(p); err == nil {
+		done, err := s.publishLocked(func() (bool, error) { return completeExisting(p, sidecar, want) })
+		if done || err != nil {
+			return wrapPut(name, err)
 		}
-		if err := publishSidecar(dir, p+sidecarSuffix, sidecar, want); err != nil {
-			return fmt.Errorf("put %s: %w", name, err)
-		}
-		return nil
 	}
 	if err := mkdirAll(dir); err != nil {
 		return fmt.Errorf("put %s: %w", name, err)
@@ -158,16 +156,58 @@ func (s *Sink) Put(ctx context.Context, name string, body io.ReadSeeker, size in
 	if got != want {
 		return fmt.Errorf("put %s: %w: the body's SHA-256 is %s but metadata says %s", name, archive.ErrInvalid, got, want)
 	}
-	if err := publishSidecar(dir, p+sidecarSuffix, sidecar, want); err != nil {
-		return fmt.Errorf("put %s: %w", name, err)
-	}
-	if err := testHookBeforeBlob(); err != nil {
-		return fmt.Errorf("put %s: %w", name, err)
-	}
-	if err := publishBlob(tmp, p, want); err != nil {
+	_, err = s.publishLocked(func() (bool, error) {
+		if done, err := completeExisting(p, sidecar, want); done || err != nil {
+			return done, err
+		}
+		if err := publishSidecar(dir, p+sidecarSuffix, sidecar, want); err != nil {
+			return false, err
+		}
+		if err := testHookBeforeBlob(); err != nil {
+			return false, err
+		}
+		return true, publishBlob(tmp, p, want)
+	})
+	return wrapPut(name, err)
+}
+
+func wrapPut(name string, err error) error {
+	if err != nil {
 		return fmt.Errorf("put %s: %w", name, err)
 	}
 	return nil
+}
+
+// publishLocked runs fn holding the sink's put lock, an flock on a hidden
+// file in the root that a crash releases with the process. Publishing a
+// sidecar and then its blob is two steps; without the lock, a concurrent Put
+// of the same name with other content could replace the winner's sidecar
+// between them. The lock covers only those steps (milliseconds), not the
+// writing of the body.
+func (s *Sink) publishLocked(fn func() (bool, error)) (bool, error) {
+	f, err := lockFile(filepath.Join(s.root, putLock))
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	return fn()
+}
+
+// completeExisting handles a name that is already taken: the same content
+// is success once its sidecar is in place (the first write's metadata
+// stays), other content is ErrExists. done is false if there is no blob.
+func completeExisting(p string, sidecar []byte, want string) (done bool, err error) {
+	have, err := hashFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("compare with the existing blob: %w", err)
+	}
+	if have != want {
+		return false, fmt.Errorf("%w (stored sha256 %s, new %s)", archive.ErrExists, have, want)
+	}
+	return true, publishSidecar(filepath.Dir(p), p+sidecarSuffix, sidecar, want)
 }
 
 // testHookBeforeBlob lets tests stop a Put where a crash would: after the
@@ -199,9 +239,8 @@ func publishBlob(tmp, p, want string) error {
 // want) that is about to be published, or already is. A sidecar with the
 // same sha256 is kept, so the first write's metadata stays. One with another
 // sha256 describes content that is not there (a leftover of a deleted blob,
-// or of a crash mid-Put) and is replaced by rename. Put has checked that no
-// blob of other content holds the name; only a concurrent Put of the same
-// name with other content, which the job leases exclude, could slip between.
+// or of a crash mid-Put) and is replaced by rename. Put holds the folder's
+// put lock and has checked that no blob of other content holds the name.
 func publishSidecar(dir, p string, data []byte, want string) error {
 	if meta, err := readSidecar(p); err == nil && archive.MetaGet(meta, archive.MetaSHA256) == want {
 		return syncDir(dir) // the first writer may have died before syncing

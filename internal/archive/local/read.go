@@ -156,12 +156,20 @@ func (s *Sink) Delete(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for _, f := range []string{p, p + sidecarSuffix} {
-		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("delete %s: %w", name, err)
-		}
+	if _, err := os.Stat(filepath.Dir(p)); errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	if err := syncDir(filepath.Dir(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	// Under the put lock, so that a Put of the same name cannot publish its
+	// sidecar between the removals and lose it.
+	_, err = s.publishLocked(func() (bool, error) {
+		for _, f := range []string{p, p + sidecarSuffix} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return false, err
+			}
+		}
+		return true, syncDir(filepath.Dir(p))
+	})
+	if err != nil {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
 	return nil
