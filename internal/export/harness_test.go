@@ -2,14 +2,11 @@ package export
 
 import (
 	"compress/gzip"
-	"context"
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,36 +14,9 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/archive/local"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/job"
+	"github.com/entra-archiver/entra-archiver/internal/job/jobtest"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
-	"github.com/entra-archiver/entra-archiver/internal/state"
 )
-
-// served is one version of a record, served from visible on.
-type served struct {
-	rec     audit.Record
-	visible time.Time
-}
-
-// fakeSource serves the records visible at the clock's now with event time
-// in the window, newest first, like Graph.
-type fakeSource struct {
-	mu      sync.Mutex
-	now     func() time.Time
-	entries []served
-}
-
-func (f *fakeSource) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func([]audit.Record) error) error {
-	f.mu.Lock()
-	var out []audit.Record
-	for _, e := range f.entries {
-		if w.Contains(e.rec.Time) && !e.visible.After(f.now()) {
-			out = append(out, e.rec)
-		}
-	}
-	f.mu.Unlock()
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
-	return page(out)
-}
 
 func mkrec(id string, t time.Time, code int, note string) audit.Record {
 	ts := t.UTC().Format(time.RFC3339Nano)
@@ -65,8 +35,8 @@ var (
 // sourceRecords: a record every 7 minutes (every fifth a failed sign-in),
 // one late arrival per hour, and a record revised three hours after its
 // event (after its 2 h recheck, so the revision lands in a later part).
-func sourceRecords() []served {
-	var out []served
+func sourceRecords() []jobtest.Served {
+	var out []jobtest.Served
 	from := time.Date(2026, 11, 19, 17, 0, 0, 0, time.UTC)
 	end := t0.Add(time.Duration(runs) * time.Hour)
 	i := 0
@@ -76,14 +46,14 @@ func sourceRecords() []served {
 		if i%5 == 0 {
 			code = 50126
 		}
-		out = append(out, served{rec: mkrec(fmt.Sprintf("r%04d", i), t, code, "é,\"\n<&>"), visible: t.Add(5 * time.Minute)})
+		out = append(out, jobtest.Served{Rec: mkrec(fmt.Sprintf("r%04d", i), t, code, "é,\"\n<&>"), Visible: t.Add(5 * time.Minute)})
 	}
 	for t := from.Add(31 * time.Minute); t.Before(end); t = t.Add(time.Hour) {
-		out = append(out, served{rec: mkrec("late-"+t.Format("0215"), t, 0, "late"), visible: t.Add(100 * time.Minute)})
+		out = append(out, jobtest.Served{Rec: mkrec("late-"+t.Format("0215"), t, 0, "late"), Visible: t.Add(100 * time.Minute)})
 	}
 	out = append(out,
-		served{rec: mkrec("rev", revTime, 0, "first"), visible: revTime.Add(5 * time.Minute)},
-		served{rec: mkrec("rev", revTime, 0, "second"), visible: revTime.Add(3 * time.Hour)})
+		jobtest.Served{Rec: mkrec("rev", revTime, 0, "first"), Visible: revTime.Add(5 * time.Minute)},
+		jobtest.Served{Rec: mkrec("rev", revTime, 0, "second"), Visible: revTime.Add(3 * time.Hour)})
 	return out
 }
 
@@ -104,18 +74,7 @@ func buildArchive(t *testing.T, formats ...string) archive.Sink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := t0
-	clock := func() time.Time { return now }
-	j := job.New(jobSettings(formats...), job.Deps{
-		Source: &fakeSource{now: clock, entries: sourceRecords()}, Sink: sink, Layout: testLay,
-		State: state.DocStore{Sink: sink, Layout: testLay}, Clock: clock, TempDir: t.TempDir(), Version: "test",
-	})
-	for i := range runs {
-		now = t0.Add(time.Duration(i) * time.Hour)
-		if _, err := j.Run(t.Context()); err != nil {
-			t.Fatalf("run at %s: %v", now, err)
-		}
-	}
+	jobtest.ArchiveHourly(t, jobSettings(formats...), sourceRecords(), sink, testLay, t0, runs)
 	return sink
 }
 

@@ -3,17 +3,14 @@ package verify
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,43 +19,10 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/job"
+	"github.com/entra-archiver/entra-archiver/internal/job/jobtest"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
-
-// served is one version of a record as the fake source serves it: from
-// visible on.
-type served struct {
-	rec     audit.Record
-	visible time.Time
-}
-
-// fakeSource serves records like Graph: those visible at the clock's now
-// with event time in the window, newest first.
-type fakeSource struct {
-	mu      sync.Mutex
-	now     func() time.Time
-	entries []served
-}
-
-func (f *fakeSource) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func([]audit.Record) error) error {
-	f.mu.Lock()
-	var out []audit.Record
-	for _, e := range f.entries {
-		if w.Contains(e.rec.Time) && !e.visible.After(f.now()) {
-			out = append(out, e.rec)
-		}
-	}
-	f.mu.Unlock()
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
-	for len(out) > 50 {
-		if err := page(out[:50]); err != nil {
-			return err
-		}
-		out = out[50:]
-	}
-	return page(out)
-}
 
 func mkrec(id string, t time.Time, note string) audit.Record {
 	ts := t.UTC().Format(time.RFC3339Nano)
@@ -87,8 +51,8 @@ var (
 // 7 minutes (none in 20:00–21:00 of the first day), one late arrival per
 // hour that shows up 100 minutes after its event, and a revision of one
 // record three hours after its event.
-func sourceRecords() []served {
-	var out []served
+func sourceRecords() []jobtest.Served {
+	var out []jobtest.Served
 	from := time.Date(2026, 11, 19, 17, 0, 0, 0, time.UTC)
 	gap := time.Date(2026, 11, 19, 20, 0, 0, 0, time.UTC)
 	end := t0.Add(time.Duration(runs) * time.Hour)
@@ -98,15 +62,15 @@ func sourceRecords() []served {
 		if !t.Before(gap) && t.Before(gap.Add(time.Hour)) {
 			continue
 		}
-		out = append(out, served{rec: mkrec(fmt.Sprintf("r%04d", i), t, "é,\"\n<&>"), visible: t.Add(5 * time.Minute)})
+		out = append(out, jobtest.Served{Rec: mkrec(fmt.Sprintf("r%04d", i), t, "é,\"\n<&>"), Visible: t.Add(5 * time.Minute)})
 	}
 	for t := from.Add(31 * time.Minute); t.Before(end); t = t.Add(time.Hour) {
-		out = append(out, served{rec: mkrec("late-"+t.Format("0215"), t, "late"), visible: t.Add(100 * time.Minute)})
+		out = append(out, jobtest.Served{Rec: mkrec("late-"+t.Format("0215"), t, "late"), Visible: t.Add(100 * time.Minute)})
 	}
 	rev := time.Date(2026, 11, 20, 0, 40, 0, 0, time.UTC)
 	out = append(out,
-		served{rec: mkrec("rev", rev, "first"), visible: rev.Add(5 * time.Minute)},
-		served{rec: mkrec("rev", rev, "second"), visible: rev.Add(3 * time.Hour)})
+		jobtest.Served{Rec: mkrec("rev", rev, "first"), Visible: rev.Add(5 * time.Minute)},
+		jobtest.Served{Rec: mkrec("rev", rev, "second"), Visible: rev.Add(3 * time.Hour)})
 	return out
 }
 
@@ -114,18 +78,7 @@ func sourceRecords() []served {
 // t0 for 30 hours, into sink.
 func buildArchive(t *testing.T, sink archive.Sink) {
 	t.Helper()
-	now := t0
-	clock := func() time.Time { return now }
-	j := job.New(settings, job.Deps{
-		Source: &fakeSource{now: clock, entries: sourceRecords()}, Sink: sink, Layout: testLay,
-		State: state.DocStore{Sink: sink, Layout: testLay}, Clock: clock, TempDir: t.TempDir(), Version: "test",
-	})
-	for i := range runs {
-		now = t0.Add(time.Duration(i) * time.Hour)
-		if _, err := j.Run(t.Context()); err != nil {
-			t.Fatalf("run at %s: %v", now, err)
-		}
-	}
+	jobtest.ArchiveHourly(t, settings, sourceRecords(), sink, testLay, t0, runs)
 }
 
 // builtArchive builds the archive once into a folder of t (the parent of
