@@ -5,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -19,9 +17,9 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/archive/azblob"
 	"github.com/entra-archiver/entra-archiver/internal/archive/local"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
-	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/graphsim"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
+	"github.com/entra-archiver/entra-archiver/internal/partstest"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 	"github.com/entra-archiver/entra-archiver/internal/testenv"
 )
@@ -147,72 +145,14 @@ type stored struct {
 }
 
 // readStream reads every jsonl record of a tenant's stream and checks what
-// any archive must hold: records in their partition, sorted, counted in
-// metadata; parts numbered from p000 without gaps.
+// any archive must hold (partstest.Read): records in their partition,
+// sorted, counted in metadata; parts numbered from p000 without gaps.
 func readStream(t *testing.T, sink archive.Sink, l layout.Layout, tenant string, st audit.Stream, g audit.Granularity) []stored {
 	t.Helper()
-	ctx := context.Background()
 	var out []stored
-	parts := map[audit.Partition][]int{}
-	err := sink.List(ctx, l.StreamDir(tenant, st.Name), func(o archive.Object) error {
-		e, ok := layout.ParseName(st.Name, layout.BaseName(o.Name))
-		if !ok || e.Manifest || e.Part.Format != "jsonl" {
-			return nil
-		}
-		parts[e.Partition] = append(parts[e.Partition], e.Part.Number)
-		rc, err := sink.Open(ctx, o.Name)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		var r io.Reader = rc
-		if e.Part.Gzip {
-			zr, err := format.NewGzipReader(rc)
-			if err != nil {
-				return err
-			}
-			defer zr.Close()
-			r = zr
-		}
-		rd, err := format.NewReader("jsonl", st, r)
-		if err != nil {
-			return err
-		}
-		var prev *audit.Record
-		n := 0
-		for {
-			rec, err := rd.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", o.Name, err)
-			}
-			if g.Of(rec.Time) != e.Partition {
-				t.Errorf("%s: record %s at %s is outside its partition", o.Name, rec.ID, rec.Time)
-			}
-			if prev != nil && audit.Compare(prev, &rec) > 0 {
-				t.Errorf("%s: records out of order at %d", o.Name, n)
-			}
-			prev = &rec
-			n++
-			out = append(out, stored{raw: string(rec.Raw), blob: o.Name})
-		}
-		if got := archive.MetaGet(o.Metadata, archive.MetaRecords); got != fmt.Sprint(n) {
-			t.Errorf("%s: records metadata %s, content %d", o.Name, got, n)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for p, ns := range parts {
-		slices.Sort(ns)
-		for i, n := range ns {
-			if n != i {
-				t.Errorf("partition %s parts %v have a gap", p.Label(), ns)
-				break
-			}
+	for _, p := range partstest.Read(t, sink, l, tenant, st, g, "jsonl") {
+		for _, rec := range p.Records {
+			out = append(out, stored{raw: string(rec.Raw), blob: p.Name})
 		}
 	}
 	return out

@@ -2,9 +2,7 @@ package faults
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,9 +17,9 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/archive/local"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/config"
-	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/graphsim"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
+	"github.com/entra-archiver/entra-archiver/internal/partstest"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
@@ -105,59 +103,12 @@ func (a *archiver) state(t *testing.T, stream string) (state.State, bool) {
 }
 
 // records reads every record version of a stream from its jsonl parts,
-// checking what any archive must hold: each record in its partition, parts
-// sorted and counted in their metadata.
+// checking what any archive must hold (partstest.Read).
 func (a *archiver) records(t *testing.T, st audit.Stream) []audit.Record {
 	t.Helper()
-	ctx := context.Background()
 	var out []audit.Record
-	err := a.sink.List(ctx, layout.Layout{}.StreamDir("contoso", st.Name), func(o archive.Object) error {
-		e, ok := layout.ParseName(st.Name, layout.BaseName(o.Name))
-		if !ok || e.Manifest || e.Part.Format != "jsonl" {
-			return nil
-		}
-		rc, err := a.sink.Open(ctx, o.Name)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		var r io.Reader = rc
-		if e.Part.Gzip {
-			zr, err := format.NewGzipReader(rc)
-			if err != nil {
-				return err
-			}
-			defer zr.Close()
-			r = zr
-		}
-		rd, err := format.NewReader("jsonl", st, r)
-		if err != nil {
-			return err
-		}
-		n := 0
-		for ; ; n++ {
-			rec, err := rd.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", o.Name, err)
-			}
-			if audit.Hour.Of(rec.Time) != e.Partition {
-				t.Errorf("%s: record %s at %s is outside its partition", o.Name, rec.ID, rec.Time)
-			}
-			if n > 0 && audit.Compare(&out[len(out)-1], &rec) > 0 {
-				t.Errorf("%s: records out of order at %d", o.Name, n)
-			}
-			out = append(out, rec)
-		}
-		if got := archive.MetaGet(o.Metadata, archive.MetaRecords); got != fmt.Sprint(n) {
-			t.Errorf("%s: records metadata %s, content %d", o.Name, got, n)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	for _, p := range partstest.Read(t, a.sink, layout.Layout{}, "contoso", st, audit.Hour, "jsonl") {
+		out = append(out, p.Records...)
 	}
 	return out
 }

@@ -2,12 +2,9 @@ package job
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,8 +13,8 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/archive/local"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
-	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
+	"github.com/entra-archiver/entra-archiver/internal/partstest"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
@@ -197,64 +194,13 @@ type storedPart struct {
 }
 
 // readArchive reads every data blob of the job's stream back, checking the
-// invariants any archive must hold: metadata agrees with content, records
-// sort by (time, id) and sit in their own partition.
+// invariants any archive must hold (partstest.Read).
 func (h *harness) readArchive() []storedPart {
 	h.t.Helper()
-	ctx := context.Background()
 	var parts []storedPart
-	prefix := layout.Layout{}.StreamDir(h.set.Tenant, h.set.Stream.Name)
-	err := h.sink.List(ctx, prefix, func(o archive.Object) error {
-		e, ok := layout.ParseName(h.set.Stream.Name, layout.BaseName(o.Name))
-		if !ok || e.Manifest {
-			return nil
-		}
-		rc, err := h.sink.Open(ctx, o.Name)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		var r io.Reader = rc
-		if e.Part.Gzip {
-			zr, err := format.NewGzipReader(rc)
-			if err != nil {
-				return err
-			}
-			defer zr.Close()
-			r = zr
-		}
-		rd, err := format.NewReader(e.Part.Format, h.set.Stream, r)
-		if err != nil {
-			return err
-		}
-		sp := storedPart{name: o.Name, p: e.Partition, number: e.Part.Number, format: e.Part.Format, meta: o.Metadata}
-		for {
-			rec, err := rd.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", o.Name, err)
-			}
-			if n := len(sp.records); n > 0 && audit.CompareKey(&sp.records[n-1], &rec) > 0 {
-				h.t.Errorf("%s: records out of order at %d", o.Name, n)
-			}
-			if e.Partition != h.set.Partition.Of(rec.Time) {
-				h.t.Errorf("%s: record %s at %s is outside its partition", o.Name, rec.ID, rec.Time)
-			}
-			sp.records = append(sp.records, rec)
-		}
-		if got := archive.MetaGet(o.Metadata, archive.MetaRecords); got != strconv.Itoa(len(sp.records)) {
-			h.t.Errorf("%s: records metadata %s, content %d", o.Name, got, len(sp.records))
-		}
-		if got := archive.MetaGet(o.Metadata, archive.MetaPart); got != strconv.Itoa(e.Part.Number) {
-			h.t.Errorf("%s: part metadata %s", o.Name, got)
-		}
-		parts = append(parts, sp)
-		return nil
-	})
-	if err != nil {
-		h.t.Fatal(err)
+	for _, p := range partstest.Read(h.t, h.sink, layout.Layout{}, h.set.Tenant, h.set.Stream, h.set.Partition, "") {
+		parts = append(parts, storedPart{name: p.Name, p: p.Entry.Partition, number: p.Entry.Part.Number,
+			format: p.Entry.Part.Format, records: p.Records, meta: p.Meta})
 	}
 	return parts
 }
