@@ -56,14 +56,6 @@ type Options struct {
 	SortMemory int
 }
 
-// sortMemory is the process's sort budget for Options.SortMemory.
-func sortMemory(n int) int {
-	if n <= 0 {
-		return 64 << 20
-	}
-	return n
-}
-
 // App is a wired archiver. Its configuration can be replaced while it runs
 // (Reload); everything that depends on the configuration lives in a wiring
 // that is swapped as a whole.
@@ -124,7 +116,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		o.Registry = prometheus.NewRegistry()
 	}
 	a := &App{opts: o, log: o.Logger, registry: o.Registry, clock: o.Clock,
-		slots: make(chan struct{}, MaxConcurrentRuns), sortBudget: job.NewSortBudget(sortMemory(o.SortMemory))}
+		slots: make(chan struct{}, MaxConcurrentRuns), sortBudget: job.NewSortBudget(o.SortMemory)}
 	a.metrics = metrics.New(o.Registry, o.Clock)
 	w, err := a.wire(ctx, o.Config)
 	if err != nil {

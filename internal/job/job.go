@@ -125,9 +125,6 @@ func New(set Settings, deps Deps) *Job {
 	if deps.Logger == nil {
 		deps.Logger = zap.NewNop()
 	}
-	if deps.SortMemory <= 0 {
-		deps.SortMemory = defaultSortMemory
-	}
 	if deps.SortBudget == nil {
 		deps.SortBudget = NewSortBudget(deps.SortMemory)
 	}

@@ -26,9 +26,13 @@ type SortBudget struct {
 	free  atomic.Int64
 }
 
-// NewSortBudget returns a budget of bytes (at least 4 KiB; tests use tiny
-// budgets to make every batch spill).
+// NewSortBudget returns a budget of bytes: 0 or less is the default of
+// 64 MiB, and anything else at least 4 KiB (tests use tiny budgets to make
+// every batch spill).
 func NewSortBudget(bytes int) *SortBudget {
+	if bytes <= 0 {
+		bytes = defaultSortMemory
+	}
 	b := &SortBudget{total: max(int64(bytes), 4<<10)}
 	b.free.Store(b.total)
 	return b
