@@ -24,13 +24,18 @@ type partOutcome struct {
 	duplicates int
 	blobs      int
 	bytes      int64
+	// total is the number of parts the partition holds afterwards (0 when
+	// it is sealed).
+	total int
 }
 
 // writePartition takes the next records of recs that fall in sub (a slice of
 // partition p), drops those the partition already holds (same id and content)
 // and stores the rest as the partition's next part. A partition without parts
 // always gets its p000, even empty, so coverage is provable by listing.
-func (j *Job) writePartition(ctx context.Context, p audit.Partition, sub audit.Window, recs *peekIter, k kind) (partOutcome, error) {
+// recorded is the number of parts the state says the partition held at the
+// last commit (0: unknown).
+func (j *Job) writePartition(ctx context.Context, p audit.Partition, sub audit.Window, recs *peekIter, k kind, recorded int) (partOutcome, error) {
 	var out partOutcome
 	started := j.deps.Clock()
 	inv, err := j.inventory(ctx, p)
@@ -45,6 +50,11 @@ func (j *Job) writePartition(ctx context.Context, p audit.Partition, sub audit.W
 		j.log.Info("partition is sealed; left as it is", zap.String("partition", p.Label()),
 			zap.Stringer("window", sub), zap.Int("records_seen", n), zap.Stringer("kind", k))
 		return out, nil
+	}
+	if have := inv.next(); have < recorded {
+		j.log.Error("a part was deleted outside entra-archiver: the state records more parts than the partition holds; "+
+			"records Graph still serves are archived again in the next part, the rest are lost (run verify, and see README \"WORM\")",
+			zap.String("partition", p.Label()), zap.Int("parts_recorded", recorded), zap.Int("parts_found", have))
 	}
 	if out.blobs, err = j.repair(ctx, p, inv); err != nil {
 		return out, err
@@ -63,10 +73,12 @@ func (j *Job) writePartition(ctx context.Context, p audit.Partition, sub audit.W
 		return out, err
 	}
 	out.records = pw.records
+	out.total = inv.next()
 	if pw.records == 0 && len(inv.parts) > 0 {
 		return out, nil
 	}
 	out.part = inv.next()
+	out.total = out.part + 1
 	blobs, bytes, err := pw.commit(ctx, p, out.part)
 	out.blobs += blobs
 	out.bytes += bytes

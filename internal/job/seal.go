@@ -39,6 +39,7 @@ func (j *Job) seal(ctx context.Context, pr *runState) (int, error) {
 		}
 		pr.st.SealedThrough = p.End()
 		pr.st.LastManifest, pr.st.LastManifestSHA256 = name, sum
+		pr.st.ForgetParts(pr.st.SealedThrough)
 		sealed++
 		pending++
 		if pending == sealBatch {
@@ -48,6 +49,7 @@ func (j *Job) seal(ctx context.Context, pr *runState) (int, error) {
 			pending = 0
 		}
 	}
+	pr.st.ForgetParts(pr.st.SealedThrough)
 	if pending > 0 {
 		if err := j.save(ctx, pr); err != nil {
 			return sealed, err

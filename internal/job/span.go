@@ -50,7 +50,11 @@ func (j *Job) archiveBatch(ctx context.Context, pr *runState, batch audit.Window
 			return err
 		}
 		sub := batch.Intersect(p.Window())
-		out, err := j.writePartition(ctx, p, sub, recs, k)
+		recorded := 0
+		if pr != nil {
+			recorded = pr.st.PartsOf(p.Start)
+		}
+		out, err := j.writePartition(ctx, p, sub, recs, k, recorded)
 		if err != nil {
 			return err
 		}
@@ -59,6 +63,9 @@ func (j *Job) archiveBatch(ctx context.Context, pr *runState, batch audit.Window
 		j.deps.Metrics.Archived(j.set.Tenant, j.set.Stream.Name, out.records, out.late, out.revisions, out.duplicates)
 		if pr == nil {
 			continue
+		}
+		if out.total > 0 && !p.Start.Before(pr.st.SealedThrough) {
+			pr.st.NoteParts(p.Start, out.total)
 		}
 		if err := j.commit(ctx, pr, sub, k, age, fetchStart); err != nil {
 			return err

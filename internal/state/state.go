@@ -38,8 +38,58 @@ type State struct {
 	SealedThrough      time.Time `json:"sealed_through"`
 	LastManifest       string    `json:"last_manifest,omitempty"`
 	LastManifestSHA256 string    `json:"last_manifest_sha256,omitempty"`
+	// Parts counts the parts of each partition that is not sealed yet (key:
+	// the partition start, RFC 3339), as of the last commit, so verify can
+	// tell that the newest part of an unsealed partition went missing. It
+	// holds only the partitions between SealedThrough and the watermark
+	// (about 25 with hourly partitions and the default recheck ages).
+	Parts map[string]int `json:"parts,omitempty"`
 	// LastRun describes the most recent run, for status.
 	LastRun *Run `json:"last_run,omitempty"`
+}
+
+// partsKey is the key of the partition starting at start in State.Parts.
+func partsKey(start time.Time) string { return start.UTC().Format(time.RFC3339) }
+
+// NoteParts records that the partition starting at start holds n parts
+// (a count only grows).
+func (s *State) NoteParts(start time.Time, n int) {
+	k := partsKey(start)
+	if n <= s.Parts[k] {
+		return
+	}
+	if s.Parts == nil {
+		s.Parts = map[string]int{}
+	}
+	s.Parts[k] = n
+}
+
+// PartsOf returns the number of parts recorded for the partition starting at
+// start (0 when none is recorded).
+func (s *State) PartsOf(start time.Time) int { return s.Parts[partsKey(start)] }
+
+// PartCounts returns Parts keyed by partition start.
+func (s *State) PartCounts() map[time.Time]int {
+	m := make(map[time.Time]int, len(s.Parts))
+	for k, n := range s.Parts {
+		if at, err := time.Parse(time.RFC3339, k); err == nil {
+			m[at] = n
+		}
+	}
+	return m
+}
+
+// ForgetParts drops the counts of the partitions that start before t: once
+// sealed, their manifests list their parts.
+func (s *State) ForgetParts(t time.Time) {
+	for k := range s.Parts {
+		if at, err := time.Parse(time.RFC3339, k); err != nil || at.Before(t) {
+			delete(s.Parts, k)
+		}
+	}
+	if len(s.Parts) == 0 {
+		s.Parts = nil
+	}
 }
 
 // Run is the outcome of one run of a job.

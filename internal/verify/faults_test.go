@@ -69,6 +69,45 @@ func testFaults(t *testing.T, built string) {
 			},
 		},
 		{
+			name:   "newest part of an unsealed partition deleted",
+			change: func(t *testing.T, s *local.Sink) { deletePart(t, s, unsealed, 2) },
+			wants:  []want{{partName(unsealed, 2, "jsonl"), "the state counted 3 parts of partition 20261120T12Z at its last commit, the archive holds 2"}},
+		},
+		{
+			name:   "state document deleted",
+			change: func(t *testing.T, s *local.Sink) { remove(t, s, stateName) },
+			wants:  []want{{stateName, "the job has no state document"}},
+		},
+		{
+			name: "state document and a sealed partition deleted",
+			change: func(t *testing.T, s *local.Sink) {
+				remove(t, s, stateName)
+				remove(t, s, manifestName(sealedMid))
+				for n := range 3 {
+					deletePart(t, s, sealedMid, n)
+				}
+			},
+			wants: []want{
+				{stateName, "the job has no state document"},
+				{partName(sealedMid, 0, "jsonl"), "missing: partition 20261120T02Z is below the watermark"},
+				{manifestName(sealedMid), "missing: partition 20261120T02Z ends at or before sealed_through"},
+				{manifestName(sealedNext), "the previous manifest y=2026/m=11/d=20/h=02/interactive-signins_20261120T02Z_manifest.json is missing"},
+			},
+		},
+		{
+			name: "state document and the oldest sealed partition deleted",
+			change: func(t *testing.T, s *local.Sink) {
+				remove(t, s, stateName)
+				first := hour(19, 18)
+				remove(t, s, manifestName(first))
+				deletePart(t, s, first, 0)
+			},
+			wants: []want{
+				{stateName, "the job has no state document"},
+				{manifestName(hour(19, 19)), "the previous manifest y=2026/m=11/d=19/h=18/interactive-signins_20261119T18Z_manifest.json is missing"},
+			},
+		},
+		{
 			name:   "only the jsonl of an unsealed part deleted",
 			change: func(t *testing.T, s *local.Sink) { remove(t, s, u1) },
 			wants:  []want{{u1, "the config asks for jsonl"}},
@@ -211,6 +250,8 @@ func testFaults(t *testing.T, built string) {
 		})
 	}
 }
+
+var stateName = testLay.StateName(testJob.Tenant, testJob.Stream.Name)
 
 func sinkPath(s *local.Sink, name string) string {
 	return filepath.Join(s.Root(), filepath.FromSlash(name))

@@ -69,7 +69,7 @@ func (r *jobRun) check(ctx context.Context, g *group) error {
 	r.rep.Partitions++
 	numbers := g.numbers()
 	if len(numbers) > 0 && g.p.Granularity == r.job.Partition {
-		r.withParts[g.p.Start] = true
+		r.withParts[g.p.Start] = numbers[len(numbers)-1] + 1
 	}
 	r.checkGaps(g, numbers)
 	if g.manifest == nil && g.p.Granularity == r.job.Partition {
@@ -248,7 +248,11 @@ func (r *jobRun) sameContent(a, b *member) bool {
 }
 
 // p000 is the name the first part of p has under the configured output.
-func (r *jobRun) p000(p audit.Partition) string {
+func (r *jobRun) p000(p audit.Partition) string { return r.partName(p, 0) }
+
+// partName is the name part n of p has in the most faithful configured
+// format.
+func (r *jobRun) partName(p audit.Partition, n int) string {
 	f := layout.FormatJSONL
 	for _, lf := range layout.Formats {
 		if slices.Contains(r.job.Formats, lf) {
@@ -257,5 +261,5 @@ func (r *jobRun) p000(p audit.Partition) string {
 		}
 	}
 	return r.o.Layout.PartName(layout.Part{Tenant: r.job.Tenant, Stream: r.job.Stream.Name,
-		Partition: p, Format: f, Gzip: r.job.Gzip})
+		Partition: p, Number: n, Format: f, Gzip: r.job.Gzip})
 }

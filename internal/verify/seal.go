@@ -148,9 +148,29 @@ func listedRecords(m manifest.Manifest) int64 {
 func (r *jobRun) checkCoverage() {
 	w := r.clamp(audit.Window{From: r.st.Start, To: r.st.Watermark})
 	for p := r.job.Partition.Of(w.From); p.Start.Before(w.To); p = p.Next() {
-		if !r.withParts[p.Start] {
+		if r.withParts[p.Start] == 0 {
 			r.fault(r.p000(p), "missing: partition %s is below the watermark (%s) but has no p000",
 				p.Label(), audit.FormatTime(r.st.Watermark))
+		}
+	}
+}
+
+// checkRecorded reports the newest parts of unsealed partitions that the
+// state counted at its last commit but the archive no longer holds (a sealed
+// partition's parts are checked against its manifest, and a partition with
+// no part at all by checkCoverage).
+func (r *jobRun) checkRecorded() {
+	counts := r.st.PartCounts()
+	for _, start := range slices.SortedFunc(maps.Keys(counts), time.Time.Compare) {
+		p := r.job.Partition.Of(start)
+		have, want := r.withParts[start], counts[start]
+		if !p.Start.Equal(start) || start.Before(r.st.SealedThrough) || !r.inRange(p) || have == 0 || have >= want {
+			continue
+		}
+		for n := have; n < want; n++ {
+			name := r.partName(p, n)
+			r.fault(name, "missing: the state counted %d parts of partition %s at its last commit, the archive holds %d",
+				want, p.Label(), have)
 		}
 	}
 }
@@ -177,7 +197,7 @@ func (r *jobRun) checkChain(ctx context.Context) error {
 			return err
 		}
 	}
-	if !st.SealedThrough.After(st.Start) {
+	if !st.SealedThrough.After(st.Start) || r.inferred {
 		return nil
 	}
 	head := audit.Partition{Start: st.SealedThrough.Add(-g.Size()), Granularity: g}
@@ -200,7 +220,9 @@ func (r *jobRun) checkLink(ctx context.Context, p audit.Partition) error {
 	info := r.seals[p.Start]
 	full := r.o.Layout.ManifestName(r.job.Tenant, r.job.Stream.Name, p)
 	var wantName, wantSHA string
-	if !p.Start.Equal(r.st.Start) {
+	// The oldest manifest of an inferred state is the chain's root only if
+	// it names no previous one.
+	if !p.Start.Equal(r.st.Start) || (r.inferred && info.decoded && info.previous != "") {
 		q := audit.Partition{Start: p.Start.Add(-p.Granularity.Size()), Granularity: p.Granularity}
 		prevFull := r.o.Layout.ManifestName(r.job.Tenant, r.job.Stream.Name, q)
 		wantName = r.rel(prevFull)

@@ -115,15 +115,18 @@ func Run(ctx context.Context, o Options) (Report, error) {
 
 // jobRun verifies one job.
 type jobRun struct {
-	o    Options
-	job  Job
-	rep  *Report
-	st   *state.State // nil when the job has no state (never ran)
-	dir  string       // the stream folder
-	open *group       // the partition being collected from the listing
-	// withParts holds the start of every partition (of the job's
-	// granularity) that has at least one part, for the coverage check.
-	withParts map[time.Time]bool
+	o   Options
+	job Job
+	rep *Report
+	st  *state.State // nil when the job has no state (never ran)
+	// inferred: st was pieced together from the archive (see inferState).
+	inferred bool
+	dir      string // the stream folder
+	open     *group // the partition being collected from the listing
+	// withParts holds, for every partition (of the job's granularity) that
+	// has at least one part, its highest part number + 1, for the coverage
+	// checks.
+	withParts map[time.Time]int
 	// seals holds the manifests of the job's granularity by partition start.
 	seals  map[time.Time]sealInfo
 	faults []Fault
@@ -133,7 +136,7 @@ func newJobRun(o Options, j Job, rep *Report) *jobRun {
 	return &jobRun{
 		o: o, job: j, rep: rep,
 		dir:       o.Layout.StreamDir(j.Tenant, j.Stream.Name),
-		withParts: map[time.Time]bool{},
+		withParts: map[time.Time]int{},
 		seals:     map[time.Time]sealInfo{},
 	}
 }
@@ -176,11 +179,53 @@ func (r *jobRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if r.st == nil {
+	if r.st == nil && !r.inferState() {
 		return nil
 	}
 	r.checkCoverage()
+	r.checkRecorded()
 	return r.checkChain(ctx)
+}
+
+// inferState stands in for the state document of a job that has none but
+// whose archive holds manifests: only a run that had a state seals, so the
+// document was lost. That is a fault (the watermark and the head of the
+// chain are gone), and the archive is then checked against itself: no
+// partition missing between the oldest and the newest found, and the chain
+// linked from the oldest manifest on. A job without state or manifests
+// (never run, or only backfilled) gets the per-blob checks alone.
+func (r *jobRun) inferState() bool {
+	if len(r.seals) == 0 || r.o.State == nil {
+		return false
+	}
+	g := r.job.Partition
+	st := &state.State{}
+	for start := range r.withParts {
+		if st.Start.IsZero() || start.Before(st.Start) {
+			st.Start = start
+		}
+		st.Watermark = maxTime(st.Watermark, start.Add(g.Size()))
+	}
+	for start := range r.seals {
+		if st.Start.IsZero() || start.Before(st.Start) {
+			st.Start = start
+		}
+		st.SealedThrough = maxTime(st.SealedThrough, start.Add(g.Size()))
+	}
+	st.Watermark = maxTime(st.Watermark, st.SealedThrough)
+	r.fault(r.o.Layout.StateName(r.job.Tenant, r.job.Stream.Name),
+		"missing: the archive holds sealed partitions of %s/%s up to %s but the job has no state document, so its watermark and the head of its manifest chain are lost; "+
+			"checked the archive against itself from %s to %s (restore the state from a backup; a new run would start the job again from its start)",
+		r.job.Tenant, r.job.Stream.Name, audit.FormatTime(st.SealedThrough), audit.FormatTime(st.Start), audit.FormatTime(st.Watermark))
+	r.st, r.inferred = st, true
+	return true
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // listed sorts one listed object into its partition's group. The names of a
