@@ -203,6 +203,15 @@ func (a *App) Registry() *prometheus.Registry { return a.registry }
 // Sink is the archive's storage.
 func (a *App) Sink() archive.Sink { return a.w().sink }
 
+// ErrUsage marks an error in what a command asked for (no such job, an empty
+// backfill range), as opposed to a failure while doing it: exit code 2.
+var ErrUsage = errors.New("usage error")
+
+// usageError is an error that matches ErrUsage and prints as itself.
+type usageError struct{ error }
+
+func (usageError) Is(target error) bool { return target == ErrUsage }
+
 // Jobs lists the jobs matching tenant and stream ("" matches all).
 func (a *App) Jobs(tenant, stream string) ([]*Entry, error) {
 	var out []*Entry
@@ -212,7 +221,7 @@ func (a *App) Jobs(tenant, stream string) ([]*Entry, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no job matches tenant %q and stream %q (configured: %s)", tenant, stream, a.jobNames())
+		return nil, usageError{fmt.Errorf("no job matches tenant %q and stream %q (configured: %s)", tenant, stream, a.jobNames())}
 	}
 	return out, nil
 }
@@ -302,7 +311,7 @@ func (a *App) Backfill(ctx context.Context, tenant, stream string, span audit.Wi
 		return err
 	}
 	if len(entries) != 1 || tenant == "" || stream == "" {
-		return errors.New("backfill needs exactly one --tenant and one --stream")
+		return usageError{errors.New("backfill needs exactly one --tenant and one --stream")}
 	}
 	e := entries[0]
 	if e.err != nil {
@@ -310,8 +319,16 @@ func (a *App) Backfill(ctx context.Context, tenant, stream string, span audit.Wi
 	}
 	return a.withLease(ctx, a.w(), e, commandLeaseWait, func(ctx context.Context) error {
 		res, err := e.Job.Backfill(ctx, span, meter)
-		a.log.Info("backfill finished", zap.String("tenant", tenant), zap.String("stream", stream),
-			zap.Int("records", res.Records), zap.Int("parts", res.Parts), zap.Int("duplicates", res.Duplicates))
+		if errors.Is(err, job.ErrBackfillRange) {
+			return usageError{err}
+		}
+		fields := []zap.Field{zap.String("tenant", tenant), zap.String("stream", stream),
+			zap.Int("records", res.Records), zap.Int("parts", res.Parts), zap.Int("duplicates", res.Duplicates)}
+		if err != nil {
+			a.log.Error("backfill failed", append(fields, zap.Error(err))...)
+		} else {
+			a.log.Info("backfill finished", fields...)
+		}
 		return err
 	})
 }

@@ -92,6 +92,9 @@ func (inv *invocation) report(err error) int {
 		return ExitOK
 	}
 	fmt.Fprintf(inv.stderr, "entra-archiver: %v\n", err)
+	if errors.Is(err, app.ErrUsage) {
+		return ExitUsage
+	}
 	return ExitFailure
 }
 

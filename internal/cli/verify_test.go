@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -192,5 +193,32 @@ func TestVerifyCommandUsage(t *testing.T) {
 	}
 	if code, _, stderr := entra(t, "verify"); code != cli.ExitUsage || !strings.Contains(stderr, "no configuration") {
 		t.Errorf("verify without a config: exit %d, %q", code, stderr)
+	}
+}
+
+// TestJobCommandsUsage: once and backfill asked for a job or a range that
+// does not exist exit 2, like the other commands, before calling Graph.
+func TestJobCommandsUsage(t *testing.T) {
+	f := buildFixture(t)
+	future := time.Now().UTC().Add(48 * time.Hour).Format("2006-01-02")
+	later := time.Now().UTC().Add(72 * time.Hour).Format("2006-01-02")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"once", "--tenant", "fabrikam"}, `no job matches tenant "fabrikam"`},
+		{[]string{"once", "--stream", "sign-ins"}, `no job matches tenant "" and stream "sign-ins"`},
+		{[]string{"backfill", "--tenant", "fabrikam", "--stream", "interactive-signins", "--from", "2026-11-20", "--to", "2026-11-21"},
+			`no job matches tenant "fabrikam"`},
+		{[]string{"backfill", "--tenant", "contoso", "--stream", "provisioning", "--from", "2026-11-20", "--to", "2026-11-21"},
+			`no job matches tenant "contoso" and stream "provisioning"`},
+		{[]string{"backfill", "--tenant", "contoso", "--stream", "interactive-signins", "--from", future, "--to", later},
+			"backfill range holds no settled partition"},
+	} {
+		args := append(slices.Clone(tc.args[:1]), append([]string{"--config", f.config}, tc.args[1:]...)...)
+		code, _, stderr := entra(t, args...)
+		if code != cli.ExitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 saying %q", args, code, stderr, tc.want)
+		}
 	}
 }

@@ -216,22 +216,30 @@ func (j *Job) Run(ctx context.Context) (res Result, err error) {
 	return res, nil
 }
 
-// Backfill archives [w.From, w.To) — widened to partition boundaries and
-// capped at now − settle — into the usual layout, deduplicating against the
-// parts already there. It never moves the watermark or the recheck marks, and
-// it leaves sealed partitions alone. meter counts the partitions done.
+// ErrBackfillRange: a backfill range holds no whole partition that has
+// settled.
+var ErrBackfillRange = errors.New("backfill range holds no settled partition")
+
+// Backfill archives [w.From, w.To) — widened to partition boundaries, and
+// capped at the last partition boundary at or before now − settle — into
+// the usual layout, deduplicating against the parts already there. It never
+// moves the watermark or the recheck marks, and it leaves sealed partitions
+// alone. meter counts the partitions done.
 func (j *Job) Backfill(ctx context.Context, w audit.Window, meter progress.Meter) (Result, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var res Result
 	now := j.deps.Clock()
 	span := audit.Window{From: j.set.Partition.Floor(w.From), To: j.set.Partition.Ceil(w.To)}
-	limit := now.Add(-j.set.Settle).Truncate(time.Second)
+	limit := j.set.Partition.Floor(now.Add(-j.set.Settle))
 	if span.To.After(limit) {
+		j.log.Warn("backfill range ends after the last settled partition; stopping there (the scheduled runs archive the rest)",
+			zap.Stringer("requested", w), zap.Time("until", limit))
 		span.To = limit
 	}
 	if span.Empty() {
-		return res, fmt.Errorf("backfill window %s is empty or ends after now - settle (%s)", w, audit.FormatTime(limit))
+		return res, fmt.Errorf("%w: %s begins at or after %s, the end of the last %s partition that has settled (now - settle %s)",
+			ErrBackfillRange, w, audit.FormatTime(limit), j.set.Partition, j.set.Settle)
 	}
 	j.log.Info("backfill", zap.Stringer("window", span))
 	meter.SetTotal(len(j.set.Partition.Partitions(span)))
