@@ -67,6 +67,10 @@ func cmdExport(inv *invocation, args []string) int {
 			}
 			return ExitUsage
 		}
+		for _, p := range export.UnknownProperties(st, *where) {
+			fmt.Fprintf(inv.stderr, "export: warning: --where: %q is not a documented property of %s (docs/csv-columns.md); "+
+				"records without it compare as null. Check the spelling if it is not a property Graph added lately.\n", p, st.Name)
+		}
 	}
 	cfg, ok := inv.loadConfig(*path)
 	if !ok {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -277,5 +278,46 @@ func TestCompile(t *testing.T) {
 	var se *odata.SyntaxError
 	if !errors.As(err, &se) || se.Col != 18 {
 		t.Fatalf("syntax error = %v, want an *odata.SyntaxError at column 18", err)
+	}
+}
+
+// TestWhereProperties: a documented property written with the wrong case is
+// an error that names the right spelling and points at it (it would compare
+// as null and select the wrong records); a property not documented at all
+// is allowed (Graph adds properties) and reported for a warning.
+func TestWhereProperties(t *testing.T) {
+	for _, tc := range []struct {
+		stream audit.Stream
+		where  string
+		col    int
+		want   string
+	}{
+		{audit.InteractiveSignIns, "status/errorcode ne 0", 1, `unknown property "status/errorcode" of interactive-signins; did you mean "status/errorCode"?`},
+		{audit.InteractiveSignIns, "appId eq 'a' and userprincipalname eq 'x'", 18, `did you mean "userPrincipalName"?`},
+		{audit.DirectoryAudits, "initiatedBy/User/userPrincipalName eq 'x'", 1, `did you mean "initiatedBy/user/userPrincipalName"?`},
+	} {
+		_, err := Compile(tc.stream, tc.where)
+		var se *odata.SyntaxError
+		if !errors.As(err, &se) || se.Col != tc.col || !strings.Contains(se.Msg, tc.want) {
+			t.Errorf("Compile(%q) = %v; want a syntax error at column %d saying %q", tc.where, err, tc.col, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		stream  audit.Stream
+		where   string
+		unknown []string
+	}{
+		{audit.InteractiveSignIns, "status/errorCode ne 0 and startswith(userPrincipalName,'admin')", nil},
+		{audit.InteractiveSignIns, "location/city eq 'Oslo' and location/geoCoordinates/latitude gt 59", nil},
+		{audit.NonInteractiveSignIns, "signInEventTypes/any(t: t eq 'nonInteractiveUser')", nil},
+		{audit.NonInteractiveSignIns, "authenticationDetails/any(a: a/succeeded eq false and a/authenticationMethod eq 'Password')", nil},
+		{audit.InteractiveSignIns, "userPrincipalNme eq 'x' or brandNewProperty/x eq 1", []string{"userPrincipalNme", "brandNewProperty/x"}},
+	} {
+		if _, err := Compile(tc.stream, tc.where); err != nil {
+			t.Errorf("Compile(%q): %v", tc.where, err)
+		}
+		if got := UnknownProperties(tc.stream, tc.where); !slices.Equal(got, tc.unknown) {
+			t.Errorf("UnknownProperties(%q) = %q, want %q", tc.where, got, tc.unknown)
+		}
 	}
 }

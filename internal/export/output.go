@@ -20,10 +20,14 @@ import (
 // in $filter without regard to case, except on the provisioning stream,
 // whose filters are case-sensitive; the matcher does the same, so a filter
 // selects the same records from the archive as from Graph. A syntax error
-// is an *odata.SyntaxError (its Caret shows the column).
+// is an *odata.SyntaxError (its Caret shows the column), and so is a
+// documented property written with the wrong case (status/errorcode).
 func Compile(st audit.Stream, where string) (*odata.Matcher, error) {
 	e, err := odata.Parse(where)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkProperties(st, where, e); err != nil {
 		return nil, err
 	}
 	return odata.Compile(e, odata.Options{CaseInsensitive: st.Name != audit.Provisioning.Name})

@@ -1,0 +1,119 @@
+package export
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/format"
+	"github.com/entra-archiver/entra-archiver/internal/odata"
+)
+
+// Graph answers 400 to a $filter that names a property its resource does
+// not have. The archive cannot be that strict (Graph adds properties, and
+// every record is kept whole), but a misspelt name must not quietly compare
+// as null and turn "failures only" into everything. So the property paths of
+// --where are checked against the stream's documented properties (its CSV
+// columns): a path that matches one only when case is ignored is an error
+// naming the right spelling; a path unlike any is allowed with a warning.
+
+// knownPath reports whether path (segments) is, contains or lies inside one
+// of the stream's documented properties; fold compares without case.
+func knownPath(cols []format.Column, segs []string, fold bool) (string, bool) {
+	p := strings.Join(segs, "/")
+	eq := func(a, b string) bool { return a == b || (fold && strings.EqualFold(a, b)) }
+	for _, c := range cols {
+		prop := c.Property
+		switch {
+		case eq(p, prop):
+			return prop, true
+		case len(prop) > len(p) && prop[len(p)] == '/' && eq(p, prop[:len(p)]):
+			return prop[:len(p)], true // an object with documented members
+		case len(p) > len(prop) && p[len(prop)] == '/' && eq(p[:len(prop)], prop):
+			return prop + p[len(prop):], true // inside a property kept as JSON
+		}
+	}
+	return "", false
+}
+
+// rootPaths lists the paths of e that start at the record (not at a lambda
+// variable), in order of appearance.
+func rootPaths(e odata.Expr) []odata.Path {
+	vars := map[string]bool{}
+	var out []odata.Path
+	odata.Walk(e, func(x odata.Expr) bool {
+		switch n := x.(type) {
+		case odata.Lambda:
+			if n.Var != "" {
+				vars[n.Var] = true
+			}
+		case odata.Path:
+			if len(n.Segments) > 0 && !vars[n.Segments[0]] {
+				out = append(out, n)
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// checkProperties returns a *odata.SyntaxError for the first path of e that
+// names a documented property of st with the wrong case.
+func checkProperties(st audit.Stream, where string, e odata.Expr) error {
+	cols := format.Columns(st)
+	for _, p := range rootPaths(e) {
+		if _, ok := knownPath(cols, p.Segments, false); ok {
+			continue
+		}
+		if right, ok := knownPath(cols, p.Segments, true); ok {
+			pos := pathPos(where, p)
+			return &odata.SyntaxError{Pos: pos, Col: utf8.RuneCountInString(where[:pos]) + 1, Src: where,
+				Msg: "unknown property " + quote(p.String()) + " of " + st.Name + "; did you mean " + quote(right) +
+					"? (property names are case-sensitive)"}
+		}
+	}
+	return nil
+}
+
+// UnknownProperties lists the property paths of where that are not among
+// the documented properties of st (docs/csv-columns.md): new ones Graph
+// added, or misspellings; records without them compare as null. It returns
+// nil for an expression that does not parse.
+func UnknownProperties(st audit.Stream, where string) []string {
+	e, err := odata.Parse(where)
+	if err != nil {
+		return nil
+	}
+	cols := format.Columns(st)
+	var out []string
+	for _, p := range rootPaths(e) {
+		if _, ok := knownPath(cols, p.Segments, true); !ok {
+			out = append(out, p.String())
+		}
+	}
+	return out
+}
+
+func quote(s string) string { return "\"" + s + "\"" }
+
+// pathPos finds where p is written in src (its first occurrence that is not
+// part of a longer name), 0 if it cannot be found.
+func pathPos(src string, p odata.Path) int {
+	name := p.String()
+	for from := 0; ; {
+		i := strings.Index(src[from:], name)
+		if i < 0 {
+			return 0
+		}
+		i += from
+		end := i + len(name)
+		if (i == 0 || !isNameByte(src[i-1])) && (end == len(src) || !isNameByte(src[end])) {
+			return i
+		}
+		from = i + 1
+	}
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || c == '/' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
