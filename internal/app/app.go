@@ -239,7 +239,7 @@ func (a *App) jobNames() string {
 // a lease another process holds.
 func (a *App) run(ctx context.Context, w *wiring, e *Entry, wait time.Duration) error {
 	if e.err != nil {
-		a.metrics.Run(e.Tenant.Name, e.Stream.Name, false, 0)
+		a.metrics.Run(e.Tenant.Name, e.Stream.Name, metrics.ResultFailed, 0)
 		a.log.Error("run failed", zap.String("tenant", e.Tenant.Name), zap.String("stream", e.Stream.Name), zap.Error(e.err))
 		return e.err
 	}

@@ -251,8 +251,21 @@ func (j *Job) Backfill(ctx context.Context, w audit.Window, meter progress.Meter
 // line and the last run in the state document.
 func (j *Job) finishRun(ctx context.Context, pr *runState, started time.Time, res *Result, runErr error) {
 	finished := j.deps.Clock()
-	j.deps.Metrics.Run(j.set.Tenant, j.set.Stream.Name, runErr == nil, finished.Sub(started))
+	result := metrics.ResultOK
+	switch {
+	case runErr != nil && ctx.Err() != nil:
+		// Stopped by a shutdown or a reload, not failed: nothing past the
+		// last commit counts, and the next run resumes there.
+		result = metrics.ResultCanceled
+	case runErr != nil:
+		result = metrics.ResultFailed
+	}
+	j.deps.Metrics.Run(j.set.Tenant, j.set.Stream.Name, result, finished.Sub(started))
 	if pr == nil {
+		if result == metrics.ResultCanceled {
+			j.log.Warn("run canceled before it started", zap.Error(runErr))
+			return
+		}
 		j.log.Error("run failed", zap.Error(runErr))
 		j.recordFailedStart(ctx, started, finished, runErr)
 		return
@@ -261,14 +274,18 @@ func (j *Job) finishRun(ctx context.Context, pr *runState, started time.Time, re
 	j.deps.Metrics.Watermark(j.set.Tenant, j.set.Stream.Name, pr.st.Watermark)
 	j.checkRetention(pr.st, finished)
 
-	run := &state.Run{Started: started.UTC(), Finished: finished.UTC(), Result: "ok", Records: int64(res.Records)}
+	run := &state.Run{Started: started.UTC(), Finished: finished.UTC(), Result: result, Records: int64(res.Records)}
 	fields := []zap.Field{zap.Time("watermark", pr.st.Watermark), zap.Int("records", res.Records),
 		zap.Int("parts", res.Parts), zap.Int("late", res.Late), zap.Int("revisions", res.Revisions),
 		zap.Int("duplicates", res.Duplicates), zap.Int("sealed", res.Sealed), zap.Duration("duration", finished.Sub(started))}
-	if runErr != nil {
-		run.Result, run.Error = "failed", runErr.Error()
+	switch result {
+	case metrics.ResultCanceled:
+		run.Error = runErr.Error()
+		j.log.Warn("run canceled (shutdown or reload); the next run resumes from the last commit", append(fields, zap.Error(runErr))...)
+	case metrics.ResultFailed:
+		run.Error = runErr.Error()
 		j.log.Error("run failed", append(fields, zap.Error(runErr))...)
-	} else {
+	default:
 		j.log.Info("run finished", fields...)
 	}
 	if errors.Is(runErr, archive.ErrConflict) {
@@ -294,7 +311,7 @@ func (j *Job) recordFailedStart(ctx context.Context, started, finished time.Time
 	if err != nil || (found && !st.Start.IsZero()) {
 		return
 	}
-	st = state.State{LastRun: &state.Run{Started: started.UTC(), Finished: finished.UTC(), Result: "failed", Error: runErr.Error()}}
+	st = state.State{LastRun: &state.Run{Started: started.UTC(), Finished: finished.UTC(), Result: metrics.ResultFailed, Error: runErr.Error()}}
 	if _, err := j.deps.State.Save(ctx, j.set.Tenant, j.set.Stream.Name, st, version); err != nil {
 		j.log.Warn("could not record the failed run in the state", zap.Error(err))
 	}

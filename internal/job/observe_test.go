@@ -85,3 +85,56 @@ func TestFailedFirstRunIsRecorded(t *testing.T) {
 		t.Fatal(d)
 	}
 }
+
+// A run stopped by its context (a shutdown or a reload) is counted and
+// recorded as canceled, not failed: it feeds no "job failing" alert, and the
+// next run resumes from the last commit.
+func TestCanceledRunIsNotAFailure(t *testing.T) {
+	h := newHarness(t)
+	h.src.add(version{rec: mkrec("a", t0.Add(-time.Hour), "")})
+	h.run()
+	ctx, cancel := context.WithCancel(context.Background())
+	h.src.fail = func(int, audit.Window) error {
+		cancel()
+		return ctx.Err()
+	}
+	h.clock.Advance(time.Hour)
+	reg := prometheus.NewRegistry()
+	j := New(h.set, Deps{Source: h.src, Sink: h.sink, State: h.store, Clock: h.clock.Now, Metrics: metrics.New(reg, h.clock.Now)})
+	if _, err := j.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("run error %v, want context.Canceled", err)
+	}
+	for result, want := range map[string]float64{metrics.ResultCanceled: 1, metrics.ResultFailed: 0} {
+		got := testutil.ToFloat64(metricRuns(t, reg, result))
+		if got != want {
+			t.Errorf("runs_total{result=%q} = %v, want %v", result, got, want)
+		}
+	}
+	if st := h.state(); st.LastRun == nil || st.LastRun.Result != metrics.ResultCanceled {
+		t.Fatalf("last run %+v, want result canceled", st.LastRun)
+	}
+}
+
+// metricRuns is runs_total{tenant=contoso, stream=interactive-signins,
+// result} as a collector for testutil.ToFloat64.
+func metricRuns(t *testing.T, reg *prometheus.Registry, result string) prometheus.Collector {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "runs"})
+	for _, mf := range mfs {
+		if mf.GetName() != "entra_archiver_runs_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == "result" && lp.GetValue() == result {
+					c.Add(m.GetCounter().GetValue())
+				}
+			}
+		}
+	}
+	return c
+}

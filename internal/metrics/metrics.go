@@ -54,7 +54,7 @@ func New(reg prometheus.Registerer, now func() time.Time) *Metrics {
 		blobsWritten:    counter("blobs_written_total", "Data blobs and manifests written.", ts...),
 		bytesWritten:    counter("bytes_written_total", "Bytes stored (after compression).", ts...),
 		watermark:       gauge("watermark_timestamp_seconds", "Event time before which every record has been looked for (Unix seconds).", ts...),
-		runs:            counter("runs_total", "Job runs by result (ok, failed).", "tenant", "stream", "result"),
+		runs:            counter("runs_total", "Job runs by result (ok, failed, canceled: stopped by a shutdown or reload).", "tenant", "stream", "result"),
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "run_duration_seconds",
 			Help: "Duration of job runs.", Buckets: prometheus.ExponentialBuckets(0.25, 2, 16)}, ts),
 		graphRequests:     counter("graph_requests_total", "Microsoft Graph requests by HTTP status (0 = transport error).", "tenant", "stream", "code"),
@@ -123,14 +123,17 @@ func (m *Metrics) Archived(tenant, stream string, records, late, revisions, dupl
 	m.duplicatesDropped.WithLabelValues(tenant, stream).Add(float64(duplicates))
 }
 
+// Run results, the values of runs_total's result label.
+const (
+	ResultOK       = "ok"
+	ResultFailed   = "failed"
+	ResultCanceled = "canceled" // stopped by a shutdown or a reload; resumes at the next run
+)
+
 // Run counts a finished run.
-func (m *Metrics) Run(tenant, stream string, ok bool, d time.Duration) {
+func (m *Metrics) Run(tenant, stream, result string, d time.Duration) {
 	if m == nil {
 		return
-	}
-	result := "ok"
-	if !ok {
-		result = "failed"
 	}
 	m.runs.WithLabelValues(tenant, stream, result).Inc()
 	m.runDuration.WithLabelValues(tenant, stream).Observe(d.Seconds())

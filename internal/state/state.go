@@ -96,7 +96,7 @@ func (s *State) ForgetParts(t time.Time) {
 type Run struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
-	Result   string    `json:"result"` // ok | failed
+	Result   string    `json:"result"` // ok | failed | canceled
 	Error    string    `json:"error,omitempty"`
 	Records  int64     `json:"records"`
 }

@@ -95,13 +95,13 @@ type Row struct {
 type Run struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
-	Result   string    `json:"result"` // ok | failed
+	Result   string    `json:"result"` // ok | failed | canceled
 	Error    string    `json:"error,omitempty"`
 	Records  int64     `json:"records"`
 }
 
 // Failed reports whether the run failed.
-func (r *Run) Failed() bool { return r != nil && r.Result != "ok" }
+func (r *Run) Failed() bool { return r != nil && r.Result == "failed" }
 
 // StreamCoverage is one job's coverage of the report's days, oldest first.
 type StreamCoverage struct {
