@@ -15,7 +15,7 @@ import (
 // Handler serves the status page at /, /metrics, /healthz and /readyz.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", status.Handler(a.Status))
+	mux.Handle("GET /{$}", status.Handler(a.Status, func() any { return a.w() }))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")

@@ -40,24 +40,37 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 }).Parse(pageHTML))
 
 // Handler serves the status page: server-rendered HTML with inline CSS, no
-// script and no external asset. collect is called at most once per CacheTTL;
-// concurrent requests wait for the same collection.
-func Handler(collect func(context.Context) (Report, error)) http.Handler {
-	return newPage(collect, time.Now, CacheTTL)
+// script and no external asset. collect is called at most once per CacheTTL
+// while generation returns the same value (a reloaded configuration returns
+// a new one, so the page shows the new jobs at once); concurrent requests
+// wait for the same collection. generation may be nil.
+func Handler(collect func(context.Context) (Report, error), generation func() any) http.Handler {
+	p := newPage(collect, time.Now, CacheTTL)
+	p.generation = generation
+	return p
 }
 
 type page struct {
-	collect func(context.Context) (Report, error)
-	now     func() time.Time
-	ttl     time.Duration
+	collect    func(context.Context) (Report, error)
+	generation func() any
+	now        func() time.Time
+	ttl        time.Duration
 
 	mu     sync.Mutex
 	report *Report
 	at     time.Time
+	gen    any
 }
 
 func newPage(collect func(context.Context) (Report, error), now func() time.Time, ttl time.Duration) *page {
 	return &page{collect: collect, now: now, ttl: ttl}
+}
+
+func (p *page) currentGeneration() any {
+	if p.generation == nil {
+		return nil
+	}
+	return p.generation()
 }
 
 // current returns the cached report or collects a new one. A collection is
@@ -66,7 +79,8 @@ func newPage(collect func(context.Context) (Report, error), now func() time.Time
 func (p *page) current(ctx context.Context) (Report, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.report != nil && p.now().Sub(p.at) < p.ttl {
+	gen := p.currentGeneration()
+	if p.report != nil && p.now().Sub(p.at) < p.ttl && gen == p.gen {
 		return *p.report, nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), collectTimeout)
@@ -75,7 +89,7 @@ func (p *page) current(ctx context.Context) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	p.report, p.at = &rep, p.now()
+	p.report, p.at, p.gen = &rep, p.now(), gen
 	return rep, nil
 }
 

@@ -23,7 +23,7 @@ var (
 // servePage renders the page for a report.
 func servePage(t *testing.T, rep status.Report) (*http.Response, string) {
 	t.Helper()
-	h := status.Handler(func(context.Context) (status.Report, error) { return rep, nil })
+	h := status.Handler(func(context.Context) (status.Report, error) { return rep, nil }, nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	res := rec.Result()

@@ -75,6 +75,19 @@ func TestPageCachesReports(t *testing.T) {
 	if calls != 6 {
 		t.Fatalf("8 concurrent requests made %d collections, want 1 more than 5", calls)
 	}
+
+	// A new generation (a reloaded configuration) is collected at once.
+	gen := 1
+	p.generation = func() any { return gen }
+	for i, wantCalls := range []int{7, 7} {
+		if code := get(); code != http.StatusOK || calls != wantCalls {
+			t.Fatalf("generation step %d: code %d after %d collections, want %d", i, code, calls, wantCalls)
+		}
+	}
+	gen = 2
+	if code := get(); code != http.StatusOK || calls != 8 {
+		t.Fatalf("after a reload: code %d after %d collections, want 8", code, calls)
+	}
 }
 
 func TestPageReportsCollectionFailure(t *testing.T) {
