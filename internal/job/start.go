@@ -106,7 +106,13 @@ func (j *Job) probeRetention(ctx context.Context, now time.Time) (time.Duration,
 	if found {
 		return retentionPremium, nil
 	}
-	j.log.Warn("Graph serves no records older than 8 days for this stream: assuming 7-day retention (Entra ID Free); if the tenant has P1/P2 and simply had no activity, nothing is lost",
+	// With start: retention this decides where the archive begins, worth a
+	// warning; with an explicit start it only makes retention_risk cautious.
+	log := j.log.Warn
+	if !j.set.Start.Retention {
+		log = j.log.Info
+	}
+	log("Graph serves no records older than 8 days for this stream: assuming 7-day retention (Entra ID Free); if the tenant has P1/P2 and simply had no activity, nothing is lost",
 		zap.Stringer("probe_window", probe))
 	return retentionFree, nil
 }
