@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/entra-archiver/entra-archiver/internal/certfile"
 	"io"
 	"maps"
 	"os"
@@ -275,8 +276,13 @@ func (d *decoder) auth(path string, v any) Auth {
 	case MethodClientSecret:
 		d.checkSecret(path, secretRef{"client_secret", a.ClientSecret, a.ClientSecretEnv, a.ClientSecretFile}, given, true)
 	case MethodClientCertificate:
+		before := len(d.problems)
 		d.checkReadable(join(path, "certificate_file"), a.CertificateFile, given["certificate_file"], "required for auth method client-certificate")
-		d.checkSecret(path, secretRef{"certificate_password", a.CertificatePassword, a.CertificatePasswordEnv, a.CertificatePasswordFile}, given, false)
+		pwRef := secretRef{"certificate_password", a.CertificatePassword, a.CertificatePasswordEnv, a.CertificatePasswordFile}
+		d.checkSecret(path, pwRef, given, false)
+		if len(d.problems) == before {
+			d.checkCertificate(path, a.CertificateFile, pwRef)
+		}
 	case MethodWorkloadIdentity:
 		if given["token_file"] || !d.envSet("AZURE_FEDERATED_TOKEN_FILE") {
 			d.checkReadable(join(path, "token_file"), a.TokenFile, given["token_file"], "required for auth method workload-identity (or set AZURE_FEDERATED_TOKEN_FILE)")
@@ -323,6 +329,27 @@ func (d *decoder) checkSecret(path string, r secretRef, given map[string]bool, r
 	var se *secretError
 	if _, err := d.env.secret(r); errors.As(err, &se) {
 		d.addf(p, "%s", se.msg)
+	}
+}
+
+// checkCertificate checks that the certificate file holds a certificate and
+// private key the credential can use, with the password configured.
+func (d *decoder) checkCertificate(path, file string, pwRef secretRef) {
+	password := ""
+	if !pwRef.empty() {
+		var err error
+		if password, err = d.env.secret(pwRef); err != nil {
+			return // reported by checkSecret
+		}
+	}
+	_, _, err := certfile.Load(file, password)
+	switch {
+	case errors.Is(err, certfile.ErrWrongPassword) && pwRef.empty():
+		d.addf(join(path, "certificate_file"), "%s is a password-protected PKCS#12 (PFX) file: set certificate_password_env or certificate_password_file", file)
+	case errors.Is(err, certfile.ErrWrongPassword):
+		d.addf(join(path, "certificate_password_env"), "is not the password of %s", file)
+	case err != nil:
+		d.addf(join(path, "certificate_file"), "%v; want PEM (the certificate and its unencrypted private key) or PKCS#12 (PFX)", err)
 	}
 }
 

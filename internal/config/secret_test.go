@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/entra-archiver/entra-archiver/internal/certfile/certfiletest"
 )
 
 func TestSecretResolution(t *testing.T) {
@@ -80,8 +82,15 @@ func TestSecretErrors(t *testing.T) {
 	}
 }
 
+// certPEM writes a real certificate and key, since Load reads the file.
+func certPEM(t *testing.T) string {
+	t.Helper()
+	cert, key := certfiletest.New(t, "config test")
+	return writeFile(t, "c.pem", string(certfiletest.PEM(t, cert, key)))
+}
+
 func TestCertificatePassword(t *testing.T) {
-	cert := writeFile(t, "c.pem", "PEM")
+	cert := certPEM(t)
 	pw := writeFile(t, "pw", "file-password\n")
 	tests := []struct {
 		keys string
@@ -143,7 +152,7 @@ func TestSecretsNeverShown(t *testing.T) {
 	)
 	conn := "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=" + connKey + ";"
 	secrets := []string{clientSecret, certPassword, connKey}
-	cert := writeFile(t, "c.pem", "PEM")
+	cert := certPEM(t)
 	configs := map[string]string{
 		"valid": `
 storage: {azblob: {connection_string: "` + conn + `"}}
@@ -198,4 +207,67 @@ tenants:
 			t.Error("invalid config loaded")
 		}
 	}
+}
+
+// TestConnectionStringChecked: a connection string the Azure SDK would
+// refuse is a configuration error naming the key, never the value.
+func TestConnectionStringChecked(t *testing.T) {
+	const key = "S2V5U0VDUkVUdmFsdWU="
+	for _, tc := range []struct{ conn, want string }{
+		{"AccountName=acct;AccountKey=" + key + ";BadPart", "part 3 is not Key=Value"},
+		{"AccountName=acct;AccountKey=not~base64!", "AccountKey is not base64"},
+		{"AccountName=acct;EndpointSuffix=core.windows.net", "needs AccountKey (with AccountName) or SharedAccessSignature"},
+		{"DefaultEndpointsProtocol=https;AccountKey=" + key, "needs AccountName or BlobEndpoint"},
+		{"UseDevelopmentStorage=true", "give Azurite's full connection string"},
+		{"BlobEndpoint=::no url::;SharedAccessSignature=sv=2026&sig=SIGsecret", "BlobEndpoint is not an http(s) URL"},
+	} {
+		_, _, err := load(t, "storage: {azblob: {connection_string_env: CONN}}\ntenants:"+tenantYAML, "CONN="+tc.conn)
+		got := problemsOf(t, err)
+		if len(got) != 1 || got[0].Path != "storage.azblob.connection_string_env" || !strings.Contains(got[0].Message, tc.want) {
+			t.Errorf("%q: problems %v, want one on storage.azblob.connection_string_env saying %q", tc.conn, got, tc.want)
+		}
+		for _, secret := range []string{key, "not~base64!", "SIGsecret"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("%q: the error shows a secret: %v", tc.conn, err)
+			}
+		}
+	}
+	for _, ok := range []string{
+		"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=" + key + ";EndpointSuffix=core.windows.net",
+		"BlobEndpoint=https://acct.blob.core.windows.net/;SharedAccessSignature=sv=2026&sig=x",
+		"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + key + ";BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
+	} {
+		if _, _, err := load(t, "storage: {azblob: {connection_string_env: CONN}}\ntenants:"+tenantYAML, "CONN="+ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}
+
+// TestCertificateFileChecked: config check reads the certificate file the
+// way the credential will, so a file that is not a certificate, or a PFX
+// without its password, is a configuration error, not a failure at run time.
+func TestCertificateFileChecked(t *testing.T) {
+	cert, key := certfiletest.New(t, "config test")
+	pfx := writeFile(t, "c.pfx", string(certfiletest.PFX(t, nil, cert, key, "right-Password1")))
+	notCert := writeFile(t, "c.txt", "this is not a certificate\n")
+	auth := func(file, extra string) string {
+		return header + "  - {name: a, tenant_id: " + guid1 + ", auth: {method: client-certificate, client_id: " + guid2 +
+			", certificate_file: " + file + extra + "}}\n"
+	}
+	for _, tc := range []struct{ yaml, path, want string }{
+		{auth(notCert, ""), "tenants[0].auth.certificate_file", "is neither PEM (-----BEGIN CERTIFICATE-----) nor PKCS#12 (PFX)"},
+		{auth(pfx, ""), "tenants[0].auth.certificate_file", "is a password-protected PKCS#12 (PFX) file: set certificate_password_env"},
+		{auth(pfx, ", certificate_password_env: PFX_PW"), "tenants[0].auth.certificate_password_env", "is not the password of " + pfx},
+	} {
+		_, _, err := load(t, tc.yaml, "PFX_PW=wrong-Password2")
+		got := problemsOf(t, err)
+		if len(got) != 1 || got[0].Path != tc.path || !strings.Contains(got[0].Message, tc.want) {
+			t.Errorf("problems %v, want one on %s saying %q", got, tc.path, tc.want)
+		}
+		if strings.Contains(err.Error(), "Password") {
+			t.Errorf("the error shows a password: %v", err)
+		}
+	}
+	mustLoad(t, auth(pfx, ", certificate_password_env: PFX_PW"), "PFX_PW=right-Password1")
+	mustLoad(t, auth(certPEM(t), ""))
 }

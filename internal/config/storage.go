@@ -1,6 +1,10 @@
 package config
 
 import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 )
@@ -182,7 +186,16 @@ func (d *decoder) azblob(path string, v any, a *Azblob, used bool) {
 	}
 
 	if set[0] != "account_url" {
-		d.checkSecret(path, secretRef{"connection_string", a.ConnectionString, a.ConnectionStringEnv, a.ConnectionStringFile}, given, true)
+		ref := secretRef{"connection_string", a.ConnectionString, a.ConnectionStringEnv, a.ConnectionStringFile}
+		before := len(d.problems)
+		d.checkSecret(path, ref, given, true)
+		if len(d.problems) == before {
+			if cs, err := d.env.secret(ref); err == nil {
+				if err := checkConnectionString(cs); err != nil {
+					d.addf(join(path, set[0]), "%v", err)
+				}
+			}
+		}
 		if authRaw != nil {
 			d.addf(join(path, "auth"), "only used with account_url")
 		}
@@ -210,4 +223,43 @@ func (d *decoder) azblob(path string, v any, a *Azblob, used bool) {
 	case auth.Method == MethodWorkloadIdentity && !d.envSet("AZURE_TENANT_ID"):
 		d.addf(tenantPath, "required for auth method %s (or set AZURE_TENANT_ID)", auth.Method)
 	}
+}
+
+// checkConnectionString applies the rules the Azure SDK applies when it
+// opens a connection string (semicolon-separated key=value pairs; AccountName
+// or BlobEndpoint; AccountKey with AccountName, or SharedAccessSignature), so
+// config check catches what every command would refuse. Its messages name
+// keys of the string, never values.
+func checkConnectionString(cs string) error {
+	if strings.HasPrefix(strings.TrimSpace(cs), "UseDevelopmentStorage=") {
+		return errors.New("UseDevelopmentStorage=true is not understood by the Azure SDK for Go: give Azurite's full connection string (README, Storage access)")
+	}
+	fields := map[string]string{}
+	for i, part := range strings.Split(strings.TrimRight(strings.TrimSpace(cs), ";"), ";") {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("the connection string is malformed: part %d is not Key=Value (copy it again from the storage account's Access keys or SAS page)", i+1)
+		}
+		fields[k] = v
+	}
+	_, hasName := fields["AccountName"]
+	endpoint, hasEndpoint := fields["BlobEndpoint"]
+	key, hasKey := fields["AccountKey"]
+	_, hasSAS := fields["SharedAccessSignature"]
+	switch {
+	case !hasName && !hasEndpoint:
+		return errors.New("the connection string needs AccountName or BlobEndpoint")
+	case hasName && hasKey:
+		if _, err := base64.StdEncoding.DecodeString(key); err != nil {
+			return errors.New("the connection string's AccountKey is not base64 (copy it again from the storage account's Access keys)")
+		}
+	case !hasSAS:
+		return errors.New("the connection string needs AccountKey (with AccountName) or SharedAccessSignature")
+	}
+	if hasEndpoint {
+		if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return errors.New("the connection string's BlobEndpoint is not an http(s) URL with a host")
+		}
+	}
+	return nil
 }

@@ -434,14 +434,14 @@ func TestSortProblems(t *testing.T) {
 
 func TestWarnings(t *testing.T) {
 	_, warnings, err := load(t, `
-storage: {azblob: {connection_string: "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=k;"}}
+storage: {azblob: {connection_string: "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=a2V5;"}}
 tenants:
   - name: contoso
     tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47
     auth: {client_id: 5e3ce6c0-2b1f-4285-8d4b-75ee78787346, client_secret: inline-one}
   - name: fabrikam
     tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47
-    auth: {method: client-certificate, client_id: 5e3ce6c0-2b1f-4285-8d4b-75ee78787346, certificate_file: `+writeFile(t, "c.pem", "PEM")+`, certificate_password: pw}
+    auth: {method: client-certificate, client_id: 5e3ce6c0-2b1f-4285-8d4b-75ee78787346, certificate_file: `+certPEM(t)+`, certificate_password: pw}
 `)
 	if err != nil {
 		t.Fatal(err)

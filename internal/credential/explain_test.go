@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/entra-archiver/entra-archiver/internal/config"
 	"github.com/entra-archiver/entra-archiver/internal/credential"
@@ -21,11 +20,6 @@ func TestFailuresAreExplained(t *testing.T) {
 	f := newFixture(t)
 	f.useManagedIdentityEndpoint(t)
 	strayCert, strayKey := newCertificate(t, "not-uploaded")
-	pfx, err := pkcs12.Modern2023.Encode(f.key, f.cert, nil, pfxPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pfxPath := writeFile(t, "cert.pfx", string(pfx))
 	const wrongSecret = "wrong-Secret~4567"
 	const unknownTenant = "44444444-2222-4333-8444-555555555555"
 	const unknownClient = "dddddddd-bbbb-4ccc-8ddd-eeeeeeeeeeee"
@@ -45,8 +39,6 @@ func TestFailuresAreExplained(t *testing.T) {
 			[]string{"AADSTS90002", "tenant " + unknownTenant + " was not found", "cloud"}},
 		{"certificate not uploaded", appTenant, "{method: client-certificate, client_id: " + appClient + ", certificate_file: " + strconv.Quote(pemFile(t, strayCert, strayKey)) + "}", nil, false, nil,
 			[]string{"AADSTS700027", "upload the certificate", "client certificate "}},
-		{"wrong PFX password", appTenant, "{method: client-certificate, client_id: " + appClient + ", certificate_file: " + strconv.Quote(pfxPath) + ", certificate_password_env: PFX_PASSWORD}", []string{"PFX_PASSWORD=" + wrongSecret}, true, nil,
-			[]string{"certificate_file", "password is wrong"}},
 		{"untrusted service account", appTenant, "{method: workload-identity, client_id: " + appClient + ", token_file: " + strconv.Quote(f.federatedToken(t, "system:serviceaccount:default:default")) + "}", nil, false, nil,
 			[]string{"AADSTS70021", "no federated credential of app " + appClient, "federated token file"}},
 		{"managed identity of another tenant", appTenant, "{method: managed-identity, client_id: " + uamiClient + "}", nil, false, credential.ErrWrongTenant,

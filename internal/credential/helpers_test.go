@@ -5,9 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/certfile/certfiletest"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -150,42 +149,16 @@ func newKey(t *testing.T) *rsa.PrivateKey {
 	return key
 }
 
-// newCertificate returns a self-signed RSA certificate: MSAL signs client
-// assertions with PS256, which needs RSA.
+// newCertificate returns a self-signed RSA certificate and its key.
 func newCertificate(t *testing.T, cn string) (*x509.Certificate, *rsa.PrivateKey) {
-	t.Helper()
-	key := newKey(t)
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
+	return certfiletest.New(t, cn)
 }
 
 // pemFile writes the certificate and its PKCS#8 key, as Azure Key Vault and
 // openssl export them.
 func pemFile(t *testing.T, cert *x509.Certificate, key *rsa.PrivateKey) string {
 	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})) +
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	return writeFile(t, "cert.pem", text)
+	return writeFile(t, "cert.pem", string(certfiletest.PEM(t, cert, key)))
 }
 
 func writeFile(t *testing.T, name, content string) string {

@@ -2,13 +2,9 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -19,9 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entra-archiver/entra-archiver/internal/certfile/certfiletest"
+
 	azsdk "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
-	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/archive/azblob"
@@ -327,23 +324,6 @@ func sasConnectionString(t *testing.T, keyConn string) (string, string) {
 // and its key, encrypted with password.
 func passwordPFX(t *testing.T, password string) (*x509.Certificate, []byte) {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "entra-archiver e2e"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pfx, err := pkcs12.Modern2023.Encode(key, cert, nil, password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, pfx
+	cert, key := certfiletest.New(t, "entra-archiver e2e")
+	return cert, certfiletest.PFX(t, nil, cert, key, password)
 }
