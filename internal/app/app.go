@@ -141,8 +141,22 @@ func (a *App) wire(ctx context.Context, cfg *config.Config) (*wiring, error) {
 	}
 	w := &wiring{cfg: cfg, sink: storage.Sink, layout: storage.Layout, state: storage.State}
 	appPacer := graph.NewPacer(cfg.Graph.AppRateLimit.Requests, cfg.Graph.AppRateLimit.Per)
+	// Graph's budget is per app per directory: configured tenants that are
+	// the same directory read by the same app share one pacer.
+	type budgetKey struct{ graph, tenantID, clientID string }
+	tenantPacers := map[budgetKey]*graph.Pacer{}
+	owners := map[budgetKey]string{}
 	for _, t := range cfg.Tenants {
-		src, err := a.newSource(cfg, t, appPacer)
+		k := budgetKey{t.GraphEndpoint, strings.ToLower(t.TenantID), strings.ToLower(t.Auth.ClientID)}
+		pacer, shared := tenantPacers[k]
+		if !shared {
+			pacer = graph.NewPacer(t.Settings.RateLimit.Requests, t.Settings.RateLimit.Per)
+			tenantPacers[k], owners[k] = pacer, t.Name
+		} else {
+			a.log.Info("tenant is the same directory and app as another configured tenant: they share its Graph request budget",
+				zap.String("tenant", t.Name), zap.String("shares_with", owners[k]))
+		}
+		src, err := a.newSource(cfg, t, pacer, appPacer)
 		for _, st := range t.Settings.Streams {
 			e := &Entry{Tenant: t, Stream: st, err: err}
 			if err == nil {
@@ -158,8 +172,9 @@ func (a *App) wire(ctx context.Context, cfg *config.Config) (*wiring, error) {
 	return w, nil
 }
 
-// newSource builds a tenant's Graph source under the app's pacer.
-func (a *App) newSource(cfg *config.Config, t config.Tenant, appPacer *graph.Pacer) (*graph.Source, error) {
+// newSource builds a tenant's Graph source under its directory's pacer and
+// the app's.
+func (a *App) newSource(cfg *config.Config, t config.Tenant, tenantPacer, appPacer *graph.Pacer) (*graph.Source, error) {
 	cred, err := credential.New(t.Auth, credential.Target{
 		TenantID: t.TenantID, AuthorityHost: t.AuthorityHost,
 		DisableInstanceDiscovery: t.DisableInstanceDiscovery, Transport: a.opts.GraphTransport,
@@ -169,7 +184,7 @@ func (a *App) newSource(cfg *config.Config, t config.Tenant, appPacer *graph.Pac
 	}
 	return graph.New(graph.Options{
 		TenantID: t.TenantID, ClientID: t.Auth.ClientID, GraphEndpoint: t.GraphEndpoint, Credential: cred,
-		Tenant:    graph.NewPacer(t.Settings.RateLimit.Requests, t.Settings.RateLimit.Per),
+		Tenant:    tenantPacer,
 		App:       appPacer,
 		Transport: a.opts.GraphTransport, RequestTimeout: cfg.Graph.RequestTimeout,
 		Logger:   a.log.Named("graph").With(zap.String("tenant", t.Name)),

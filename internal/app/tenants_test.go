@@ -319,3 +319,34 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestSameDirectorySharesItsBudget: two configured tenants that are one
+// directory read by one app (say, with different filters or formats) share
+// Graph's per-tenant budget instead of each spending all of it.
+func TestSameDirectorySharesItsBudget(t *testing.T) {
+	const limit = 4
+	spec := tenantSpec{name: "contoso", id: guid(3000), client: guid(3001), secret: "shared-Secret~1"}
+	f := startTenants(t, []tenantSpec{spec}, 2500, func(o *graphsim.Options) {
+		o.Tenants[0].Throttle = &graphsim.Throttle{Requests: limit, Per: time.Second}
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "http: {listen: \"\"}\nstorage: {type: local, local: {path: %q}}\ndefaults: {start: 6h, rate_limit: {requests: %d, per: 1s}}\ntenants:\n", f.dir, limit)
+	for _, c := range []struct{ name, stream string }{{"contoso-signins", "interactive-signins"}, {"contoso-audits", "directory-audits"}} {
+		fmt.Fprintf(&b, "  - name: %s\n    tenant_id: %s\n    auth: {client_id: %s, client_secret_env: %s}\n    streams: [%s]\n",
+			c.name, spec.id, spec.client, envName(spec.name), c.stream)
+		fmt.Fprintf(&b, "    graph_endpoint: %s\n    authority_host: %s\n    disable_instance_discovery: true\n", f.sim.GraphURL(), f.sim.AuthorityHost())
+	}
+	a, err := app.New(context.Background(), app.Options{Config: loadConfig(t, b.String(), f.env...), GraphTransport: f.sim.HTTPClient()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.Once(context.Background(), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	ts := f.sim.Tenant(spec.id).Stats()
+	t.Logf("%d requests, at most %d in a second (limit %d), %d throttled", ts.Requests, ts.MaxInWindow, limit, ts.Throttled)
+	if ts.Requests < 10 || ts.Throttled > ts.Requests/50 {
+		t.Fatalf("Graph throttled %d of %d requests to the shared directory", ts.Throttled, ts.Requests)
+	}
+}

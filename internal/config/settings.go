@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -81,8 +82,19 @@ func checkSchedule(spec string) (err error) {
 			err = fmt.Errorf("malformed spec")
 		}
 	}()
-	_, err = cron.ParseStandard(spec)
-	return err
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return err
+	}
+	// cron turns any @every delay under a second into one second, so a
+	// typo ("@every -5m", "@every 500ms") would run every job every second.
+	if _, ok := sched.(cron.ConstantDelaySchedule); ok {
+		d, perr := time.ParseDuration(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(spec), "@every")))
+		if perr != nil || d < time.Second {
+			return errors.New("the @every interval must be at least 1s (for example @every 15m)")
+		}
+	}
+	return nil
 }
 
 func (d *decoder) streams(path string, v any, s *Settings) {

@@ -117,6 +117,14 @@ defaults:
 			},
 		},
 		{
+			name: "@every shorter than a second",
+			yaml: "defaults: {schedule: \"@every -5m\"}\n" + header + tenantYAML + "    schedule: \"@every 500ms\"\n",
+			want: []Problem{
+				{"defaults.schedule", `bad schedule "@every -5m": the @every interval must be at least 1s (for example @every 15m)`},
+				{"tenants[0].schedule", `bad schedule "@every 500ms": the @every interval must be at least 1s (for example @every 15m)`},
+			},
+		},
+		{
 			name: "cron spec that makes the cron parser panic",
 			yaml: "defaults: {schedule: TZ=UTC}\n" + header + tenantYAML,
 			want: []Problem{{"defaults.schedule", `bad schedule "TZ=UTC": malformed spec`}},
