@@ -27,10 +27,21 @@ type Storage struct {
 // OpenStorage connects to the configured archive and state without wiring
 // any Graph client: what status, verify and export need.
 func OpenStorage(ctx context.Context, cfg *config.Config, client *azcore.ClientOptions, log *zap.Logger) (*Storage, error) {
+	return openStorage(ctx, cfg, client, log, false)
+}
+
+// OpenArchive opens the storage of an archive that must already exist, for
+// the commands that only read it (status, verify, export): a mistyped
+// folder or container is an error, not a new empty archive.
+func OpenArchive(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Storage, error) {
+	return openStorage(ctx, cfg, nil, log, true)
+}
+
+func openStorage(ctx context.Context, cfg *config.Config, client *azcore.ClientOptions, log *zap.Logger, mustExist bool) (*Storage, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	sink, l, err := openSink(ctx, cfg.Storage, client, log.Named("storage"))
+	sink, l, err := openSink(ctx, cfg.Storage, client, log.Named("storage"), mustExist)
 	if err != nil {
 		return nil, err
 	}
@@ -42,14 +53,18 @@ func OpenStorage(ctx context.Context, cfg *config.Config, client *azcore.ClientO
 }
 
 // openSink connects to the configured storage.
-func openSink(ctx context.Context, c config.Storage, client *azcore.ClientOptions, log *zap.Logger) (archive.Sink, layout.Layout, error) {
+func openSink(ctx context.Context, c config.Storage, client *azcore.ClientOptions, log *zap.Logger, mustExist bool) (archive.Sink, layout.Layout, error) {
 	switch c.Type {
 	case "local":
-		s, err := local.New(c.Local.Path)
+		var opts []local.Option
+		if mustExist {
+			opts = append(opts, local.MustExist())
+		}
+		s, err := local.New(c.Local.Path, opts...)
 		return s, layout.Layout{}, err
 	case "azblob":
 		o := azblob.Options{
-			Container: c.Azblob.Container, AccessTier: c.Azblob.AccessTier,
+			Container: c.Azblob.Container, AccessTier: c.Azblob.AccessTier, MustExist: mustExist,
 			ClientOptions: client, Logger: log,
 		}
 		if c.Azblob.AccountURL != "" {

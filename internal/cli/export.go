@@ -88,7 +88,7 @@ func cmdExport(inv *invocation, args []string) int {
 		return ExitUsage
 	}
 	defer log.Sync()
-	storage, err := app.OpenStorage(inv.ctx, cfg, nil, log)
+	storage, err := app.OpenArchive(inv.ctx, cfg, log)
 	if err != nil {
 		return inv.report(fmt.Errorf("open storage: %w", err))
 	}

@@ -57,7 +57,7 @@ func cmdVerify(inv *invocation, args []string) int {
 		return ExitUsage
 	}
 	defer log.Sync()
-	storage, err := app.OpenStorage(inv.ctx, cfg, nil, log)
+	storage, err := app.OpenArchive(inv.ctx, cfg, log)
 	if err != nil {
 		return inv.report(fmt.Errorf("open storage: %w", err))
 	}

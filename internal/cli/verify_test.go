@@ -3,7 +3,9 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,6 +221,29 @@ func TestJobCommandsUsage(t *testing.T) {
 		code, _, stderr := entra(t, args...)
 		if code != cli.ExitUsage || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 saying %q", args, code, stderr, tc.want)
+		}
+	}
+}
+
+// TestReadingCommandsNeedAnArchive: status, verify and export on a folder
+// that does not exist (a typo) fail and say so, and do not create it; verify
+// must not report "no faults" for an archive it never saw.
+func TestReadingCommandsNeedAnArchive(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-archive")
+	config := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(config, fmt.Appendf(nil, archiveConfig, missing), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"status"}, {"verify"},
+		{"export", "--tenant", "contoso", "--stream", "interactive-signins", "--from", "2026-11-20", "--to", "2026-11-21", "--format", "jsonl"},
+	} {
+		code, stdout, stderr := entra(t, append([]string{args[0], "--config", config}, args[1:]...)...)
+		if code != cli.ExitFailure || !strings.Contains(stderr, "archive folder "+missing+" does not exist") {
+			t.Errorf("%v: exit %d\nstdout: %s\nstderr: %s\nwant exit 1 saying the folder does not exist", args, code, stdout, stderr)
+		}
+		if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("%v created the archive folder (%v)", args, err)
 		}
 	}
 }

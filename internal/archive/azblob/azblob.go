@@ -46,8 +46,12 @@ type Options struct {
 	AccountURL string
 	// Credential authenticates AccountURL (managed identity and the like).
 	Credential azcore.TokenCredential
-	// Container holds the archive; it is created (private) if missing.
+	// Container holds the archive; it is created (private) if missing,
+	// unless MustExist.
 	Container string
+	// MustExist makes a missing container an error instead of creating it
+	// (commands that only read, where a typo must not make a new container).
+	MustExist bool
 	// AccessTier of new blobs: "" (the account's default), Hot, Cool, Cold
 	// or Archive.
 	AccessTier string
@@ -120,7 +124,7 @@ func New(ctx context.Context, o Options) (*Sink, error) {
 	if s.container, s.auth, err = newClient(o); err != nil {
 		return nil, err
 	}
-	if err := s.ensureContainer(ctx); err != nil {
+	if err := s.ensureContainer(ctx, o.MustExist); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -184,14 +188,17 @@ func newClient(o Options) (*container.Client, auth, error) {
 	}
 }
 
-// ensureContainer proves access and creates a missing container. A SAS
-// scoped to the container cannot read container properties; for one, being
-// able to list blobs is the proof.
-func (s *Sink) ensureContainer(ctx context.Context) error {
+// ensureContainer proves access and creates a missing container (unless
+// mustExist). A SAS scoped to the container cannot read container
+// properties; for one, being able to list blobs is the proof.
+func (s *Sink) ensureContainer(ctx context.Context, mustExist bool) error {
 	_, err := s.container.GetProperties(ctx, nil)
 	switch {
 	case err == nil:
 		return nil
+	case bloberror.HasCode(err, bloberror.ContainerNotFound) && mustExist:
+		return fmt.Errorf("azblob: container %s does not exist (check storage.azblob.container and the account; run, once and backfill create it): %w",
+			s.name, archive.ErrNotFound)
 	case bloberror.HasCode(err, bloberror.ContainerNotFound):
 		_, err = s.container.Create(ctx, nil) // no Access option: private
 		if err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {

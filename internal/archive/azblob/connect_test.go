@@ -45,6 +45,24 @@ func TestCreatesPrivateContainer(t *testing.T) {
 	}
 }
 
+// TestMustExist: a reading command's sink does not create a missing
+// container (a typo must not make a new, empty archive).
+func TestMustExist(t *testing.T) {
+	o := options(t)
+	o.MustExist = true
+	_, err := azblob.New(t.Context(), o)
+	if !errors.Is(err, archive.ErrNotFound) || !strings.Contains(err.Error(), "container "+o.Container+" does not exist") {
+		t.Fatalf("New on a missing container: %v, want ErrNotFound naming it", err)
+	}
+	if _, err := sdkContainer(t, o).GetProperties(t.Context(), nil); err == nil {
+		t.Fatal("the container was created")
+	}
+	o.MustExist = false
+	newSink(t, o)
+	o.MustExist = true
+	newSink(t, o)
+}
+
 // sasConnectionString grants a container SAS with the given permissions.
 func sasConnectionString(t *testing.T, o azblob.Options, perms sas.ContainerPermissions) (cs, signature string) {
 	t.Helper()

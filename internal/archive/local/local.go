@@ -40,8 +40,9 @@ const (
 
 // Sink stores blobs in a folder.
 type Sink struct {
-	root string
-	now  func() time.Time
+	root      string
+	now       func() time.Time
+	mustExist bool
 }
 
 var (
@@ -51,6 +52,10 @@ var (
 
 // Option configures a Sink.
 type Option func(*Sink)
+
+// MustExist makes New fail on a missing folder instead of creating it
+// (commands that only read, where a typo must not make a new archive).
+func MustExist() Option { return func(s *Sink) { s.mustExist = true } }
 
 // WithClock sets the clock that lease expiry is measured with (default
 // time.Now). Every process sharing a folder should use the same wall clock.
@@ -68,6 +73,13 @@ func New(root string, opts ...Option) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("archive folder %s: %w", root, err)
 	}
+	s := &Sink{root: abs, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) && s.mustExist {
+		return nil, fmt.Errorf("archive folder %s does not exist (check storage.local.path; run, once and backfill create it): %w", abs, archive.ErrNotFound)
+	}
 	if err := mkdirAll(abs); err != nil {
 		return nil, fmt.Errorf("create archive folder %s: %w", abs, err)
 	}
@@ -77,10 +89,6 @@ func New(root string, opts ...Option) (*Sink, error) {
 	}
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("archive folder %s is not a folder", abs)
-	}
-	s := &Sink{root: abs, now: time.Now}
-	for _, o := range opts {
-		o(s)
 	}
 	if err := s.Check(context.Background()); err != nil {
 		return nil, err
