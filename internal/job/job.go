@@ -80,6 +80,9 @@ type Result struct {
 	Revisions  int
 	Duplicates int
 	Sealed     int
+	// Unarchived counts records a backfill found for sealed partitions
+	// that they do not hold (not written: sealed partitions never change).
+	Unarchived int
 	Watermark  time.Time
 }
 
@@ -90,6 +93,7 @@ func (r *Result) add(o partOutcome) {
 	r.Duplicates += o.duplicates
 	r.Blobs += o.blobs
 	r.Bytes += o.bytes
+	r.Unarchived += o.unarchived
 	if o.written {
 		r.Parts++
 	}
@@ -244,8 +248,17 @@ func (j *Job) Backfill(ctx context.Context, w audit.Window, meter progress.Meter
 	j.log.Info("backfill", zap.Stringer("window", span))
 	meter.SetTotal(len(j.set.Partition.Partitions(span)))
 	err := j.archiveSpan(ctx, nil, span, kindBackfill, 0, &res, meter)
+	if err == nil && res.Unarchived > 0 {
+		err = fmt.Errorf("%w: Graph serves %d records for sealed partitions of %s that they do not hold (they arrived after the last recheck); "+
+			"sealed partitions never change, so they were not archived (the log names the partitions; lengthen recheck to catch such arrivals)",
+			ErrSealedUnarchived, res.Unarchived, span)
+	}
 	return res, err
 }
+
+// ErrSealedUnarchived: a backfill found records for sealed partitions that
+// they do not hold.
+var ErrSealedUnarchived = errors.New("records not archived")
 
 // finishRun records the outcome: metrics, the retention check, a summary log
 // line and the last run in the state document.

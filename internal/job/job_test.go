@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -256,6 +257,41 @@ func TestBackfillDeduplicatesAndNeverMovesTheWatermark(t *testing.T) {
 	want := before(recs, audit.Hour.Floor(t0.Add(-10*time.Hour)), t0.Add(-15*time.Minute))
 	if d := diffStrings(h.jsonlRecords(h.readArchive()), raws(want...)); d != "" {
 		t.Fatal(d)
+	}
+}
+
+// TestBackfillOverSealedPartitions: a sealed partition is never changed,
+// but a backfill that finds records Graph serves for it and it lacks (they
+// arrived after the last recheck) says so and fails, rather than passing
+// over them in silence; one that finds only what is archived succeeds.
+func TestBackfillOverSealedPartitions(t *testing.T) {
+	h := newHarness(t)
+	h.set.Start = Start{Back: 48 * time.Hour}
+	recs := every("s", t0.Add(-48*time.Hour), t0, 17*time.Minute, time.Time{}, time.Time{})
+	for _, r := range recs {
+		h.src.add(version{rec: r})
+	}
+	h.run() // older than every recheck age: sealed at once
+	if sealed := h.state().SealedThrough; !sealed.After(t0.Add(-30 * time.Hour)) {
+		t.Fatalf("sealed through %s; the test needs old partitions sealed", sealed)
+	}
+	span := audit.Window{From: t0.Add(-40 * time.Hour), To: t0.Add(-38 * time.Hour)}
+	blobs := len(h.readArchive())
+	res, err := h.job().Backfill(context.Background(), span, progress.Discard)
+	if err != nil || res.Unarchived != 0 || res.Parts != 0 {
+		t.Fatalf("backfill of sealed, complete partitions: %+v, %v", res, err)
+	}
+	late := mkrec("late-after-seal", t0.Add(-39*time.Hour+time.Minute), "")
+	old := recs[len(before(recs, time.Time{}, t0.Add(-39*time.Hour)))]
+	revised := mkrec(old.ID, old.Time, "revised")
+	h.src.add(version{rec: late})
+	h.src.add(version{rec: revised})
+	res, err = h.job().Backfill(context.Background(), span, progress.Discard)
+	if !errors.Is(err, ErrSealedUnarchived) || res.Unarchived != 2 || res.Parts != 0 {
+		t.Fatalf("backfill finding 2 records a sealed partition lacks: %+v, %v; want Unarchived 2, no part, ErrSealedUnarchived", res, err)
+	}
+	if got := len(h.readArchive()); got != blobs {
+		t.Fatalf("the archive has %d parts, had %d: a sealed partition changed", got, blobs)
 	}
 }
 

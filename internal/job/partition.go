@@ -27,6 +27,9 @@ type partOutcome struct {
 	// total is the number of parts the partition holds afterwards (0 when
 	// it is sealed).
 	total int
+	// unarchived counts the records a backfill found for a sealed
+	// partition that it does not hold.
+	unarchived int
 }
 
 // writePartition takes the next records of recs that fall in sub (a slice of
@@ -43,13 +46,7 @@ func (j *Job) writePartition(ctx context.Context, p audit.Partition, sub audit.W
 		return out, err
 	}
 	if inv.manifest != nil {
-		n, err := drain(recs, sub.To)
-		if err != nil {
-			return out, err
-		}
-		j.log.Info("partition is sealed; left as it is", zap.String("partition", p.Label()),
-			zap.Stringer("window", sub), zap.Int("records_seen", n), zap.Stringer("kind", k))
-		return out, nil
+		return out, j.sealedPartition(ctx, p, sub, inv, recs, k, &out)
 	}
 	if have := inv.next(); have < recorded {
 		j.log.Error("a part was deleted outside entra-archiver: the state records more parts than the partition holds; "+
@@ -92,6 +89,41 @@ func (j *Job) writePartition(ctx context.Context, p audit.Partition, sub audit.W
 		zap.Int("late", out.late), zap.Int("revisions", out.revisions), zap.Int("duplicates", out.duplicates),
 		zap.Stringer("kind", k))
 	return out, nil
+}
+
+// sealedPartition consumes the records of a sealed partition without
+// writing: its manifest is immutable, like the container it may live in.
+// A backfill compares them with the sealed parts and counts in
+// out.unarchived what Graph serves that the archive lacks (records that
+// arrived after the last recheck), so the loss is reported, not silent.
+func (j *Job) sealedPartition(ctx context.Context, p audit.Partition, sub audit.Window, inv *inventory, recs *peekIter, k kind, out *partOutcome) error {
+	if k != kindBackfill {
+		n, err := drain(recs, sub.To)
+		if err != nil {
+			return err
+		}
+		j.log.Info("partition is sealed; left as it is", zap.String("partition", p.Label()),
+			zap.Stringer("window", sub), zap.Int("records_seen", n), zap.Stringer("kind", k))
+		return nil
+	}
+	cursors, err := j.openCursors(ctx, inv)
+	defer closeCursors(cursors)
+	if err != nil {
+		return err
+	}
+	count := &partWriter{j: j} // no formats: counts only
+	var seen partOutcome
+	if err := j.mergeNew(recs, sub.To, cursors, count, k, &seen); err != nil {
+		return err
+	}
+	out.unarchived = count.records
+	if count.records > 0 {
+		j.log.Error("sealed partition: Graph serves records it does not hold (they arrived after the last recheck); "+
+			"a sealed partition is never changed, so they are not archived (lengthen recheck to catch such arrivals)",
+			zap.String("partition", p.Label()), zap.Stringer("window", sub), zap.Int("records_not_archived", count.records),
+			zap.Int("revisions", seen.revisions), zap.Int("duplicates", seen.duplicates))
+	}
+	return nil
 }
 
 func drain(recs *peekIter, end time.Time) (int, error) {
