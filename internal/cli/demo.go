@@ -111,33 +111,41 @@ func cmdDemo(inv *invocation, args []string) int {
 	}
 	defer a.Close()
 	defer log.Sync()
+	before, err := archiveTotals(inv, a.Sink(), "demo/")
+	if err != nil {
+		return inv.report(err)
+	}
 	if err := a.Once(inv.ctx, "", ""); err != nil {
 		return inv.report(err)
 	}
-	if err := printArchiveSummary(inv, a.Sink(), "demo/"); err != nil {
+	after, err := archiveTotals(inv, a.Sink(), "demo/")
+	if err != nil {
 		return inv.report(err)
 	}
+	printArchiveSummary(inv, before, after)
 	fmt.Fprintf(inv.stdout, "\nDone in %s. Run the demo again to see an incremental run (nothing is archived twice).\n",
 		time.Since(started).Round(100*time.Millisecond))
 	return ExitOK
 }
 
-// printArchiveSummary prints, per stream, the data blobs, manifests and
-// records below prefix, with one example blob name.
-func printArchiveSummary(inv *invocation, sink archive.Sink, prefix string) error {
-	type sum struct {
-		blobs, manifests int
-		records          int64
-		bytes            int64
-		example          string
-	}
-	per := map[string]*sum{}
+// streamTotals is what the archive holds for one stream.
+type streamTotals struct {
+	blobs, manifests int
+	records          int64
+	bytes            int64
+	example          string // the newest data blob
+}
+
+// archiveTotals sums, per stream, the data blobs, manifests, records and
+// bytes below prefix.
+func archiveTotals(inv *invocation, sink archive.Sink, prefix string) (map[string]*streamTotals, error) {
+	per := map[string]*streamTotals{}
 	err := sink.List(inv.ctx, prefix, func(o archive.Object) error {
 		rest := strings.TrimPrefix(o.Name, prefix)
 		stream, _, _ := strings.Cut(rest, "/")
 		s := per[stream]
 		if s == nil {
-			s = &sum{}
+			s = &streamTotals{}
 			per[stream] = s
 		}
 		if strings.HasSuffix(o.Name, "_manifest.json") {
@@ -155,21 +163,31 @@ func printArchiveSummary(inv *invocation, sink archive.Sink, prefix string) erro
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	streams := make([]string, 0, len(per))
-	for k := range per {
+	return per, err
+}
+
+// printArchiveSummary prints, per stream, what this run added and what the
+// archive holds, with the newest blob of each stream.
+func printArchiveSummary(inv *invocation, before, after map[string]*streamTotals) {
+	streams := make([]string, 0, len(after))
+	for k := range after {
 		streams = append(streams, k)
 	}
 	sort.Strings(streams)
-	fmt.Fprintf(inv.stdout, "\n%-26s %8s %6s %10s %10s\n", "STREAM", "RECORDS", "BLOBS", "MANIFESTS", "BYTES")
+	var newRecords int64
+	var newBlobs int
+	fmt.Fprintf(inv.stdout, "\n%-26s %12s %10s %10s %10s %12s\n", "STREAM", "NEW RECORDS", "NEW BLOBS", "RECORDS", "MANIFESTS", "BYTES")
 	for _, st := range streams {
-		s := per[st]
-		fmt.Fprintf(inv.stdout, "%-26s %8d %6d %10d %10d\n", st, s.records, s.blobs, s.manifests, s.bytes)
+		s, b := after[st], before[st]
+		if b == nil {
+			b = &streamTotals{}
+		}
+		newRecords += s.records - b.records
+		newBlobs += s.blobs - b.blobs
+		fmt.Fprintf(inv.stdout, "%-26s %12d %10d %10d %10d %12d\n", st, s.records-b.records, s.blobs-b.blobs, s.records, s.manifests, s.bytes)
 	}
 	for _, st := range streams {
-		fmt.Fprintf(inv.stdout, "  e.g. %s\n", per[st].example)
+		fmt.Fprintf(inv.stdout, "  e.g. %s\n", after[st].example)
 	}
-	return nil
+	fmt.Fprintf(inv.stdout, "\nThis run archived %d new records in %d new blobs.\n", newRecords, newBlobs)
 }
