@@ -140,12 +140,14 @@ func TestFiftyTenantsStayUnderTheAppLimit(t *testing.T) {
 // throttled more than a few requests. The pacers space the instants they
 // grant requests; the server counts arrivals, which a loaded machine (the
 // race detector, a new TLS connection) and the wait for the app budget
-// after the tenant's delay unevenly, so one request over a limit and a rare
-// 429 (retried after its Retry-After) are tolerated. Without the app pacer
+// after the tenant's delay unevenly; with the one-second windows these
+// tests use to stay short, a 100 ms stall of a loaded machine bunches a
+// tenth of a window's requests. So 10 % over the limit and a few 429s
+// (retried after their Retry-After) are tolerated. Without the app pacer
 // these tenants would send several times the limit.
 func checkAppLimit(t *testing.T, stats graphsim.Stats, limit int) {
 	t.Helper()
-	if stats.MaxInWindow > limit+limit/20 || stats.Throttled > stats.Requests/50 {
+	if stats.MaxInWindow > limit+limit/10 || stats.Throttled > stats.Requests/20 {
 		t.Errorf("Graph saw %d requests in one second (limit %d) and throttled %d of %d", stats.MaxInWindow, limit, stats.Throttled, stats.Requests)
 	}
 }
