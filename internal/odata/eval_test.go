@@ -108,6 +108,10 @@ func TestMatchSignIn(t *testing.T) {
 		both("createdDateTime eq 2026-11-27T04:14:15.9265358+01:00", true),
 		both("createdDateTime lt 2026-11-27T03:14:16Z", true),
 		both("createdDateTime ge 2026-11-27T03:14:16Z", false),
+		// A quoted timestamp too (as strings "…15Z" sorts after "…15.9…Z").
+		both("createdDateTime gt '2026-11-27T03:14:15Z'", true),
+		both("createdDateTime le '2026-11-27T03:14:15Z'", false),
+		both("createdDateTime eq '2026-11-27T03:14:15.92653580Z'", true),
 		both("userPrincipalName eq 2026-11-27T03:14:16Z", false),
 		both("userPrincipalName ne 2026-11-27T03:14:16Z", true),
 		// Booleans.

@@ -70,6 +70,16 @@ func jsonValue(x any) value {
 // compareValues orders a and b. ok is false when they cannot be compared
 // (different types, arrays, objects, or null against a non-null value).
 func compareValues(a, b value, caseInsensitive bool) (c int, ok bool) {
+	// Timestamps compare as instants, even when the literal was quoted
+	// ('2026-11-27T08:00:00Z'): Graph writes 0-7 fractional digits, so as
+	// strings "…08:00:00Z" sorts after "…08:00:00.5Z".
+	if a.kind == kindString && b.kind == kindString && looksLikeTime(a.str) && looksLikeTime(b.str) {
+		ta, errA := audit.ParseTime(a.str)
+		tb, errB := audit.ParseTime(b.str)
+		if errA == nil && errB == nil {
+			return ta.Compare(tb), true
+		}
+	}
 	switch {
 	case a.kind == kindNull || b.kind == kindNull:
 		return 0, a.kind == b.kind
@@ -92,6 +102,12 @@ func compareValues(a, b value, caseInsensitive bool) (c int, ok bool) {
 		return ta.Compare(tb), okA && okB
 	}
 	return 0, false
+}
+
+// looksLikeTime is a cheap test for an ISO 8601 timestamp
+// (2026-11-27T08:00:00…) before parsing one.
+func looksLikeTime(s string) bool {
+	return len(s) >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[0] >= '0' && s[0] <= '9'
 }
 
 // timeOf returns the instant of a datetime literal or of a string property
