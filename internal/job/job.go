@@ -246,6 +246,12 @@ func (j *Job) Backfill(ctx context.Context, w audit.Window, meter progress.Meter
 			ErrBackfillRange, w, audit.FormatTime(limit), j.set.Partition, j.set.Settle)
 	}
 	j.log.Info("backfill", zap.Stringer("window", span))
+	if st, _, found, err := j.deps.State.Load(ctx, j.set.Tenant, j.set.Stream.Name); err == nil && found &&
+		!st.Start.IsZero() && span.From.Before(st.Start) {
+		j.log.Warn("backfill reaches before the job's start: partitions before it are outside the manifest chain, so they are "+
+			"never sealed and verify checks their blobs but cannot tell if one is deleted (set start earlier before a job's first run to have them sealed)",
+			zap.Time("job_start", st.Start), zap.Stringer("window", span))
+	}
 	meter.SetTotal(len(j.set.Partition.Partitions(span)))
 	err := j.archiveSpan(ctx, nil, span, kindBackfill, 0, &res, meter)
 	if err == nil && res.Unarchived > 0 {
