@@ -250,7 +250,7 @@ func effectivePort(u *url.URL) string {
 
 // fetchPage gets and decodes one page, retrying transient failures.
 func (s *Source) fetchPage(ctx context.Context, rq request, link string, w audit.Window) (page, error) {
-	refreshed := false
+	refreshed, failures := false, 0
 	for attempt := 1; ; attempt++ {
 		pg, f := s.attempt(ctx, rq, link, w, attempt)
 		if f == nil {
@@ -270,6 +270,17 @@ func (s *Source) fetchPage(ctx context.Context, rq request, link string, w audit
 		}
 		if !f.retry {
 			return page{}, f.err
+		}
+		if f.status != http.StatusTooManyRequests {
+			failures++
+		}
+		// A nextLink that keeps failing is often broken for good (paging
+		// "stops early" in Graph): after half the attempts (the cheap,
+		// short backoffs) the caller re-issues the window as halves
+		// rather than waiting out the long ones.
+		if rq.next && failures >= max(2, s.maxAttempts/2) {
+			return page{}, fmt.Errorf("stream %s window %s page %d: %w: giving up after %d failed attempts: %w",
+				rq.stream.Name, w, rq.pageNo, audit.ErrPagingFailed, failures, f.err)
 		}
 		if attempt >= s.maxAttempts {
 			if rq.next {
