@@ -102,6 +102,17 @@ func (c *collector) job(ctx context.Context, j Job, days []time.Time) (Row, Stre
 		}
 		cov.Days[k] = day
 	}
+	if stateErr == nil && (!found || st.Start.IsZero()) && r.Error == "" {
+		for _, d := range cov.Days {
+			if d.Records > 0 {
+				// The archive has data the state does not know of: the
+				// state document was lost (or only backfill ran).
+				r.NeverRun = false
+				r.Error = "no state document, yet the archive holds records of this stream: its watermark is lost or it was only backfilled (run verify)"
+				break
+			}
+		}
+	}
 	return r, cov
 }
 

@@ -249,3 +249,32 @@ func TestCollectStopsWithItsContext(t *testing.T) {
 		t.Fatalf("Collect with a cancelled context = %v, want context.Canceled", err)
 	}
 }
+
+// lostStore has no state document for one stream.
+type lostStore struct {
+	state.Store
+	stream string
+}
+
+func (s lostStore) Load(ctx context.Context, tenant, stream string) (state.State, string, bool, error) {
+	if stream == s.stream {
+		return state.State{}, "", false, nil
+	}
+	return s.Store.Load(ctx, tenant, stream)
+}
+
+// TestCollectLostState: a stream whose archive holds records but which has
+// no state document is not shown as "never run" but as a problem.
+func TestCollectLostState(t *testing.T) {
+	t.Parallel()
+	f := statustest.Build(t, t0)
+	o := f.Options()
+	o.State = lostStore{Store: f.State, stream: "interactive-signins"}
+	rep := collect(t, o)
+	if r := rep.Rows[0]; r.NeverRun || !strings.Contains(r.Error, "no state document, yet the archive holds records") {
+		t.Errorf("row of a stream with records and no state: %+v", r)
+	}
+	if r := rep.Rows[3]; r.Error != "" {
+		t.Errorf("another row changed: %+v", r)
+	}
+}
