@@ -278,7 +278,13 @@ func (d *decoder) filter(path string, v any, s *Settings) {
 		if !ok || strings.TrimSpace(expr) == "" {
 			continue
 		}
-		if _, err := odata.Parse(expr); err != nil {
+		tree, err := odata.Parse(expr)
+		if err != nil {
+			d.addf(p, "%v", err)
+			continue
+		}
+		st, _ := audit.StreamByName(name)
+		if err := checkTimeOperators(st, tree); err != nil {
 			d.addf(p, "%v", err)
 			continue
 		}
@@ -294,6 +300,31 @@ func (d *decoder) filter(path string, v any, s *Settings) {
 	if len(filters) > 0 {
 		s.Filter = filters
 	}
+}
+
+// checkTimeOperators rejects comparisons of the stream's time field with an
+// operator Graph refuses there (it answers 400 "Invalid filter clause"):
+// provisioning takes eq, gt and lt; the other streams eq, ge and le.
+func checkTimeOperators(st audit.Stream, e odata.Expr) error {
+	allowed := []string{"eq", "ge", "le"}
+	if st.ExclusiveBounds {
+		allowed = []string{"eq", "gt", "lt"}
+	}
+	var bad error
+	odata.Walk(e, func(x odata.Expr) bool {
+		c, ok := x.(odata.Compare)
+		if !ok || bad != nil {
+			return bad == nil
+		}
+		for _, side := range []odata.Expr{c.Left, c.Right} {
+			if p, ok := side.(odata.Path); ok && len(p.Segments) == 1 && p.Segments[0] == st.TimeField && !slices.Contains(allowed, c.Op) {
+				bad = fmt.Errorf("Graph accepts only %s on %s of %s, not %s (it answers 400 Invalid filter clause)",
+					strings.Join(allowed, ", "), st.TimeField, st.Name, c.Op)
+			}
+		}
+		return true
+	})
+	return bad
 }
 
 // checkRecheck reports recheck ages that are not strictly increasing or not

@@ -482,3 +482,23 @@ func TestFilterSyntaxError(t *testing.T) {
 		t.Errorf("problems = %v, want %v", got, want)
 	}
 }
+
+// TestFilterTimeOperators: a filter comparing the time field with an
+// operator Graph refuses there fails config check, not the first run.
+func TestFilterTimeOperators(t *testing.T) {
+	_, _, err := load(t, `defaults:
+  streams: [all]
+  filter:
+    interactive-signins: "createdDateTime lt 2026-11-27T00:00:00Z"
+    provisioning: "activityDateTime ge 2026-11-27T00:00:00Z or id eq 'x'"
+    directory-audits: "activityDateTime ge 2026-11-27T00:00:00Z and category eq 'UserManagement'"
+    managedidentity-signins: "status/errorCode ne 0 and createdDateTime le 2026-11-27T00:00:00Z"
+`+header+tenantYAML)
+	want := []Problem{
+		{"defaults.filter.interactive-signins", "Graph accepts only eq, ge, le on createdDateTime of interactive-signins, not lt (it answers 400 Invalid filter clause)"},
+		{"defaults.filter.provisioning", "Graph accepts only eq, gt, lt on activityDateTime of provisioning, not ge (it answers 400 Invalid filter clause)"},
+	}
+	if got := problemsOf(t, err); !reflect.DeepEqual(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", (&Errors{got}).Error(), (&Errors{want}).Error())
+	}
+}
