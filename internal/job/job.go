@@ -246,14 +246,20 @@ func (j *Job) Backfill(ctx context.Context, w audit.Window, meter progress.Meter
 			ErrBackfillRange, w, audit.FormatTime(limit), j.set.Partition, j.set.Settle)
 	}
 	j.log.Info("backfill", zap.Stringer("window", span))
-	if st, _, found, err := j.deps.State.Load(ctx, j.set.Tenant, j.set.Stream.Name); err == nil && found &&
-		!st.Start.IsZero() && span.From.Before(st.Start) {
+	st, _, found, err := j.deps.State.Load(ctx, j.set.Tenant, j.set.Stream.Name)
+	if err != nil {
+		return res, err
+	}
+	if err := j.checkPartition(st); err != nil {
+		return res, err
+	}
+	if found && !st.Start.IsZero() && span.From.Before(st.Start) {
 		j.log.Warn("backfill reaches before the job's start: partitions before it are outside the manifest chain, so they are "+
 			"never sealed and verify checks their blobs but cannot tell if one is deleted (set start earlier before a job's first run to have them sealed)",
 			zap.Time("job_start", st.Start), zap.Stringer("window", span))
 	}
 	meter.SetTotal(len(j.set.Partition.Partitions(span)))
-	err := j.archiveSpan(ctx, nil, span, kindBackfill, 0, &res, meter)
+	err = j.archiveSpan(ctx, nil, span, kindBackfill, 0, &res, meter)
 	if err == nil && res.Unarchived > 0 {
 		err = fmt.Errorf("%w: Graph serves %d records for sealed partitions of %s that they do not hold (they arrived after the last recheck); "+
 			"sealed partitions never change, so they were not archived (the log names the partitions; lengthen recheck to catch such arrivals)",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -293,6 +294,35 @@ func TestBackfillOverSealedPartitions(t *testing.T) {
 	if got := len(h.readArchive()); got != blobs {
 		t.Fatalf("the archive has %d parts, had %d: a sealed partition changed", got, blobs)
 	}
+}
+
+// TestPartitionChangeRefused: switching an archived job from hour to day
+// partitions would archive its records again (parts deduplicate against
+// their own partition), so the job refuses, naming the fix, and writes
+// nothing; switching back works.
+func TestPartitionChangeRefused(t *testing.T) {
+	h := newHarness(t)
+	for _, r := range every("p", t0.Add(-6*time.Hour), t0, 7*time.Minute, time.Time{}, time.Time{}) {
+		h.src.add(version{rec: r})
+	}
+	h.run()
+	if got := h.state().Partition; got != "hour" {
+		t.Fatalf("state partition %q, want hour", got)
+	}
+	blobs := len(h.readArchive())
+	h.clock.Advance(3 * time.Hour)
+	h.set.Partition = audit.Day
+	if _, err := h.job().Run(context.Background()); !errors.Is(err, ErrPartitionChanged) || !strings.Contains(err.Error(), "set partition: hour back") {
+		t.Fatalf("run with day partitions: %v, want ErrPartitionChanged naming the fix", err)
+	}
+	if _, err := h.job().Backfill(context.Background(), audit.Window{From: t0.Add(-6 * time.Hour), To: t0}, progress.Discard); !errors.Is(err, ErrPartitionChanged) {
+		t.Fatalf("backfill with day partitions: %v, want ErrPartitionChanged", err)
+	}
+	h.set.Partition = audit.Hour
+	if got := len(h.readArchive()); got != blobs {
+		t.Fatalf("%d parts after the refused runs, want %d", got, blobs)
+	}
+	h.run()
 }
 
 func TestDayPartitionsAndAllFormats(t *testing.T) {

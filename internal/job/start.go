@@ -31,6 +31,10 @@ func (j *Job) load(ctx context.Context, now time.Time) (*runState, error) {
 		}
 		j.log.Info("new job", zap.Time("start", pr.st.Start), zap.Duration("retention", time.Duration(pr.st.Retention)))
 	}
+	if err := j.checkPartition(pr.st); err != nil {
+		return nil, err
+	}
+	pr.st.Partition = j.set.Partition.String()
 	// A recheck age added to the config starts at the watermark (nothing to
 	// recheck retroactively); a removed age's mark is dropped.
 	marks := map[string]time.Time{}
@@ -44,6 +48,23 @@ func (j *Job) load(ctx context.Context, now time.Time) (*runState, error) {
 	}
 	pr.st.Recheck = marks
 	return pr, nil
+}
+
+// ErrPartitionChanged: the configured partition granularity differs from
+// the one the job's archive is in.
+var ErrPartitionChanged = errors.New("partition granularity changed")
+
+// checkPartition refuses to run a job whose configured granularity differs
+// from its archive's: parts deduplicate against their own partition only,
+// so records in hour partitions would be archived again in day partitions.
+func (j *Job) checkPartition(st state.State) error {
+	if st.Partition == "" || st.Partition == j.set.Partition.String() {
+		return nil
+	}
+	return fmt.Errorf("%w: the archive of %s/%s is in %s partitions but the configuration says partition: %s; "+
+		"one stream keeps one granularity (otherwise records are archived twice): set partition: %s back for this tenant, "+
+		"or archive in %s partitions under another tenant name or storage prefix", ErrPartitionChanged,
+		j.set.Tenant, j.set.Stream.Name, st.Partition, j.set.Partition, st.Partition, j.set.Partition)
 }
 
 // initialState decides where a new job starts.

@@ -23,6 +23,10 @@ type State struct {
 	// Start is where this job's archive begins (partition-aligned); the
 	// manifest chain starts here.
 	Start time.Time `json:"start"`
+	// Partition is the granularity ("hour" or "day") the job archives in:
+	// a stream keeps one, since its parts deduplicate only against their
+	// own partition's (empty in documents written before it was recorded).
+	Partition string `json:"partition,omitempty"`
 	// Retention is how far back Graph serves this tenant's logs (30 days,
 	// 7 for a Free tenant), as detected at the first run.
 	Retention Duration `json:"retention"`

@@ -362,3 +362,15 @@ func put(t *testing.T, s archive.Sink, name string, data []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestPartitionMismatch: verify with a configuration whose granularity is
+// not the archive's says so once, instead of a fault per partition.
+func TestPartitionMismatch(t *testing.T) {
+	o := options(archiveCopy(t, builtArchive(t)))
+	o.Jobs[0].Partition = audit.Day
+	rep, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFaults(t, rep.Faults, want{stateName, "the job archives in hour partitions but the configuration says day"})
+}

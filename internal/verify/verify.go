@@ -97,7 +97,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		if err != nil {
 			return rep, fmt.Errorf("%s/%s: %w", j.Tenant, j.Stream.Name, err)
 		}
-		if found {
+		r.stateFound = found
+		switch {
+		case found && st.Partition != "" && st.Partition != j.Partition.String():
+			r.fault(o.Layout.StateName(j.Tenant, j.Stream.Name),
+				"the job archives in %s partitions but the configuration says %s: coverage and the chain are not checked (set partition: %s back)",
+				st.Partition, j.Partition, st.Partition)
+		case found:
 			r.st = &st
 			total += len(j.Partition.Partitions(r.clamp(audit.Window{From: st.Start, To: st.Watermark})))
 		}
@@ -120,9 +126,10 @@ type jobRun struct {
 	rep *Report
 	st  *state.State // nil when the job has no state (never ran)
 	// inferred: st was pieced together from the archive (see inferState).
-	inferred bool
-	dir      string // the stream folder
-	open     *group // the partition being collected from the listing
+	inferred   bool
+	stateFound bool   // the job has a state document (st may still be nil)
+	dir        string // the stream folder
+	open       *group // the partition being collected from the listing
 	// withParts holds, for every partition (of the job's granularity) that
 	// has at least one part, its highest part number + 1, for the coverage
 	// checks.
@@ -195,7 +202,7 @@ func (r *jobRun) run(ctx context.Context) error {
 // linked from the oldest manifest on. A job without state or manifests
 // (never run, or only backfilled) gets the per-blob checks alone.
 func (r *jobRun) inferState() bool {
-	if len(r.seals) == 0 || r.o.State == nil {
+	if len(r.seals) == 0 || r.o.State == nil || r.stateFound {
 		return false
 	}
 	g := r.job.Partition
