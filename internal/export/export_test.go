@@ -295,6 +295,7 @@ func TestWhereProperties(t *testing.T) {
 		{audit.InteractiveSignIns, "status/errorcode ne 0", 1, `unknown property "status/errorcode" of interactive-signins; did you mean "status/errorCode"?`},
 		{audit.InteractiveSignIns, "appId eq 'a' and userprincipalname eq 'x'", 18, `did you mean "userPrincipalName"?`},
 		{audit.DirectoryAudits, "initiatedBy/User/userPrincipalName eq 'x'", 1, `did you mean "initiatedBy/user/userPrincipalName"?`},
+		{audit.InteractiveSignIns, "appId eq 'a' and createdDateTime lt 'yesterday'", 37, `createdDateTime is compared with 'yesterday', which is not a time`},
 	} {
 		_, err := Compile(tc.stream, tc.where)
 		var se *odata.SyntaxError

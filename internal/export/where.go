@@ -58,8 +58,13 @@ func rootPaths(e odata.Expr) []odata.Path {
 }
 
 // checkProperties returns a *odata.SyntaxError for the first path of e that
-// names a documented property of st with the wrong case.
+// names a documented property of st with the wrong case, or for a string
+// that is not a time compared with the stream's time field (Graph answers
+// 400; compared as text it would select the wrong records).
 func checkProperties(st audit.Stream, where string, e odata.Expr) error {
+	if err := checkTimeLiterals(st, where, e); err != nil {
+		return err
+	}
 	cols := format.Columns(st)
 	for _, p := range rootPaths(e) {
 		if _, ok := knownPath(cols, p.Segments, false); ok {
@@ -73,6 +78,37 @@ func checkProperties(st audit.Stream, where string, e odata.Expr) error {
 		}
 	}
 	return nil
+}
+
+func checkTimeLiterals(st audit.Stream, where string, e odata.Expr) error {
+	var bad error
+	odata.Walk(e, func(x odata.Expr) bool {
+		c, ok := x.(odata.Compare)
+		if !ok || bad != nil {
+			return bad == nil
+		}
+		for _, pair := range [][2]odata.Expr{{c.Left, c.Right}, {c.Right, c.Left}} {
+			p, isPath := pair[0].(odata.Path)
+			lit, isLit := pair[1].(odata.Literal)
+			if !isPath || !isLit || lit.Kind != odata.LitString || len(p.Segments) != 1 || p.Segments[0] != st.TimeField {
+				continue
+			}
+			if _, err := audit.ParseTime(lit.Str); err != nil {
+				raw := lit.Raw
+				if raw == "" {
+					raw = "'" + lit.Str + "'"
+				}
+				pos := strings.Index(where, raw)
+				if pos < 0 {
+					pos = 0
+				}
+				bad = &odata.SyntaxError{Pos: pos, Col: utf8.RuneCountInString(where[:pos]) + 1, Src: where,
+					Msg: st.TimeField + " is compared with " + raw + ", which is not a time (write one like 2026-11-27T03:00:00Z)"}
+			}
+		}
+		return true
+	})
+	return bad
 }
 
 // UnknownProperties lists the property paths of where that are not among
