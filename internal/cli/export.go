@@ -93,6 +93,15 @@ func cmdExport(inv *invocation, args []string) int {
 		return inv.report(fmt.Errorf("open storage: %w", err))
 	}
 	o.Sink, o.Layout = storage.Sink, storage.Layout
+	// The archive's granularity is the one its state records; reading with
+	// another would find no partitions and export nothing, silently.
+	if st, _, found, err := storage.State.Load(inv.ctx, *tenant, *stream); err != nil {
+		return inv.report(err)
+	} else if found && st.Partition != "" && st.Partition != o.Partition.String() {
+		fmt.Fprintf(inv.stderr, "export: the archive of %s/%s is in %s partitions but the configuration says partition: %s; set partition: %s for this tenant\n",
+			*tenant, *stream, st.Partition, o.Partition, st.Partition)
+		return ExitUsage
+	}
 	bar := progress.New(inv.stderr, "export")
 	o.Progress = bar
 	var stats export.Stats

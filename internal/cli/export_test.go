@@ -118,3 +118,24 @@ func TestExportCommandUsage(t *testing.T) {
 		t.Errorf("export of an empty stream: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
+
+// TestExportPartitionMismatch: export with a configuration whose partition
+// differs from the archive's says so (it would find nothing and export
+// nothing, silently).
+func TestExportPartitionMismatch(t *testing.T) {
+	f := buildFixture(t)
+	data, err := os.ReadFile(f.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := filepath.Join(t.TempDir(), "day.yaml")
+	text := strings.Replace(string(data), "  formats: [jsonl, csv]\n", "  formats: [jsonl, csv]\n  partition: day\n", 1)
+	if err := os.WriteFile(day, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := entra(t, "export", "--config", day, "--tenant", "contoso", "--stream", "interactive-signins",
+		"--from", "2026-11-19", "--to", "2026-11-21", "--format", "jsonl")
+	if code != cli.ExitUsage || stdout != "" || !strings.Contains(stderr, "is in hour partitions but the configuration says partition: day") {
+		t.Fatalf("export with the wrong partition: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
 )
 
@@ -323,6 +324,70 @@ func TestPartitionChangeRefused(t *testing.T) {
 		t.Fatalf("%d parts after the refused runs, want %d", got, blobs)
 	}
 	h.run()
+}
+
+// TestPartitionChangeAfterUpgrade: a state written before the granularity
+// was recorded is read from the archive, so the change is refused too.
+func TestPartitionChangeAfterUpgrade(t *testing.T) {
+	for _, sealed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("sealed=%v", sealed), func(t *testing.T) {
+			h := newHarness(t)
+			if sealed {
+				h.set.Start = Start{Back: 48 * time.Hour}
+			}
+			for _, r := range every("u", t0.Add(-48*time.Hour), t0, 29*time.Minute, time.Time{}, time.Time{}) {
+				h.src.add(version{rec: r})
+			}
+			h.run()
+			st, version, _, err := h.store.Load(context.Background(), h.set.Tenant, h.set.Stream.Name)
+			if err != nil || (st.LastManifest != "") != sealed {
+				t.Fatalf("state %+v, %v; want sealed partitions: %v", st, err, sealed)
+			}
+			st.Partition = "" // as an older build wrote it
+			if _, err := h.store.Save(context.Background(), h.set.Tenant, h.set.Stream.Name, st, version); err != nil {
+				t.Fatal(err)
+			}
+			h.clock.Advance(3 * time.Hour)
+			h.set.Partition = audit.Day
+			if _, err := h.job().Run(context.Background()); !errors.Is(err, ErrPartitionChanged) {
+				t.Fatalf("run with day partitions over an hour archive: %v, want ErrPartitionChanged", err)
+			}
+		})
+	}
+}
+
+// TestLostStateIsNotAFreshStart: a job whose state document is gone but
+// whose archive is sealed refuses to start over (a second chain, and with a
+// changed partition every record again); a stream that was only
+// backfilled, with parts but no manifests, starts normally.
+func TestLostStateIsNotAFreshStart(t *testing.T) {
+	h := newHarness(t)
+	h.set.Start = Start{Back: 48 * time.Hour}
+	recs := every("l", t0.Add(-48*time.Hour), t0, 23*time.Minute, time.Time{}, time.Time{})
+	for _, r := range recs {
+		h.src.add(version{rec: r})
+	}
+	h.run()
+	blobs := len(h.readArchive())
+	if err := h.sink.Delete(context.Background(), layout.Layout{}.StateName(h.set.Tenant, h.set.Stream.Name)); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Hour)
+	if _, err := h.job().Run(context.Background()); !errors.Is(err, ErrStateLost) || !strings.Contains(err.Error(), "restore the state document") {
+		t.Fatalf("run without state over a sealed archive: %v, want ErrStateLost", err)
+	}
+	if got := len(h.readArchive()); got != blobs {
+		t.Fatalf("%d parts after the refused run, want %d", got, blobs)
+	}
+
+	b := newHarness(t)
+	for _, r := range recs {
+		b.src.add(version{rec: r})
+	}
+	if _, err := b.job().Backfill(context.Background(), audit.Window{From: t0.Add(-10 * time.Hour), To: t0.Add(-8 * time.Hour)}, progress.Discard); err != nil {
+		t.Fatal(err)
+	}
+	b.run()
 }
 
 func TestDayPartitionsAndAllFormats(t *testing.T) {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
@@ -23,6 +26,9 @@ func (j *Job) load(ctx context.Context, now time.Time) (*runState, error) {
 	// A state without a start holds only the outcome of first runs that
 	// failed before they could begin (see finishRun).
 	if !found || st.Start.IsZero() {
+		if err := j.checkNoSealedArchive(ctx); err != nil {
+			return nil, err
+		}
 		if pr.st, err = j.initialState(ctx, now); err != nil {
 			return nil, err
 		}
@@ -30,6 +36,12 @@ func (j *Job) load(ctx context.Context, now time.Time) (*runState, error) {
 			return nil, err
 		}
 		j.log.Info("new job", zap.Time("start", pr.st.Start), zap.Duration("retention", time.Duration(pr.st.Retention)))
+	}
+	if pr.st.Partition == "" {
+		// Written by a build that did not record it: tell from the archive.
+		if pr.st.Partition, err = j.archivedPartition(ctx, pr.st); err != nil {
+			return nil, err
+		}
 	}
 	if err := j.checkPartition(pr.st); err != nil {
 		return nil, err
@@ -65,6 +77,69 @@ func (j *Job) checkPartition(st state.State) error {
 		"one stream keeps one granularity (otherwise records are archived twice): set partition: %s back for this tenant, "+
 		"or archive in %s partitions under another tenant name or storage prefix", ErrPartitionChanged,
 		j.set.Tenant, j.set.Stream.Name, st.Partition, j.set.Partition, st.Partition, j.set.Partition)
+}
+
+// errStopListing ends a listing early.
+var errStopListing = errors.New("stop listing")
+
+// ErrStateLost: the job has no state document but its archive holds sealed
+// partitions, which only a run with state writes.
+var ErrStateLost = errors.New("state document lost")
+
+// checkNoSealedArchive refuses to start a job over when its archive already
+// holds manifests: the state document was lost, and a new start would write
+// a second chain (and, with a changed partition, every record again). A
+// stream that was only backfilled holds parts without manifests and starts.
+func (j *Job) checkNoSealedArchive(ctx context.Context) error {
+	var manifest string
+	err := j.deps.Sink.List(ctx, j.deps.Layout.StreamDir(j.set.Tenant, j.set.Stream.Name), func(o archive.Object) error {
+		if e, ok := layout.ParseName(j.set.Stream.Name, layout.BaseName(o.Name)); ok && e.Manifest {
+			manifest = o.Name
+			return errStopListing
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopListing) {
+		return fmt.Errorf("list the archive of %s/%s: %w", j.set.Tenant, j.set.Stream.Name, err)
+	}
+	if manifest == "" {
+		return nil
+	}
+	return fmt.Errorf("%w: %s/%s has no state document (%s), but its archive holds sealed partitions (%s): "+
+		"restore the state document from a backup, blob version or snapshot; starting the job over would write a second manifest chain",
+		ErrStateLost, j.set.Tenant, j.set.Stream.Name, j.deps.Layout.StateName(j.set.Tenant, j.set.Stream.Name), manifest)
+}
+
+// archivedPartition tells the granularity of a job's archive whose state
+// does not record it: from the newest manifest's path, else from the
+// partition at the start, "" when neither says.
+func (j *Job) archivedPartition(ctx context.Context, st state.State) (string, error) {
+	if st.LastManifest != "" {
+		if strings.Contains(st.LastManifest, "/h=") {
+			return audit.Hour.String(), nil
+		}
+		return audit.Day.String(), nil
+	}
+	if st.Start.IsZero() || !st.Watermark.After(st.Start) {
+		return "", nil
+	}
+	for _, g := range []audit.Granularity{j.set.Partition, otherGranularity(j.set.Partition)} {
+		inv, err := j.inventory(ctx, g.Of(st.Start))
+		if err != nil {
+			return "", err
+		}
+		if len(inv.parts) > 0 {
+			return g.String(), nil
+		}
+	}
+	return "", nil
+}
+
+func otherGranularity(g audit.Granularity) audit.Granularity {
+	if g == audit.Hour {
+		return audit.Day
+	}
+	return audit.Hour
 }
 
 // initialState decides where a new job starts.
