@@ -246,20 +246,33 @@ func (j *Job) Backfill(ctx context.Context, w audit.Window, meter progress.Meter
 			ErrBackfillRange, w, audit.FormatTime(limit), j.set.Partition, j.set.Settle)
 	}
 	j.log.Info("backfill", zap.Stringer("window", span))
-	st, _, found, err := j.deps.State.Load(ctx, j.set.Tenant, j.set.Stream.Name)
+	st, version, found, err := j.deps.State.Load(ctx, j.set.Tenant, j.set.Stream.Name)
 	if err != nil {
 		return res, err
 	}
 	if err := j.checkPartition(st); err != nil {
 		return res, err
 	}
-	if found && !st.Start.IsZero() && span.From.Before(st.Start) {
-		j.log.Warn("backfill reaches before the job's start: partitions before it are outside the manifest chain, so they are "+
-			"never sealed and verify checks their blobs but cannot tell if one is deleted (set start earlier before a job's first run to have them sealed)",
+	// A backfill before the job's start extends the archive back: it runs
+	// up to the start (no gap), and when those partitions are past every
+	// recheck age they are sealed and the start moves, so they join the
+	// chain and the coverage check.
+	extend := found && !st.Start.IsZero() && span.From.Before(st.Start)
+	if extend && span.To.Before(st.Start) {
+		j.log.Info("backfill before the job's start runs up to it, so the archive stays contiguous", zap.Time("job_start", st.Start))
+		span.To = st.Start
+	}
+	if extend && st.Start.After(now.Add(-j.lastRecheck())) {
+		extend = false
+		j.log.Warn("backfill reaches before the job's start, into partitions younger than the last recheck age: they stay outside "+
+			"the manifest chain, so they are never sealed and verify cannot tell if one is deleted (backfill them again once older)",
 			zap.Time("job_start", st.Start), zap.Stringer("window", span))
 	}
 	meter.SetTotal(len(j.set.Partition.Partitions(span)))
 	err = j.archiveSpan(ctx, nil, span, kindBackfill, 0, &res, meter)
+	if err == nil && extend {
+		err = j.extendBack(ctx, &runState{st: st, version: version}, span.From)
+	}
 	if err == nil && res.Unarchived > 0 {
 		err = fmt.Errorf("%w: Graph serves %d records for sealed partitions of %s that they do not hold (they arrived after the last recheck); "+
 			"sealed partitions never change, so they were not archived (the log names the partitions; lengthen recheck to catch such arrivals)",

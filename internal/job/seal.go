@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/manifest"
+	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
 // sealBatch is how many partitions are sealed between state saves. A crash
@@ -56,6 +58,44 @@ func (j *Job) seal(ctx context.Context, pr *runState) (int, error) {
 		}
 	}
 	return sealed, nil
+}
+
+// lastRecheck is the largest recheck age (0 without rechecks).
+func (j *Job) lastRecheck() time.Duration {
+	if n := len(j.set.Recheck); n > 0 {
+		return j.set.Recheck[n-1]
+	}
+	return 0
+}
+
+// extendBack seals the backfilled partitions [from, start), oldest first,
+// as the chain's new beginning, and moves the job's start to from. If the
+// start's manifest is written already (it names no previous one), the link
+// to the newest backfilled manifest is kept in the state as a junction;
+// otherwise the seal that follows links to it as usual.
+func (j *Job) extendBack(ctx context.Context, pr *runState, from time.Time) error {
+	start := pr.st.Start
+	var prev, prevSHA string
+	for p := j.set.Partition.Of(from); p.Start.Before(start); p = p.Next() {
+		name, sum, err := j.sealPartition(ctx, p, prev, prevSHA)
+		if err != nil {
+			return fmt.Errorf("seal backfilled partition %s: %w", p.Label(), err)
+		}
+		prev, prevSHA = name, sum
+	}
+	if pr.st.SealedThrough.After(start) {
+		pr.st.Junctions = append(pr.st.Junctions, state.Junction{At: start, Previous: prev, PreviousSHA256: prevSHA})
+	} else {
+		pr.st.SealedThrough, pr.st.LastManifest, pr.st.LastManifestSHA256 = start, prev, prevSHA
+	}
+	// The recheck marks stay: the new span is past every age already.
+	pr.st.Start = j.set.Partition.Floor(from)
+	if err := j.save(ctx, pr); err != nil {
+		return err
+	}
+	j.log.Info("archive extended back: the backfilled partitions are sealed and the job starts earlier",
+		zap.Time("start", pr.st.Start), zap.Time("previous_start", start))
+	return nil
 }
 
 // sealPartition writes p's manifest and returns its stream-relative name and

@@ -42,6 +42,11 @@ type State struct {
 	SealedThrough      time.Time `json:"sealed_through"`
 	LastManifest       string    `json:"last_manifest,omitempty"`
 	LastManifestSHA256 string    `json:"last_manifest_sha256,omitempty"`
+	// Junctions link the manifest chain across a backfill that extended
+	// the archive back before Start after Start's manifest was written:
+	// that manifest names no previous one, so the link to the newest
+	// backfilled manifest is kept here.
+	Junctions []Junction `json:"junctions,omitempty"`
 	// Parts counts the parts of each partition that is not sealed yet (key:
 	// the partition start, RFC 3339), as of the last commit, so verify can
 	// tell that the newest part of an unsealed partition went missing. It
@@ -50,6 +55,25 @@ type State struct {
 	Parts map[string]int `json:"parts,omitempty"`
 	// LastRun describes the most recent run, for status.
 	LastRun *Run `json:"last_run,omitempty"`
+}
+
+// Junction is a chain link kept in the state: the manifest of the
+// partition starting At names no previous one, and Previous (with its
+// SHA-256) is the manifest before it.
+type Junction struct {
+	At             time.Time `json:"at"`
+	Previous       string    `json:"previous"`
+	PreviousSHA256 string    `json:"previous_sha256"`
+}
+
+// JunctionAt returns the junction at the partition starting at t.
+func (s *State) JunctionAt(t time.Time) (Junction, bool) {
+	for _, j := range s.Junctions {
+		if j.At.Equal(t) {
+			return j, true
+		}
+	}
+	return Junction{}, false
 }
 
 // partsKey is the key of the partition starting at start in State.Parts.

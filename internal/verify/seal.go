@@ -247,6 +247,20 @@ func (r *jobRun) checkLink(ctx context.Context, p audit.Partition) error {
 	if !info.decoded {
 		return nil
 	}
+	if jn, ok := r.st.JunctionAt(p.Start); ok && wantName != "" {
+		// Sealed before a backfill extended the archive back: it names
+		// no previous manifest, and the state holds the link instead.
+		switch {
+		case info.previous != "":
+			r.fault(full, "the chain is broken: links to previous manifest %q, but the state keeps its link as a junction", info.previous)
+		case jn.Previous != wantName:
+			r.fault(full, "the chain is broken: the state links it to %q, want %q", jn.Previous, wantName)
+		case jn.PreviousSHA256 != wantSHA:
+			r.fault(full, "the chain is broken: the state recorded %s for the previous manifest %s, which hashes to %s (one of the two was altered)",
+				short(jn.PreviousSHA256), wantName, short(wantSHA))
+		}
+		return nil
+	}
 	switch {
 	case info.previous != wantName:
 		r.fault(full, "the chain is broken: links to previous manifest %q, want %q", info.previous, wantName)
