@@ -144,19 +144,22 @@ func (a *App) wire(ctx context.Context, cfg *config.Config) (*wiring, error) {
 	// Graph's budget is per app per directory: configured tenants that are
 	// the same directory read by the same app share one pacer.
 	type budgetKey struct{ graph, tenantID, clientID string }
-	tenantPacers := map[budgetKey]*graph.Pacer{}
-	owners := map[budgetKey]string{}
+	type budget struct {
+		pacer *graph.Pacer
+		owner string // the first tenant with this budget
+	}
+	budgets := map[budgetKey]budget{}
 	for _, t := range cfg.Tenants {
 		k := budgetKey{t.GraphEndpoint, strings.ToLower(t.TenantID), strings.ToLower(t.Auth.ClientID)}
-		pacer, shared := tenantPacers[k]
+		b, shared := budgets[k]
 		if !shared {
-			pacer = graph.NewPacer(t.Settings.RateLimit.Requests, t.Settings.RateLimit.Per)
-			tenantPacers[k], owners[k] = pacer, t.Name
+			b = budget{graph.NewPacer(t.Settings.RateLimit.Requests, t.Settings.RateLimit.Per), t.Name}
+			budgets[k] = b
 		} else {
 			a.log.Info("tenant is the same directory and app as another configured tenant: they share its Graph request budget",
-				zap.String("tenant", t.Name), zap.String("shares_with", owners[k]))
+				zap.String("tenant", t.Name), zap.String("shares_with", b.owner))
 		}
-		src, err := a.newSource(cfg, t, pacer, appPacer)
+		src, err := a.newSource(cfg, t, b.pacer, appPacer)
 		for _, st := range t.Settings.Streams {
 			e := &Entry{Tenant: t, Stream: st, err: err}
 			if err == nil {

@@ -110,9 +110,7 @@ func (f faultyStore) Save(ctx context.Context, tenant, stream string, st state.S
 func crashScenario(h *harness) (runs []time.Time) {
 	h.set.Formats = []string{"jsonl", "csv"}
 	h.set.Start = Start{Back: 5 * time.Hour}
-	for _, r := range every("c", t0.Add(-5*time.Hour), t0.Add(3*time.Hour), 9*time.Minute, time.Time{}, time.Time{}) {
-		h.src.add(version{rec: r})
-	}
+	h.src.serve(every("c", t0.Add(-5*time.Hour), t0.Add(3*time.Hour), 9*time.Minute, time.Time{}, time.Time{}))
 	late := mkrec("late", t0.Add(-100*time.Minute), "")
 	h.src.add(version{rec: late, visible: t0.Add(10 * time.Minute)})
 	a, b := mkrec("rev", t0.Add(-30*time.Minute), "A"), mkrec("rev", t0.Add(-30*time.Minute), "B")

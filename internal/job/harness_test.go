@@ -66,6 +66,13 @@ func (f *fakeSource) add(v version) {
 	f.mu.Unlock()
 }
 
+// serve adds recs, each visible from the start and never replaced.
+func (f *fakeSource) serve(recs []audit.Record) {
+	for _, r := range recs {
+		f.add(version{rec: r})
+	}
+}
+
 func (f *fakeSource) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func([]audit.Record) error) error {
 	f.mu.Lock()
 	f.calls++

@@ -250,7 +250,7 @@ func (j *Job) Backfill(ctx context.Context, w audit.Window, meter progress.Meter
 	if err != nil {
 		return res, err
 	}
-	if err := j.checkPartition(st); err != nil {
+	if err := j.checkPartition(ctx, st); err != nil {
 		return res, err
 	}
 	// A backfill before the job's start extends the archive back: it runs

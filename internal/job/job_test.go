@@ -45,9 +45,7 @@ func TestRunArchivesEachRecordOnceWithAP000PerPartition(t *testing.T) {
 	recs := every("r", start.Add(-time.Hour), t0, 7*time.Minute, gap, gap.Add(time.Hour))
 	// Exactly at a partition boundary and exactly at now - settle.
 	recs = append(recs, mkrec("boundary", t0.Add(-5*time.Hour), ""), mkrec("at-target", t0.Add(-15*time.Minute), ""))
-	for _, r := range recs {
-		h.src.add(version{rec: r})
-	}
+	h.src.serve(recs)
 
 	res := h.run()
 	target := t0.Add(-15 * time.Minute)
@@ -159,9 +157,7 @@ func TestOldSpanCountsAsRecheckedAndIsSealedAtOnce(t *testing.T) {
 	h := newHarness(t)
 	h.set.Start = Start{Back: 72 * time.Hour}
 	recs := every("r", t0.Add(-72*time.Hour), t0, 37*time.Minute, time.Time{}, time.Time{})
-	for _, r := range recs {
-		h.src.add(version{rec: r})
-	}
+	h.src.serve(recs)
 	res := h.run()
 	st := h.state()
 	if want := t0.Add(-24 * time.Hour); !st.Recheck["24h0m0s"].Equal(want) {
@@ -191,9 +187,7 @@ func TestQuietTenantBackfillTakesFewQueries(t *testing.T) {
 	h := newHarness(t)
 	h.set.Start = Start{Back: 29 * 24 * time.Hour}
 	h.set.Recheck = nil
-	for _, r := range every("q", t0.Add(-29*24*time.Hour), t0, 5*time.Hour, time.Time{}, time.Time{}) {
-		h.src.add(version{rec: r})
-	}
+	h.src.serve(every("q", t0.Add(-29*24*time.Hour), t0, 5*time.Hour, time.Time{}, time.Time{}))
 	h.run()
 	// The retention probe, one hour to learn the density, then the rest.
 	if got := h.src.Calls(); got > 4 {
@@ -230,9 +224,7 @@ func TestRetentionProbe(t *testing.T) {
 func TestBackfillDeduplicatesAndNeverMovesTheWatermark(t *testing.T) {
 	h := newHarness(t)
 	recs := every("b", t0.Add(-12*time.Hour), t0, 11*time.Minute, time.Time{}, time.Time{})
-	for _, r := range recs {
-		h.src.add(version{rec: r})
-	}
+	h.src.serve(recs)
 	h.run() // archives the last 6 hours
 	before1 := h.state()
 	j := h.job()
@@ -270,9 +262,7 @@ func TestBackfillOverSealedPartitions(t *testing.T) {
 	h := newHarness(t)
 	h.set.Start = Start{Back: 48 * time.Hour}
 	recs := every("s", t0.Add(-48*time.Hour), t0, 17*time.Minute, time.Time{}, time.Time{})
-	for _, r := range recs {
-		h.src.add(version{rec: r})
-	}
+	h.src.serve(recs)
 	h.run() // older than every recheck age: sealed at once
 	if sealed := h.state().SealedThrough; !sealed.After(t0.Add(-30 * time.Hour)) {
 		t.Fatalf("sealed through %s; the test needs old partitions sealed", sealed)
@@ -303,9 +293,8 @@ func TestBackfillOverSealedPartitions(t *testing.T) {
 // nothing; switching back works.
 func TestPartitionChangeRefused(t *testing.T) {
 	h := newHarness(t)
-	for _, r := range every("p", t0.Add(-6*time.Hour), t0, 7*time.Minute, time.Time{}, time.Time{}) {
-		h.src.add(version{rec: r})
-	}
+	recs := every("p", t0.Add(-6*time.Hour), t0, 7*time.Minute, time.Time{}, time.Time{})
+	h.src.serve(recs)
 	h.run()
 	if got := h.state().Partition; got != "hour" {
 		t.Fatalf("state partition %q, want hour", got)
@@ -324,6 +313,9 @@ func TestPartitionChangeRefused(t *testing.T) {
 		t.Fatalf("%d parts after the refused runs, want %d", got, blobs)
 	}
 	h.run()
+	if d := diffStrings(h.jsonlRecords(h.readArchive()), raws(recs...)); d != "" {
+		t.Fatal(d)
+	}
 }
 
 // TestPartitionChangeAfterUpgrade: a state written before the granularity
@@ -335,9 +327,7 @@ func TestPartitionChangeAfterUpgrade(t *testing.T) {
 			if sealed {
 				h.set.Start = Start{Back: 48 * time.Hour}
 			}
-			for _, r := range every("u", t0.Add(-48*time.Hour), t0, 29*time.Minute, time.Time{}, time.Time{}) {
-				h.src.add(version{rec: r})
-			}
+			h.src.serve(every("u", t0.Add(-48*time.Hour), t0, 29*time.Minute, time.Time{}, time.Time{}))
 			h.run()
 			st, version, _, err := h.store.Load(context.Background(), h.set.Tenant, h.set.Stream.Name)
 			if err != nil || (st.LastManifest != "") != sealed {
@@ -364,9 +354,7 @@ func TestLostStateIsNotAFreshStart(t *testing.T) {
 	h := newHarness(t)
 	h.set.Start = Start{Back: 48 * time.Hour}
 	recs := every("l", t0.Add(-48*time.Hour), t0, 23*time.Minute, time.Time{}, time.Time{})
-	for _, r := range recs {
-		h.src.add(version{rec: r})
-	}
+	h.src.serve(recs)
 	h.run()
 	blobs := len(h.readArchive())
 	if err := h.sink.Delete(context.Background(), layout.Layout{}.StateName(h.set.Tenant, h.set.Stream.Name)); err != nil {
@@ -381,13 +369,15 @@ func TestLostStateIsNotAFreshStart(t *testing.T) {
 	}
 
 	b := newHarness(t)
-	for _, r := range recs {
-		b.src.add(version{rec: r})
-	}
+	b.src.serve(recs)
 	if _, err := b.job().Backfill(context.Background(), audit.Window{From: t0.Add(-10 * time.Hour), To: t0.Add(-8 * time.Hour)}, progress.Discard); err != nil {
 		t.Fatal(err)
 	}
-	b.run()
+	b.run() // starts 6 h back, after the backfilled hours
+	want := append(before(recs, t0.Add(-10*time.Hour), t0.Add(-8*time.Hour)), before(recs, t0.Add(-6*time.Hour), t0.Add(-15*time.Minute))...)
+	if d := diffStrings(b.jsonlRecords(b.readArchive()), raws(want...)); d != "" {
+		t.Fatal(d)
+	}
 }
 
 func TestDayPartitionsAndAllFormats(t *testing.T) {
@@ -397,9 +387,7 @@ func TestDayPartitionsAndAllFormats(t *testing.T) {
 	h.set.Gzip = false
 	h.set.Start = Start{Back: 50 * time.Hour}
 	recs := every("d", t0.Add(-50*time.Hour), t0, 13*time.Minute, time.Time{}, time.Time{})
-	for _, r := range recs {
-		h.src.add(version{rec: r})
-	}
+	h.src.serve(recs)
 	h.run()
 	parts := h.readArchive()
 	byFormat := map[string]int{}

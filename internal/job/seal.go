@@ -41,7 +41,6 @@ func (j *Job) seal(ctx context.Context, pr *runState) (int, error) {
 		}
 		pr.st.SealedThrough = p.End()
 		pr.st.LastManifest, pr.st.LastManifestSHA256 = name, sum
-		pr.st.ForgetParts(pr.st.SealedThrough)
 		sealed++
 		pending++
 		if pending == sealBatch {

@@ -37,13 +37,7 @@ func (j *Job) load(ctx context.Context, now time.Time) (*runState, error) {
 		}
 		j.log.Info("new job", zap.Time("start", pr.st.Start), zap.Duration("retention", time.Duration(pr.st.Retention)))
 	}
-	if pr.st.Partition == "" {
-		// Written by a build that did not record it: tell from the archive.
-		if pr.st.Partition, err = j.archivedPartition(ctx, pr.st); err != nil {
-			return nil, err
-		}
-	}
-	if err := j.checkPartition(pr.st); err != nil {
+	if err := j.checkPartition(ctx, pr.st); err != nil {
 		return nil, err
 	}
 	pr.st.Partition = j.set.Partition.String()
@@ -69,7 +63,15 @@ var ErrPartitionChanged = errors.New("partition granularity changed")
 // checkPartition refuses to run a job whose configured granularity differs
 // from its archive's: parts deduplicate against their own partition only,
 // so records in hour partitions would be archived again in day partitions.
-func (j *Job) checkPartition(st state.State) error {
+// A state written by a build that did not record the granularity is told
+// by the archive.
+func (j *Job) checkPartition(ctx context.Context, st state.State) error {
+	if st.Partition == "" {
+		var err error
+		if st.Partition, err = j.archivedPartition(ctx, st); err != nil {
+			return err
+		}
+	}
 	if st.Partition == "" || st.Partition == j.set.Partition.String() {
 		return nil
 	}
@@ -165,6 +167,7 @@ func (j *Job) initialState(ctx context.Context, now time.Time) (state.State, err
 	}
 	start = j.set.Partition.Floor(start)
 	st := state.State{
+		Partition:     j.set.Partition.String(),
 		Start:         start,
 		Retention:     state.Duration(retention),
 		Watermark:     start,

@@ -247,26 +247,23 @@ func (r *jobRun) checkLink(ctx context.Context, p audit.Partition) error {
 	if !info.decoded {
 		return nil
 	}
+	// The link is the manifest's own, or, for one sealed before a backfill
+	// extended the archive back (it names no previous manifest), the
+	// junction the state keeps for it.
+	link, linkSHA, holder := info.previous, info.previousSHA256, "previous_sha256 is"
 	if jn, ok := r.st.JunctionAt(p.Start); ok && wantName != "" {
-		// Sealed before a backfill extended the archive back: it names
-		// no previous manifest, and the state holds the link instead.
-		switch {
-		case info.previous != "":
+		if info.previous != "" {
 			r.fault(full, "the chain is broken: links to previous manifest %q, but the state keeps its link as a junction", info.previous)
-		case jn.Previous != wantName:
-			r.fault(full, "the chain is broken: the state links it to %q, want %q", jn.Previous, wantName)
-		case jn.PreviousSHA256 != wantSHA:
-			r.fault(full, "the chain is broken: the state recorded %s for the previous manifest %s, which hashes to %s (one of the two was altered)",
-				short(jn.PreviousSHA256), wantName, short(wantSHA))
+			return nil
 		}
-		return nil
+		link, linkSHA, holder = jn.Previous, jn.PreviousSHA256, "the state recorded"
 	}
 	switch {
-	case info.previous != wantName:
-		r.fault(full, "the chain is broken: links to previous manifest %q, want %q", info.previous, wantName)
-	case info.previousSHA256 != wantSHA:
-		r.fault(full, "the chain is broken: previous_sha256 is %s, but the previous manifest %s hashes to %s (one of the two was altered)",
-			short(info.previousSHA256), wantName, short(wantSHA))
+	case link != wantName:
+		r.fault(full, "the chain is broken: links to previous manifest %q, want %q", link, wantName)
+	case linkSHA != wantSHA:
+		r.fault(full, "the chain is broken: %s %s, but the previous manifest %s hashes to %s (one of the two was altered)",
+			holder, short(linkSHA), wantName, short(wantSHA))
 	}
 	return nil
 }
