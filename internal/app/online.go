@@ -199,8 +199,8 @@ func checkTenant(ctx context.Context, cfg *config.Config, t config.Tenant, appPa
 func checkQuery(ctx context.Context, src *graph.Source, t config.Tenant, st audit.Stream, w audit.Window) CheckResult {
 	res := CheckResult{Tenant: t.Name, Stream: st.Name, Check: CheckQuery}
 	found := 0
-	err := src.Fetch(ctx, st, w, t.Settings.Filter[st.Name], func(recs []audit.Record) error {
-		found = len(recs)
+	err := src.Fetch(ctx, st, w, t.Settings.Filter[st.Name], func(pg audit.Page) error {
+		found = len(pg.Records)
 		return errProbeDone
 	})
 	switch {

@@ -25,6 +25,9 @@ const (
 	MetaPart            = "part"
 	MetaFormat          = "format"
 	MetaArchiverVersion = "archiver_version"
+	// MetaReason says why a quarantined record could not be archived
+	// (ASCII: metadata travels in HTTP headers).
+	MetaReason = "reason"
 )
 
 // Sentinel errors. Implementations translate SDK and OS errors into these at

@@ -31,21 +31,21 @@ import (
 // 1,000, only those inside the window.
 type memSource struct{ recs []audit.Record } // oldest first
 
-func (m memSource) Fetch(_ context.Context, _ audit.Stream, w audit.Window, _ string, page func([]audit.Record) error) error {
+func (m memSource) Fetch(_ context.Context, _ audit.Stream, w audit.Window, _ string, page func(audit.Page) error) error {
 	buf := make([]audit.Record, 0, 1000)
 	for i := len(m.recs) - 1; i >= 0; i-- {
 		if !w.Contains(m.recs[i].Time) {
 			continue
 		}
 		if buf = append(buf, m.recs[i]); len(buf) == cap(buf) {
-			if err := page(buf); err != nil {
+			if err := page(audit.Page{Records: buf, Served: len(buf)}); err != nil {
 				return err
 			}
 			buf = buf[:0]
 		}
 	}
 	if len(buf) > 0 {
-		return page(buf)
+		return page(audit.Page{Records: buf, Served: len(buf)})
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ type archiveSource struct {
 	recs []audit.Record
 }
 
-func (s *archiveSource) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func([]audit.Record) error) error {
+func (s *archiveSource) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func(audit.Page) error) error {
 	var out []audit.Record
 	for _, r := range s.recs {
 		if w.Contains(r.Time) && !r.Time.Add(5*time.Minute).After(s.now()) {
@@ -37,7 +37,7 @@ func (s *archiveSource) Fetch(ctx context.Context, st audit.Stream, w audit.Wind
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
-	return page(out)
+	return page(audit.Page{Records: out, Served: len(out)})
 }
 
 const archiveConfig = `log: {level: warn, format: console}

@@ -99,7 +99,7 @@ tenants:
 				t.Fatal(err)
 			}
 			now := time.Now().UTC().Truncate(time.Hour)
-			if err := src.Fetch(context.Background(), audit.DirectoryAudits, audit.Window{From: now.Add(-time.Hour), To: now}, "", func([]audit.Record) error { return nil }); err != nil {
+			if err := src.Fetch(context.Background(), audit.DirectoryAudits, audit.Window{From: now.Add(-time.Hour), To: now}, "", func(audit.Page) error { return nil }); err != nil {
 				t.Fatal(err)
 			}
 			if len(rec.scopes) != 1 || rec.scopes[0] != "https://"+c.graphHost+"/.default openid offline_access profile" {

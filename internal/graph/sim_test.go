@@ -89,9 +89,9 @@ func simSource(t *testing.T, s *graphsim.Server, secret string, edit func(*graph
 func fetchAll(src *graph.Source, st audit.Stream, w audit.Window, filter string) ([][]byte, int, error) {
 	var got [][]byte
 	pages := 0
-	err := src.Fetch(context.Background(), st, w, filter, func(recs []audit.Record) error {
+	err := src.Fetch(context.Background(), st, w, filter, func(pg audit.Page) error {
 		pages++
-		for _, r := range recs {
+		for _, r := range pg.Records {
 			if !w.Contains(r.Time) {
 				return errOutside(r)
 			}

@@ -188,7 +188,7 @@ func New(o Options) (*Source, error) {
 // filter) and calls page for each page Graph serves, in Graph's order, with
 // the page's records inside w. page is not called for a page without any.
 // See audit.Source for the contract.
-func (s *Source) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func([]audit.Record) error) error {
+func (s *Source) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func(audit.Page) error) error {
 	if w.Empty() {
 		return nil
 	}
@@ -200,7 +200,7 @@ func (s *Source) Fetch(ctx context.Context, st audit.Stream, w audit.Window, fil
 			return err
 		}
 		if len(pg.records) > 0 {
-			if err := page(pg.records); err != nil {
+			if err := page(audit.Page{Records: pg.records, Served: pg.served}); err != nil {
 				return err
 			}
 		}

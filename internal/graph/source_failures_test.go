@@ -110,7 +110,7 @@ func TestFetchStopsOnPageError(t *testing.T) {
 	}, nil)
 	next = hs.srv.URL + "/v1.0/auditLogs/signIns?$skiptoken=more"
 	stop := errors.New("disk full")
-	err := hs.src.Fetch(context.Background(), audit.InteractiveSignIns, pageWindow, "", func([]audit.Record) error { return stop })
+	err := hs.src.Fetch(context.Background(), audit.InteractiveSignIns, pageWindow, "", func(audit.Page) error { return stop })
 	if err != stop {
 		t.Fatalf("err = %v, want the page callback's error unchanged", err)
 	}
@@ -130,7 +130,7 @@ func TestFetchSkipsEmptyWindowAndEmptyPages(t *testing.T) {
 	}, nil)
 	next = hs.srv.URL + "/v1.0/auditLogs/signIns?$skiptoken=more"
 	calls := 0
-	count := func([]audit.Record) error { calls++; return nil }
+	count := func(audit.Page) error { calls++; return nil }
 	empty := audit.Window{From: pageWindow.From, To: pageWindow.From}
 	if err := hs.src.Fetch(context.Background(), audit.InteractiveSignIns, empty, "", count); err != nil || hs.requests() != 0 {
 		t.Fatalf("empty window: err %v, %d requests; want none", err, hs.requests())
@@ -181,7 +181,7 @@ func TestFetchCancelled(t *testing.T) {
 		cancel()
 		graphError(w, http.StatusServiceUnavailable, "x", "y")
 	}, nil)
-	err := hs.src.Fetch(ctx, audit.InteractiveSignIns, pageWindow, "", func([]audit.Record) error { return nil })
+	err := hs.src.Fetch(ctx, audit.InteractiveSignIns, pageWindow, "", func(audit.Page) error { return nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}

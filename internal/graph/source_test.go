@@ -124,8 +124,8 @@ func (hs *harness) requests() int {
 // fetch runs Fetch over the test window and returns the raw records.
 func (hs *harness) fetch(st audit.Stream, filter string) ([]string, error) {
 	var got []string
-	err := hs.src.Fetch(context.Background(), st, pageWindow, filter, func(recs []audit.Record) error {
-		got = append(got, rawStrings(recs)...)
+	err := hs.src.Fetch(context.Background(), st, pageWindow, filter, func(pg audit.Page) error {
+		got = append(got, rawStrings(pg.Records)...)
 		return nil
 	})
 	return got, err

@@ -73,7 +73,7 @@ func (f *fakeSource) serve(recs []audit.Record) {
 	}
 }
 
-func (f *fakeSource) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func([]audit.Record) error) error {
+func (f *fakeSource) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func(audit.Page) error) error {
 	f.mu.Lock()
 	f.calls++
 	call := f.calls
@@ -108,7 +108,7 @@ func (f *fakeSource) Fetch(ctx context.Context, st audit.Stream, w audit.Window,
 			f.served[string(r.Raw)] = true
 		}
 		f.mu.Unlock()
-		if err := page(pg); err != nil {
+		if err := page(audit.Page{Records: pg, Served: len(pg)}); err != nil {
 			return err
 		}
 		if end >= len(out) {

@@ -115,8 +115,8 @@ const maxSplitDepth = 6
 // re-issued as two halves; records the failed attempt already delivered come
 // again and are dropped as duplicates when the partition is written.
 func (j *Job) fetchWindow(ctx context.Context, q audit.Window, srt *sorter, depth int) error {
-	err := j.deps.Source.Fetch(ctx, j.set.Stream, q, j.set.Filter, func(recs []audit.Record) error {
-		for _, r := range recs {
+	err := j.deps.Source.Fetch(ctx, j.set.Stream, q, j.set.Filter, func(pg audit.Page) error {
+		for _, r := range pg.Records {
 			if err := srt.Add(r); err != nil {
 				return err
 			}

@@ -192,8 +192,8 @@ func (j *Job) probeRetention(ctx context.Context, now time.Time) (time.Duration,
 		To:   now.Add(-retentionFree - 24*time.Hour).Truncate(time.Second),
 	}
 	found := false
-	err := j.deps.Source.Fetch(ctx, j.set.Stream, probe, "", func(recs []audit.Record) error {
-		if len(recs) > 0 {
+	err := j.deps.Source.Fetch(ctx, j.set.Stream, probe, "", func(pg audit.Page) error {
+		if len(pg.Records) > 0 {
 			found = true
 			return errStopProbe
 		}

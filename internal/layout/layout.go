@@ -80,6 +80,19 @@ func (l Layout) StateName(tenant, stream string) string {
 	return l.Prefix + "_state/" + tenant + "/" + stream + ".json"
 }
 
+// QuarantineDir is the folder of a stream's quarantined records:
+// "{prefix}_quarantine/{tenant}/{stream}/".
+func (l Layout) QuarantineDir(tenant, stream string) string {
+	return l.Prefix + "_quarantine/" + tenant + "/" + stream + "/"
+}
+
+// QuarantineName is the blob of one quarantined record, named by the hex
+// SHA-256 of its bytes, so a record served again (a recheck, a split
+// window) finds its own blob: {QuarantineDir}{sha256}.json.
+func (l Layout) QuarantineName(tenant, stream, sha256 string) string {
+	return l.QuarantineDir(tenant, stream) + sha256 + ".json"
+}
+
 // LockName is the blob a replica leases while it runs a job.
 func (l Layout) LockName(tenant, stream string) string {
 	return l.Prefix + "_locks/" + tenant + "/" + stream

@@ -33,6 +33,12 @@ type Manifest struct {
 	// chain ("" for the first) and PreviousSHA256 the hex SHA-256 of its bytes.
 	Previous       string `json:"previous"`
 	PreviousSHA256 string `json:"previous_sha256"`
+	// Lost, when set, says why the partition holds no parts: Graph no longer
+	// served its span when the archiver got there (an outage longer than
+	// Graph keeps logs, a start before Graph's minimum allowed time). Such a
+	// manifest lists no blobs and claims no coverage; it keeps the chain
+	// whole and the loss on record.
+	Lost string `json:"lost,omitempty"`
 }
 
 // Blob is one stored blob of a part.

@@ -7,6 +7,7 @@ package state
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
@@ -53,6 +54,19 @@ type State struct {
 	// holds only the partitions between SealedThrough and the watermark
 	// (about 25 with hourly partitions and the default recheck ages).
 	Parts map[string]int `json:"parts,omitempty"`
+	// Lost lists the spans of event time the job could not read, oldest
+	// first: Graph no longer served them when the job got there (an outage
+	// longer than Graph keeps logs, a configured start before Graph's
+	// minimum allowed time). A span never read (Recheck "") has no p000 in
+	// its partitions and is sealed by "lost" manifests; a span only missed
+	// by the recheck at one age (Recheck: that age) was archived before.
+	Lost []LostSpan `json:"lost,omitempty"`
+	// Quarantined counts the records Graph served without a readable id or
+	// event time, kept under {prefix}_quarantine/ instead of being archived.
+	Quarantined int64 `json:"quarantined,omitempty"`
+	// RecordsPerDay is the stream's volume as last observed (records Graph
+	// served per day of event time), for the tenant's budget need.
+	RecordsPerDay float64 `json:"records_per_day,omitempty"`
 	// LastRun describes the most recent run, for status.
 	LastRun *Run `json:"last_run,omitempty"`
 }
@@ -118,6 +132,74 @@ func (s *State) ForgetParts(t time.Time) {
 	if len(s.Parts) == 0 {
 		s.Parts = nil
 	}
+}
+
+// LostSpan is a span of event time [From, To) that could not be read.
+type LostSpan struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Recheck is the recheck age (as in State.Recheck's keys) whose pass
+	// missed the span; "" when the span was never read at all.
+	Recheck string `json:"recheck,omitempty"`
+	// Reason says why, for status and verify.
+	Reason string `json:"reason"`
+	// Noted is when the job found out.
+	Noted time.Time `json:"noted"`
+}
+
+// Never reports whether the span was never read (not just not rechecked).
+func (l LostSpan) Never() bool { return l.Recheck == "" }
+
+// NoteLost records a lost span, merging it with an adjacent or overlapping
+// one of the same kind and reason.
+func (s *State) NoteLost(l LostSpan) {
+	if !l.From.Before(l.To) {
+		return
+	}
+	for i := range s.Lost {
+		o := &s.Lost[i]
+		if o.Recheck == l.Recheck && o.Reason == l.Reason && !l.From.After(o.To) && !o.From.After(l.To) {
+			o.From, o.To = minTime(o.From, l.From), maxTime(o.To, l.To)
+			return
+		}
+	}
+	s.Lost = append(s.Lost, l)
+	slices.SortStableFunc(s.Lost, func(a, b LostSpan) int { return a.From.Compare(b.From) })
+}
+
+// LostAt returns the never-read span that holds t, if any.
+func (s *State) LostAt(t time.Time) (LostSpan, bool) {
+	for _, l := range s.Lost {
+		if l.Never() && !t.Before(l.From) && t.Before(l.To) {
+			return l, true
+		}
+	}
+	return LostSpan{}, false
+}
+
+// LostSeconds is the total length of the never-read spans.
+func (s *State) LostSeconds() float64 {
+	var d time.Duration
+	for _, l := range s.Lost {
+		if l.Never() {
+			d += l.To.Sub(l.From)
+		}
+	}
+	return d.Seconds()
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // Run is the outcome of one run of a job.

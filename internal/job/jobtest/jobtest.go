@@ -33,7 +33,7 @@ type Source struct {
 }
 
 // Fetch implements job.Source.
-func (f *Source) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func([]audit.Record) error) error {
+func (f *Source) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func(audit.Page) error) error {
 	f.mu.Lock()
 	var out []audit.Record
 	for _, e := range f.Entries {
@@ -44,12 +44,12 @@ func (f *Source) Fetch(ctx context.Context, st audit.Stream, w audit.Window, fil
 	f.mu.Unlock()
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
 	for f.PageSize > 0 && len(out) > f.PageSize {
-		if err := page(out[:f.PageSize]); err != nil {
+		if err := page(audit.Page{Records: out[:f.PageSize], Served: f.PageSize}); err != nil {
 			return err
 		}
 		out = out[f.PageSize:]
 	}
-	return page(out)
+	return page(audit.Page{Records: out, Served: len(out)})
 }
 
 // ArchiveHourly runs a job of set over entries into sink, once an hour from

@@ -211,7 +211,7 @@ type source struct {
 func (s *source) add(r audit.Record) { s.records = append(s.records, r) }
 
 // Fetch serves the records in w newest first, like Graph's sign-ins.
-func (s *source) Fetch(ctx context.Context, _ audit.Stream, w audit.Window, _ string, page func([]audit.Record) error) error {
+func (s *source) Fetch(ctx context.Context, _ audit.Stream, w audit.Window, _ string, page func(audit.Page) error) error {
 	if s.fail != nil {
 		if err := s.fail(w); err != nil {
 			return err
@@ -226,7 +226,7 @@ func (s *source) Fetch(ctx context.Context, _ audit.Stream, w audit.Window, _ st
 	slices.SortFunc(out, func(a, b audit.Record) int { return b.Time.Compare(a.Time) })
 	for len(out) > 0 {
 		n := min(len(out), 50)
-		if err := page(out[:n]); err != nil {
+		if err := page(audit.Page{Records: out[:n], Served: n}); err != nil {
 			return err
 		}
 		out = out[n:]
