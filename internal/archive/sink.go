@@ -28,6 +28,10 @@ const (
 	// MetaReason says why a quarantined record could not be archived
 	// (ASCII: metadata travels in HTTP headers).
 	MetaReason = "reason"
+	// MetaWindowStart and MetaWindowEnd are the query window a quarantined
+	// record was served in.
+	MetaWindowStart = "window_start"
+	MetaWindowEnd   = "window_end"
 )
 
 // Sentinel errors. Implementations translate SDK and OS errors into these at

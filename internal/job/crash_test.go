@@ -20,13 +20,13 @@ import (
 // checkChain checks every manifest of the stream: it lists exactly the
 // partition's blobs with their stored hashes, and each names its predecessor
 // by hash, up to the head recorded in the state.
-func checkChain(t *testing.T, h *harness, st state.State) {
+func checkChain(t *testing.T, h *harness, st state.State) (lost []audit.Partition) {
 	t.Helper()
 	ctx := context.Background()
 	l := layout.Layout{}
 	prev, prevSHA := "", ""
 	n := 0
-	for p := audit.Hour.Of(st.Start); p.End().Compare(st.SealedThrough) <= 0; p = p.Next() {
+	for p := h.set.Partition.Of(st.Start); p.End().Compare(st.SealedThrough) <= 0; p = p.Next() {
 		name := l.ManifestName(h.set.Tenant, h.set.Stream.Name, p)
 		rc, err := h.sink.Open(ctx, name)
 		if err != nil {
@@ -51,8 +51,11 @@ func checkChain(t *testing.T, h *harness, st state.State) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(listed) != len(m.Blobs) || len(listed) == 0 {
-			t.Fatalf("%s lists %d blobs, partition holds %d", name, len(m.Blobs), len(listed))
+		if m.Lost != "" {
+			lost = append(lost, p)
+		}
+		if len(listed) != len(m.Blobs) || (len(listed) == 0) != (m.Lost != "") {
+			t.Fatalf("%s lists %d blobs (lost: %q), partition holds %d", name, len(m.Blobs), m.Lost, len(listed))
 		}
 		for _, b := range m.Blobs {
 			if listed[b.Name] != b.SHA256 {
@@ -65,6 +68,7 @@ func checkChain(t *testing.T, h *harness, st state.State) {
 	if prev != st.LastManifest || prevSHA != st.LastManifestSHA256 {
 		t.Fatalf("state head %q %q, chain ends at %q %q", st.LastManifest, st.LastManifestSHA256, prev, prevSHA)
 	}
+	return lost
 }
 
 // faultySink fails the n-th Put (counting from 1) after optionally storing

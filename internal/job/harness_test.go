@@ -51,11 +51,25 @@ type version struct {
 // fake of our own Source boundary; the real Graph client is tested against the
 // simulated Graph.
 type fakeSource struct {
-	mu       sync.Mutex
-	clock    *clock
-	entries  []version
-	calls    int
-	fail     func(call int, w audit.Window) error
+	mu      sync.Mutex
+	clock   *clock
+	entries []version
+	calls   int
+	fail    func(call int, w audit.Window) error
+	// refuse answers every query of the named streams with the error, as
+	// Graph refuses a Free tenant's sign-ins.
+	refuse map[string]error
+	// windows lists every query window asked for.
+	windows []audit.Window
+	// graphAhead is how far Graph's clock runs ahead of the test clock.
+	graphAhead time.Duration
+	// timeoutOver makes the first page of a wider window time out.
+	timeoutOver time.Duration
+	// rejects are served, unarchivable, by queries whose window holds at.
+	rejects []rejectAt
+	// hidden is how many records Graph serves per record it passes on
+	// (a filter that keeps few records still costs Graph the others).
+	hidden   int
 	pageSize int
 	served   map[string]bool
 }
@@ -77,13 +91,32 @@ func (f *fakeSource) Fetch(ctx context.Context, st audit.Stream, w audit.Window,
 	f.mu.Lock()
 	f.calls++
 	call := f.calls
+	f.windows = append(f.windows, w)
 	now := f.clock.Now()
+	if err := f.refuse[st.Name]; err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	if err := graphEdge(st, w, now.Add(f.graphAhead)); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	if f.timeoutOver > 0 && w.Duration() > f.timeoutOver {
+		f.mu.Unlock()
+		return fmt.Errorf("first page: %w", audit.ErrTimedOut)
+	}
 	var out []audit.Record
 	for _, e := range f.entries {
 		if !w.Contains(e.rec.Time) || e.visible.After(now) || (!e.until.IsZero() && !e.until.After(now)) {
 			continue
 		}
 		out = append(out, e.rec)
+	}
+	var rejects []audit.Reject
+	for _, r := range f.rejects {
+		if w.Contains(r.at) {
+			rejects = append(rejects, r.rej)
+		}
 	}
 	fail := f.fail
 	size := f.pageSize
@@ -102,13 +135,15 @@ func (f *fakeSource) Fetch(ctx context.Context, st audit.Stream, w audit.Window,
 			}
 		}
 		end := min(i+size, len(out))
-		pg := out[i:end]
+		pg := audit.Page{Records: out[i:end], Rejects: rejects}
+		pg.Served = (len(pg.Records) + len(rejects)) * (1 + f.hidden)
+		rejects = nil
 		f.mu.Lock()
-		for _, r := range pg {
+		for _, r := range pg.Records {
 			f.served[string(r.Raw)] = true
 		}
 		f.mu.Unlock()
-		if err := page(audit.Page{Records: pg, Served: len(pg)}); err != nil {
+		if err := page(pg); err != nil {
 			return err
 		}
 		if end >= len(out) {
@@ -116,6 +151,38 @@ func (f *fakeSource) Fetch(ctx context.Context, st audit.Stream, w audit.Window,
 		}
 	}
 	return nil
+}
+
+// graphEdge refuses a window whose lower bound lies before Graph's minimum
+// allowed time at graphNow (midnight UTC 30 days back), as Graph does: with
+// the instant named for audits and provisioning, unnamed for sign-ins.
+func graphEdge(st audit.Stream, w audit.Window, graphNow time.Time) error {
+	edge := audit.Day.Floor(graphNow).Add(-audit.MinimumTimeAge)
+	bound := w.From.Truncate(time.Second)
+	if st.ExclusiveBounds {
+		bound = bound.Add(-time.Second)
+	}
+	if !bound.Before(edge) {
+		return nil
+	}
+	if st.SignIns {
+		return &audit.MinimumTimeError{Minimum: audit.MinimumTime(graphNow), Msg: "Invalid filter clause"}
+	}
+	return &audit.MinimumTimeError{Minimum: edge, Named: true, Msg: "Minimum allowed time for activityDateTime is " + edge.Format(time.RFC3339)}
+}
+
+// rejectAt is a record Graph serves without a readable id or time, in the
+// windows that hold at.
+type rejectAt struct {
+	at  time.Time
+	rej audit.Reject
+}
+
+// Windows returns the query windows asked for so far.
+func (f *fakeSource) Windows() []audit.Window {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.windows)
 }
 
 func (f *fakeSource) Calls() int {

@@ -119,7 +119,8 @@ func (j *Job) openBlob(ctx context.Context, b storedBlob) (format.Reader, func()
 // repair completes parts that lack a configured format — a crash between
 // the uploads of two formats, or a format added to the config — by
 // regenerating them from the part's lossless blob.
-func (j *Job) repair(ctx context.Context, p audit.Partition, inv *inventory) (int, error) {
+func (pt *partition) repair(ctx context.Context) (int, error) {
+	j, inv := pt.j, pt.inv
 	written := 0
 	for _, n := range inv.numbers() {
 		var missing []string
@@ -137,7 +138,7 @@ func (j *Job) repair(ctx context.Context, p audit.Partition, inv *inventory) (in
 				zap.String("blob", src.obj.Name), zap.Strings("missing", missing))
 			continue
 		}
-		if err := j.regenerate(ctx, p, n, src, missing); err != nil {
+		if err := pt.regenerate(ctx, n, src, missing); err != nil {
 			return written, fmt.Errorf("complete part %s: %w", src.obj.Name, err)
 		}
 		written += len(missing)
@@ -146,13 +147,13 @@ func (j *Job) repair(ctx context.Context, p audit.Partition, inv *inventory) (in
 	return written, nil
 }
 
-func (j *Job) regenerate(ctx context.Context, p audit.Partition, n int, src storedBlob, formats []string) error {
-	rd, done, err := j.openBlob(ctx, src)
+func (pt *partition) regenerate(ctx context.Context, n int, src storedBlob, formats []string) error {
+	rd, done, err := pt.j.openBlob(ctx, src)
 	if err != nil {
 		return err
 	}
 	defer done()
-	pw, err := j.newPartWriter(formats)
+	pw, err := pt.j.newPartEncoder(formats)
 	if err != nil {
 		return err
 	}
@@ -169,6 +170,54 @@ func (j *Job) regenerate(ctx context.Context, p audit.Partition, n int, src stor
 			return err
 		}
 	}
-	_, _, err = pw.commit(ctx, p, n)
+	_, _, err = pw.commit(ctx, pt.p, n)
 	return err
+}
+
+// cursor reads one stored part back, in (time, id) order.
+type cursor struct {
+	format string
+	rd     format.Reader
+	done   func()
+	cur    audit.Record
+	ok     bool
+	err    error
+}
+
+func (c *cursor) advance() {
+	rec, err := c.rd.Next()
+	switch {
+	case errors.Is(err, io.EOF):
+		c.ok = false
+	case err != nil:
+		c.ok, c.err = false, err
+	default:
+		c.cur, c.ok = rec, true
+	}
+}
+
+// openCursors opens every part of the partition in its most faithful
+// format.
+func (pt *partition) openCursors(ctx context.Context) ([]*cursor, error) {
+	var cs []*cursor
+	for _, n := range pt.inv.numbers() {
+		b, _ := pt.inv.faithful(n)
+		rd, done, err := pt.j.openBlob(ctx, b)
+		if err != nil {
+			return cs, err
+		}
+		c := &cursor{format: b.part.Format, rd: rd, done: done}
+		c.advance()
+		if c.err != nil {
+			return append(cs, c), fmt.Errorf("read %s: %w", b.obj.Name, c.err)
+		}
+		cs = append(cs, c)
+	}
+	return cs, nil
+}
+
+func closeCursors(cs []*cursor) {
+	for _, c := range cs {
+		c.done()
+	}
 }

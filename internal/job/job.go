@@ -4,6 +4,15 @@
 // own index: a partition's parts are read back and merge-joined with the new
 // records), writes new parts create-only, commits state only after the blobs
 // are durable, and seals partitions that are past their last recheck.
+//
+// The pieces: a Job holds the settings and collaborators and serialises its
+// runs; a run (run.go) carries one run's state, result and progress through
+// its passes and commits; a partition (partition.go) owns what one partition
+// holds: writing a new part, deduplicating it against the stored ones,
+// repairing missing formats and sealing; the planner (plan.go) sizes query
+// windows; edge.go keeps every query inside Graph's minimum allowed time and
+// records what could no longer be read as lost; quarantine.go keeps records
+// that cannot be archived out of the way of the rest.
 package job
 
 import (
@@ -83,7 +92,16 @@ type Result struct {
 	// Unarchived counts records a backfill found for sealed partitions
 	// that they do not hold (not written: sealed partitions never change).
 	Unarchived int
-	Watermark  time.Time
+	// Quarantined counts the records newly quarantined (no readable id or
+	// time).
+	Quarantined int
+	// Lost is the event time this run found Graph no longer serves and
+	// recorded as lost (never read).
+	Lost      time.Duration
+	Watermark time.Time
+	// RecordsPerDay is the stream's volume as observed so far (records
+	// Graph serves per day of event time), 0 when not known yet.
+	RecordsPerDay float64
 }
 
 func (r *Result) add(o partOutcome) {
@@ -150,35 +168,11 @@ func New(set Settings, deps Deps) *Job {
 // Settings returns the job's settings.
 func (j *Job) Settings() Settings { return j.set }
 
-// runState is the state being advanced by a run, with its stored version.
-type runState struct {
-	st      state.State
-	version string
-}
-
-// kind says why a span is archived; it decides what a commit moves.
-type kind int
-
-const (
-	kindMain kind = iota
-	kindRecheck
-	kindBackfill
-)
-
-func (k kind) String() string {
-	switch k {
-	case kindRecheck:
-		return "recheck"
-	case kindBackfill:
-		return "backfill"
-	}
-	return "main"
-}
-
 // Run catches the job up to now − settle: it first rechecks the spans that
 // reached each recheck age, then archives [watermark, now − settle), then
 // seals partitions past their last recheck. State moves only after the blobs
 // it covers are durable, so a run interrupted at any instant loses nothing.
+// Spans Graph no longer serves are recorded as lost and passed by.
 func (j *Job) Run(ctx context.Context) (res Result, err error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -187,32 +181,15 @@ func (j *Job) Run(ctx context.Context) (res Result, err error) {
 	defer func() {
 		j.finishRun(ctx, pr, started, &res, err)
 	}()
-
 	pr, err = j.load(ctx, started)
 	if err != nil {
 		return res, err
 	}
-	now := started
-	for _, age := range j.set.Recheck {
-		key := markKey(age)
-		mark := pr.st.Recheck[key]
-		end := minTime(pr.st.Watermark, now.Add(-age).Truncate(time.Second))
-		if !mark.Before(end) {
-			continue
-		}
-		span := audit.Window{From: mark, To: end}
-		if err := j.archiveSpan(ctx, pr, span, kindRecheck, age, &res, progress.Discard); err != nil {
-			return res, fmt.Errorf("recheck at age %s of %s: %w", age, span, err)
-		}
+	r := j.newRun(pr, &res, progress.Discard)
+	if err := r.catchUp(ctx, started); err != nil {
+		return res, err
 	}
-	target := now.Add(-j.set.Settle).Truncate(time.Second)
-	if pr.st.Watermark.Before(target) {
-		span := audit.Window{From: pr.st.Watermark, To: target}
-		if err := j.archiveSpan(ctx, pr, span, kindMain, 0, &res, progress.Discard); err != nil {
-			return res, fmt.Errorf("archive %s: %w", span, err)
-		}
-	}
-	n, err := j.seal(ctx, pr)
+	n, err := r.seal(ctx)
 	res.Sealed = n
 	if err != nil {
 		return res, fmt.Errorf("seal: %w", err)
@@ -224,11 +201,16 @@ func (j *Job) Run(ctx context.Context) (res Result, err error) {
 // settled.
 var ErrBackfillRange = errors.New("backfill range holds no settled partition")
 
+// ErrSealedUnarchived: a backfill found records for sealed partitions that
+// they do not hold.
+var ErrSealedUnarchived = errors.New("records not archived")
+
 // Backfill archives [w.From, w.To) — widened to partition boundaries, and
-// capped at the last partition boundary at or before now − settle — into
-// the usual layout, deduplicating against the parts already there. It never
-// moves the watermark or the recheck marks, and it leaves sealed partitions
-// alone. meter counts the partitions done.
+// capped at the last partition boundary at or before now − settle and at
+// Graph's minimum allowed time — into the usual layout, deduplicating
+// against the parts already there. It never moves the watermark or the
+// recheck marks, and it leaves sealed partitions alone. meter counts the
+// partitions done.
 func (j *Job) Backfill(ctx context.Context, w audit.Window, meter progress.Meter) (Result, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -241,9 +223,11 @@ func (j *Job) Backfill(ctx context.Context, w audit.Window, meter progress.Meter
 			zap.Stringer("requested", w), zap.Time("until", limit))
 		span.To = limit
 	}
+	r := j.newRun(nil, &res, meter)
+	span.From = r.clampBackfill(span.From)
 	if span.Empty() {
-		return res, fmt.Errorf("%w: %s begins at or after %s, the end of the last %s partition that has settled (now - settle %s)",
-			ErrBackfillRange, w, audit.FormatTime(limit), j.set.Partition, j.set.Settle)
+		return res, fmt.Errorf("%w: %s holds no partition between Graph's minimum allowed time (%s) and the end of the last %s partition that has settled (%s, now - settle %s)",
+			ErrBackfillRange, w, audit.FormatTime(r.readable()), j.set.Partition, audit.FormatTime(limit), j.set.Settle)
 	}
 	j.log.Info("backfill", zap.Stringer("window", span))
 	st, version, found, err := j.deps.State.Load(ctx, j.set.Tenant, j.set.Stream.Name)
@@ -269,7 +253,7 @@ func (j *Job) Backfill(ctx context.Context, w audit.Window, meter progress.Meter
 			zap.Time("job_start", st.Start), zap.Stringer("window", span))
 	}
 	meter.SetTotal(len(j.set.Partition.Partitions(span)))
-	err = j.archiveSpan(ctx, nil, span, kindBackfill, 0, &res, meter)
+	err = r.backfill(ctx, span)
 	if err == nil && extend {
 		err = j.extendBack(ctx, &runState{st: st, version: version}, span.From)
 	}
@@ -280,10 +264,6 @@ func (j *Job) Backfill(ctx context.Context, w audit.Window, meter progress.Meter
 	}
 	return res, err
 }
-
-// ErrSealedUnarchived: a backfill found records for sealed partitions that
-// they do not hold.
-var ErrSealedUnarchived = errors.New("records not archived")
 
 // finishRun records the outcome: metrics, the retention check, a summary log
 // line and the last run in the state document.
@@ -309,6 +289,10 @@ func (j *Job) finishRun(ctx context.Context, pr *runState, started time.Time, re
 		return
 	}
 	res.Watermark = pr.st.Watermark
+	if v := j.plan.volume(); v > 0 {
+		pr.st.RecordsPerDay = v
+	}
+	res.RecordsPerDay = pr.st.RecordsPerDay
 	j.deps.Metrics.Watermark(j.set.Tenant, j.set.Stream.Name, pr.st.Watermark)
 	j.checkRetention(pr.st, finished)
 
@@ -316,6 +300,12 @@ func (j *Job) finishRun(ctx context.Context, pr *runState, started time.Time, re
 	fields := []zap.Field{zap.Time("watermark", pr.st.Watermark), zap.Int("records", res.Records),
 		zap.Int("parts", res.Parts), zap.Int("late", res.Late), zap.Int("revisions", res.Revisions),
 		zap.Int("duplicates", res.Duplicates), zap.Int("sealed", res.Sealed), zap.Duration("duration", finished.Sub(started))}
+	if res.Quarantined > 0 {
+		fields = append(fields, zap.Int("quarantined", res.Quarantined))
+	}
+	if res.Lost > 0 {
+		fields = append(fields, zap.Duration("lost", res.Lost))
+	}
 	switch result {
 	case metrics.ResultCanceled:
 		run.Error = runErr.Error()
@@ -355,6 +345,12 @@ func (j *Job) recordFailedStart(ctx context.Context, started, finished time.Time
 	}
 }
 
+// runState is the state being advanced by a run, with its stored version.
+type runState struct {
+	st      state.State
+	version string
+}
+
 func (j *Job) save(ctx context.Context, pr *runState) error {
 	v, err := j.deps.State.Save(ctx, j.set.Tenant, j.set.Stream.Name, pr.st, pr.version)
 	if err != nil {
@@ -371,6 +367,13 @@ func markKey(age time.Duration) string { return age.String() }
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
 		return a
 	}
 	return b

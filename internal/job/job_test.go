@@ -189,33 +189,63 @@ func TestQuietTenantBackfillTakesFewQueries(t *testing.T) {
 	h.set.Recheck = nil
 	h.src.serve(every("q", t0.Add(-29*24*time.Hour), t0, 5*time.Hour, time.Time{}, time.Time{}))
 	h.run()
-	// The retention probe, one hour to learn the density, then the rest.
-	if got := h.src.Calls(); got > 4 {
-		t.Fatalf("%d queries for 29 days of a quiet tenant", got)
+	// The licence check, one hour to learn the density, then the rest in
+	// windows of at most three days (Graph times out on wider ones).
+	if got, want := h.src.Calls(), 2+int((29*24*time.Hour-time.Hour+maxQueryWindow-1)/maxQueryWindow); got > want {
+		t.Fatalf("%d queries for 29 days of a quiet tenant, want at most %d", got, want)
 	}
 	if got := len(partNames(h.readArchive())); got != 29*24 {
 		t.Fatalf("%d partitions, want %d (each with its p000)", got, 29*24)
 	}
 }
 
+// TestRetentionProbe: start: retention begins where Graph's data begins.
+// A tenant whose sign-ins Graph serves is licensed: 30 days back to Graph's
+// minimum allowed time, even for a quiet stream. Otherwise the stream's own
+// records tell: records older than 7 days mean 30; none mean 7, and the
+// probe has then read everything between, so no span is left unread.
 func TestRetentionProbe(t *testing.T) {
+	edge := audit.MinimumTime(t0) // 2026-10-21T00:00:00Z
+	week := t0.Add(-7 * 24 * time.Hour)
 	for _, tc := range []struct {
-		name string
-		old  bool
-		want time.Duration
-	}{{"premium", true, 30 * 24 * time.Hour}, {"free", false, 7 * 24 * time.Hour}} {
+		name      string
+		stream    audit.Stream
+		free      bool
+		records   []time.Time
+		wantRet   time.Duration
+		wantStart time.Time
+	}{
+		{"signins", audit.InteractiveSignIns, false, nil, 30 * 24 * time.Hour, edge},
+		{"audits-of-a-licensed-tenant", audit.DirectoryAudits, false, nil, 30 * 24 * time.Hour, edge},
+		{"audits-free-old-records", audit.DirectoryAudits, true, []time.Time{t0.Add(-20 * 24 * time.Hour)}, 30 * 24 * time.Hour, edge},
+		// Between 8 and 7 days back: once left unread when the probe ended 8 days back.
+		{"audits-free-eight-days", audit.DirectoryAudits, true, []time.Time{week.Add(-30 * time.Minute)}, 30 * 24 * time.Hour, edge},
+		{"audits-free-quiet", audit.DirectoryAudits, true, []time.Time{week.Add(30 * time.Minute)}, 7 * 24 * time.Hour, week},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
+			h.set.Stream = tc.stream
 			h.set.Start = Start{Retention: true}
+			h.set.Partition = audit.Day // a month of hours would take long to seal
 			h.set.Recheck = nil
-			if tc.old {
-				h.src.add(version{rec: mkrec("old", t0.Add(-20*24*time.Hour), "")})
+			if tc.free {
+				h.src.refuse = map[string]error{audit.InteractiveSignIns.Name: audit.ErrNoPremiumLicense}
 			}
-			h.src.add(version{rec: mkrec("new", t0.Add(-2*24*time.Hour), "")})
+			want := []audit.Record{mkrec("new", t0.Add(-2*24*time.Hour), "")}
+			for i, at := range tc.records {
+				want = append(want, mkrec(fmt.Sprint("r", i), at, ""))
+			}
+			h.src.serve(want)
 			h.run()
 			st := h.state()
-			if time.Duration(st.Retention) != tc.want || !st.Start.Equal(audit.Hour.Floor(t0.Add(-tc.want))) {
-				t.Fatalf("retention %s start %s", time.Duration(st.Retention), st.Start)
+			if time.Duration(st.Retention) != tc.wantRet || !st.Start.Equal(tc.wantStart) {
+				t.Fatalf("retention %s start %s, want %s from %s", time.Duration(st.Retention), st.Start, tc.wantRet, tc.wantStart)
+			}
+			if d := diffStrings(h.jsonlRecords(h.readArchive()), raws(want...)); d != "" {
+				t.Fatal(d)
+			}
+			if len(st.Lost) != 0 {
+				t.Fatalf("start: retention recorded lost spans %+v", st.Lost)
 			}
 		})
 	}

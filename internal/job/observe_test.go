@@ -25,9 +25,9 @@ func TestObserveExportsStoredProgress(t *testing.T) {
 
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, h.clock.Now)
-	// Retention is 7 days (no old records); a warning of 8 days puts any
-	// watermark at risk, so the gauge must read 1.
-	h.set.RetentionWarning = 8 * 24 * time.Hour
+	// Sign-ins were served, so retention is 30 days; a warning of 31 days
+	// puts any watermark at risk, so the gauge must read 1.
+	h.set.RetentionWarning = 31 * 24 * time.Hour
 	other := New(h.set, Deps{Source: h.src, Sink: h.sink, State: h.store, Clock: h.clock.Now, Metrics: m})
 	if err := other.Observe(context.Background()); err != nil {
 		t.Fatal(err)

@@ -24,35 +24,46 @@ const sealBatch = 24
 
 // seal writes the manifest of every partition that is past its last recheck
 // (it ends at or before the watermark and every recheck mark), oldest first,
-// each naming the previous one, so a stream's manifests form a hash chain.
-func (j *Job) seal(ctx context.Context, pr *runState) (int, error) {
-	point := pr.st.Watermark
-	for _, m := range pr.st.Recheck {
+// each naming the previous one, so a stream's manifests form a hash chain. A
+// partition of a span lost before it was read has no parts: its manifest
+// says so.
+func (r *run) seal(ctx context.Context) (int, error) {
+	j, st := r.j, &r.pr.st
+	point := st.Watermark
+	for _, m := range st.Recheck {
 		point = minTime(point, m)
 	}
 	sealed, pending := 0, 0
-	for p := j.set.Partition.Of(pr.st.SealedThrough); !p.End().After(point); p = p.Next() {
+	for p := j.set.Partition.Of(st.SealedThrough); !p.End().After(point); p = p.Next() {
 		if err := ctx.Err(); err != nil {
 			return sealed, err
 		}
-		name, sum, err := j.sealPartition(ctx, p, pr.st.LastManifest, pr.st.LastManifestSHA256)
+		pt, err := j.openPartition(ctx, p)
 		if err != nil {
 			return sealed, err
 		}
-		pr.st.SealedThrough = p.End()
-		pr.st.LastManifest, pr.st.LastManifestSHA256 = name, sum
+		lost := ""
+		if l, ok := st.LostAt(p.Start); ok && !p.End().After(l.To) && len(pt.inv.parts) == 0 {
+			lost = l.Reason
+		}
+		name, sum, err := pt.seal(ctx, st.LastManifest, st.LastManifestSHA256, lost)
+		if err != nil {
+			return sealed, err
+		}
+		st.SealedThrough = p.End()
+		st.LastManifest, st.LastManifestSHA256 = name, sum
 		sealed++
 		pending++
 		if pending == sealBatch {
-			if err := j.save(ctx, pr); err != nil {
+			if err := j.save(ctx, r.pr); err != nil {
 				return sealed, err
 			}
 			pending = 0
 		}
 	}
-	pr.st.ForgetParts(pr.st.SealedThrough)
+	st.ForgetParts(st.SealedThrough)
 	if pending > 0 {
-		if err := j.save(ctx, pr); err != nil {
+		if err := j.save(ctx, r.pr); err != nil {
 			return sealed, err
 		}
 	}
@@ -76,7 +87,11 @@ func (j *Job) extendBack(ctx context.Context, pr *runState, from time.Time) erro
 	start := pr.st.Start
 	var prev, prevSHA string
 	for p := j.set.Partition.Of(from); p.Start.Before(start); p = p.Next() {
-		name, sum, err := j.sealPartition(ctx, p, prev, prevSHA)
+		pt, err := j.openPartition(ctx, p)
+		if err != nil {
+			return err
+		}
+		name, sum, err := pt.seal(ctx, prev, prevSHA, "")
 		if err != nil {
 			return fmt.Errorf("seal backfilled partition %s: %w", p.Label(), err)
 		}
@@ -97,24 +112,25 @@ func (j *Job) extendBack(ctx context.Context, pr *runState, from time.Time) erro
 	return nil
 }
 
-// sealPartition writes p's manifest and returns its stream-relative name and
-// hash. previous is the stream-relative name of the chain's head.
-func (j *Job) sealPartition(ctx context.Context, p audit.Partition, previous, previousSHA string) (string, string, error) {
-	inv, err := j.inventory(ctx, p)
-	if err != nil {
-		return "", "", err
-	}
+// seal writes the partition's manifest and returns its stream-relative name
+// and hash. previous is the stream-relative name of the chain's head. lost,
+// when set, is why a partition without parts has none: its manifest lists
+// no blobs and says so.
+func (pt *partition) seal(ctx context.Context, previous, previousSHA, lost string) (string, string, error) {
+	j, p := pt.j, pt.p
 	full := j.deps.Layout.ManifestName(j.set.Tenant, j.set.Stream.Name, p)
 	rel := strings.TrimPrefix(full, j.deps.Layout.StreamDir(j.set.Tenant, j.set.Stream.Name))
-	if len(inv.parts) == 0 {
+	if len(pt.inv.parts) == 0 && lost == "" {
 		return "", "", fmt.Errorf("partition %s is below the watermark but has no p000; the archive was changed outside entra-archiver (run verify)", p.Label())
 	}
-	if _, err := j.repair(ctx, p, inv); err != nil {
+	if n, err := pt.repair(ctx); err != nil {
 		return "", "", err
+	} else if n > 0 {
+		if pt.inv, err = j.inventory(ctx, p); err != nil {
+			return "", "", err
+		}
 	}
-	if inv, err = j.inventory(ctx, p); err != nil {
-		return "", "", err
-	}
+	inv := pt.inv
 	m := manifest.Manifest{
 		Version:        manifest.Version,
 		TenantID:       j.set.TenantID,
@@ -123,10 +139,11 @@ func (j *Job) sealPartition(ctx context.Context, p audit.Partition, previous, pr
 		PartitionEnd:   p.End(),
 		Previous:       previous,
 		PreviousSHA256: previousSHA,
+		Lost:           lost,
 	}
 	for _, n := range inv.numbers() {
 		canonical, _ := inv.faithful(n)
-		for _, f := range j.allFormats(inv, n) {
+		for _, f := range inv.formats(n) {
 			b := inv.parts[n][f]
 			records, err := strconv.ParseInt(archive.MetaGet(b.obj.Metadata, archive.MetaRecords), 10, 64)
 			if err != nil {
@@ -186,8 +203,8 @@ func (j *Job) adoptManifest(ctx context.Context, name string, want []byte) error
 	return nil
 }
 
-// allFormats lists the formats stored for part n, in fidelity order.
-func (j *Job) allFormats(inv *inventory, n int) []string {
+// formats lists the formats stored for part n, in fidelity order.
+func (inv *inventory) formats(n int) []string {
 	var fs []string
 	for _, f := range layout.Formats {
 		if _, ok := inv.parts[n][f]; ok {

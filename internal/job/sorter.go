@@ -77,11 +77,11 @@ type sorter struct {
 	// partition spilled a thousand times still costs one descriptor.
 	file  *os.File
 	end   int64
-	runs  []run
+	runs  []spillRun
 	count int
 }
 
-type run struct{ off, n int64 }
+type spillRun struct{ off, n int64 }
 
 func newSorter(dir string, budget *SortBudget) *sorter {
 	return &sorter{dir: dir, budget: budget}
@@ -180,7 +180,7 @@ func (s *sorter) spill() error {
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("spill sorted run: %w", err)
 	}
-	s.runs = append(s.runs, run{off: s.end, n: n})
+	s.runs = append(s.runs, spillRun{off: s.end, n: n})
 	s.end += n
 	// Clearing drops the references to huge records and ids, so stale
 	// entries past the slice's length keep nothing alive.
@@ -338,4 +338,49 @@ func (m *mergeIter) Next() (audit.Record, error) {
 		heap.Fix(&m.h, 0)
 	}
 	return top.rec, nil
+}
+
+// peekIter adds one record of look-ahead to a sorted iterator.
+type peekIter struct {
+	it     recordIter
+	next   audit.Record
+	peeked bool
+	done   bool
+	err    error
+}
+
+// Peek returns the next record without consuming it; ok is false at the end.
+func (p *peekIter) Peek() (audit.Record, bool, error) {
+	if p.err != nil {
+		return audit.Record{}, false, p.err
+	}
+	if p.done {
+		return audit.Record{}, false, nil
+	}
+	if !p.peeked {
+		rec, err := p.it.Next()
+		if errors.Is(err, io.EOF) {
+			p.done = true
+			return audit.Record{}, false, nil
+		}
+		if err != nil {
+			p.err = err
+			return audit.Record{}, false, err
+		}
+		p.next, p.peeked = rec, true
+	}
+	return p.next, true, nil
+}
+
+// Take consumes the peeked record.
+func (p *peekIter) Take() { p.peeked = false }
+
+// nextBefore returns the next record if its event time is before end.
+func (p *peekIter) nextBefore(end time.Time) (audit.Record, bool, error) {
+	rec, ok, err := p.Peek()
+	if err != nil || !ok || !rec.Time.Before(end) {
+		return audit.Record{}, false, err
+	}
+	p.Take()
+	return rec, true, nil
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
+	"github.com/entra-archiver/entra-archiver/internal/metrics"
+	"github.com/entra-archiver/entra-archiver/internal/progress"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
@@ -41,6 +43,8 @@ func (j *Job) load(ctx context.Context, now time.Time) (*runState, error) {
 		return nil, err
 	}
 	pr.st.Partition = j.set.Partition.String()
+	j.noteLicence(&pr.st)
+	j.plan.seed(pr.st.RecordsPerDay)
 	// A recheck age added to the config starts at the watermark (nothing to
 	// recheck retroactively); a removed age's mark is dropped.
 	marks := map[string]time.Time{}
@@ -144,28 +148,45 @@ func otherGranularity(g audit.Granularity) audit.Granularity {
 	return audit.Hour
 }
 
-// initialState decides where a new job starts.
+// initialState decides where a new job starts. A configured start is taken
+// as it is: a part of it before Graph's minimum allowed time is recorded as
+// lost by the run's first pass, not guessed away. Only start: retention asks
+// Graph how far back it serves the stream.
 func (j *Job) initialState(ctx context.Context, now time.Time) (state.State, error) {
-	retention, err := j.probeRetention(ctx, now)
+	r := j.newRun(nil, &Result{}, progress.Discard)
+	licensed, err := j.checkLicence(ctx, now)
 	if err != nil {
-		return state.State{}, fmt.Errorf("find how far back Graph serves %s: %w", j.set.Stream.Name, err)
+		return state.State{}, err
 	}
-	edge := now.Add(-retention)
+	if !licensed && j.set.Start.Retention {
+		licensed = j.signInsServed(ctx, now)
+	}
+	retention := retentionFree
+	if licensed {
+		retention = retentionPremium
+	}
 	var start time.Time
 	switch {
 	case j.set.Start.Retention:
-		start = edge
+		if !licensed {
+			if retention, err = r.probeRetention(ctx, now); err != nil {
+				return state.State{}, fmt.Errorf("find how far back Graph serves %s: %w", j.set.Stream.Name, err)
+			}
+		}
+		start = r.readable()
+		if retention == retentionFree {
+			start = maxTime(start, j.set.Partition.Floor(now.Add(-retentionFree)))
+		}
 	case !j.set.Start.At.IsZero():
-		start = j.set.Start.At
+		start = j.set.Partition.Floor(j.set.Start.At)
 	default:
-		start = now.Add(-j.set.Start.Back)
+		start = j.set.Partition.Floor(now.Add(-j.set.Start.Back))
 	}
-	if start.Before(edge) {
-		j.log.Warn("start is before Graph's retention edge; starting at the edge",
-			zap.Time("configured_start", start), zap.Time("retention_edge", edge))
-		start = edge
+	if edge := r.readable(); start.Before(edge) {
+		j.log.Warn("start is before Graph's minimum allowed time (about 30 days back): Graph no longer serves that span, "+
+			"so the job records it as lost and archives from the edge",
+			zap.Time("start", start), zap.Time("minimum_allowed_time", r.minimum), zap.Time("archive_from", edge))
 	}
-	start = j.set.Partition.Floor(start)
 	st := state.State{
 		Partition:     j.set.Partition.String(),
 		Start:         start,
@@ -180,40 +201,106 @@ func (j *Job) initialState(ctx context.Context, now time.Time) (state.State, err
 	return st, nil
 }
 
+// checkLicence tells whether the tenant has Entra ID P1/P2: known from an
+// earlier answer, or, for a stream that needs it, asked with one narrow
+// query, so that a Free tenant's first run fails before the job starts
+// ("needs P1/P2", and status shows it never started). For other streams an
+// unknown licence is false.
+func (j *Job) checkLicence(ctx context.Context, now time.Time) (bool, error) {
+	lic, ok := j.deps.Source.(audit.Licence)
+	if ok && lic.Licensed() {
+		return true, nil
+	}
+	if !j.set.Stream.NeedsPremium() {
+		return false, nil
+	}
+	if err := j.askOneSecond(ctx, j.set.Stream, now); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// signInsServed asks Graph for one second of the tenant's interactive
+// sign-ins: served (200) means the tenant is licensed, whatever this
+// stream holds. Any refusal (a Free tenant's 403, a missing permission)
+// leaves the question to the retention probe.
+func (j *Job) signInsServed(ctx context.Context, now time.Time) bool {
+	err := j.askOneSecond(ctx, audit.InteractiveSignIns, now)
+	if err != nil {
+		j.log.Debug("could not tell the tenant's licence from its sign-ins", zap.Error(err))
+	}
+	return err == nil
+}
+
+// askOneSecond queries one second of stream st a day back: the cheapest
+// question Graph answers with its licence verdict.
+func (j *Job) askOneSecond(ctx context.Context, st audit.Stream, now time.Time) error {
+	at := now.Add(-24 * time.Hour).Truncate(time.Second)
+	return j.deps.Source.Fetch(ctx, st, audit.Window{From: at, To: at.Add(time.Second)}, "", func(audit.Page) error { return nil })
+}
+
+// noteLicence shares what the state knows about the tenant's licence: a
+// sign-in or provisioning stream that has archived before proves P1/P2, so
+// the source retries Graph's intermittent licence 403 instead of giving up.
+// A retention recorded as Free's is corrected once the tenant is known
+// licensed.
+func (j *Job) noteLicence(st *state.State) {
+	lic, ok := j.deps.Source.(audit.Licence)
+	if !ok {
+		return
+	}
+	succeeded := st.Watermark.After(st.Start) || (st.LastRun != nil && st.LastRun.Result == metrics.ResultOK)
+	if j.set.Stream.NeedsPremium() && succeeded {
+		lic.NoteLicensed()
+	}
+	if time.Duration(st.Retention) == retentionFree && lic.Licensed() {
+		j.log.Info("the tenant has Entra ID P1/P2 (Graph serves its sign-ins): Graph keeps 30 days, not 7")
+		st.Retention = state.Duration(retentionPremium)
+	}
+}
+
 var errStopProbe = errors.New("probe satisfied")
 
-// probeRetention asks Graph whether it still serves records older than a
-// Free tenant's 7 days. Graph keeps 30 days for P1/P2 tenants; a tenant
-// without records between 30 and 8 days back is treated as keeping 7 (so no
-// empty partitions claim coverage of days Graph never had), with a warning.
-func (j *Job) probeRetention(ctx context.Context, now time.Time) (time.Duration, error) {
-	probe := audit.Window{
-		From: now.Add(-retentionPremium).Truncate(time.Second),
-		To:   now.Add(-retentionFree - 24*time.Hour).Truncate(time.Second),
-	}
-	found := false
-	err := j.deps.Source.Fetch(ctx, j.set.Stream, probe, "", func(pg audit.Page) error {
-		if len(pg.Records) > 0 {
-			found = true
-			return errStopProbe
+// probeRetention asks Graph whether it still serves records of the stream
+// older than a Free tenant's 7 days, from its minimum allowed time up to
+// the partition where a 7-day archive would start (so no span is left
+// unread whatever the answer). A stream without records there is treated
+// as keeping 7 days, which loses nothing: Graph has nothing older to give.
+func (r *run) probeRetention(ctx context.Context, now time.Time) (time.Duration, error) {
+	j := r.j
+	for attempt := 0; ; attempt++ {
+		probe := audit.Window{From: r.readable(), To: j.set.Partition.Floor(now.Add(-retentionFree))}
+		if probe.Empty() {
+			return retentionFree, nil
 		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStopProbe) {
-		return 0, err
+		found := false
+		var err error
+		// Oldest first, in windows no wider than a query may be.
+		for from := probe.From; from.Before(probe.To) && err == nil; from = from.Add(maxQueryWindow) {
+			q := audit.Window{From: from, To: minTime(from.Add(maxQueryWindow), probe.To)}
+			err = r.fetch(ctx, q, 0, func(pg audit.Page) error {
+				if len(pg.Records) > 0 {
+					found = true
+					return errStopProbe
+				}
+				return nil
+			})
+		}
+		switch {
+		case err == nil || errors.Is(err, errStopProbe):
+			if found {
+				return retentionPremium, nil
+			}
+			// With start: retention this decides where the archive begins.
+			j.log.Warn("Graph serves no records older than 7 days for this stream: assuming 7-day retention (Entra ID Free); "+
+				"if the tenant has P1/P2 and simply had no activity, nothing is lost", zap.Stringer("probe_window", probe))
+			return retentionFree, nil
+		case attempt < maxEdgeRetries && r.passedEdge(err):
+			continue
+		default:
+			return 0, err
+		}
 	}
-	if found {
-		return retentionPremium, nil
-	}
-	// With start: retention this decides where the archive begins, worth a
-	// warning; with an explicit start it only makes retention_risk cautious.
-	log := j.log.Warn
-	if !j.set.Start.Retention {
-		log = j.log.Info
-	}
-	log("Graph serves no records older than 8 days for this stream: assuming 7-day retention (Entra ID Free); if the tenant has P1/P2 and simply had no activity, nothing is lost",
-		zap.Stringer("probe_window", probe))
-	return retentionFree, nil
 }
 
 // retentionRisk reports whether the watermark is within RetentionWarning of

@@ -27,6 +27,8 @@ type Metrics struct {
 	revisions         *prometheus.CounterVec
 	duplicatesDropped *prometheus.CounterVec
 	retentionRisk     *prometheus.GaugeVec
+	lostSeconds       *prometheus.CounterVec
+	quarantined       *prometheus.CounterVec
 	configReloadOK    prometheus.Gauge
 	configReloadTime  prometheus.Gauge
 
@@ -63,6 +65,8 @@ func New(reg prometheus.Registerer, now func() time.Time) *Metrics {
 		revisions:         counter("revisions_total", "Records archived again because their content changed.", ts...),
 		duplicatesDropped: counter("duplicates_dropped_total", "Records dropped because the same id and content are already archived.", ts...),
 		retentionRisk:     gauge("retention_risk", "1 when the watermark is within retention_warning of Graph's retention edge: data is about to be lost.", ts...),
+		lostSeconds:       counter("lost_seconds_total", "Seconds of event time Graph no longer served when the job got to them (recorded as lost).", ts...),
+		quarantined:       counter("quarantined_records_total", "Records Graph served without a readable id or event time, kept in the quarantine folder.", ts...),
 		configReloadOK: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "config_last_reload_successful",
 			Help: "1 if the last configuration reload succeeded."}),
 		configReloadTime: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "config_last_reload_success_timestamp_seconds",
@@ -74,7 +78,7 @@ func New(reg prometheus.Registerer, now func() time.Time) *Metrics {
 	}
 	reg.MustRegister(m.recordsArchived, m.blobsWritten, m.bytesWritten, m.watermark, m.runs, m.runDuration,
 		m.graphRequests, m.graphThrottled, m.lateRecords, m.revisions, m.duplicatesDropped, m.retentionRisk,
-		m.configReloadOK, m.configReloadTime, lagCollector{m})
+		m.lostSeconds, m.quarantined, m.configReloadOK, m.configReloadTime, lagCollector{m})
 	return m
 }
 
@@ -149,6 +153,22 @@ func (m *Metrics) RetentionRisk(tenant, stream string, atRisk bool) {
 		v = 1
 	}
 	m.retentionRisk.WithLabelValues(tenant, stream).Set(v)
+}
+
+// Lost counts seconds of event time recorded as lost.
+func (m *Metrics) Lost(tenant, stream string, seconds float64) {
+	if m == nil {
+		return
+	}
+	m.lostSeconds.WithLabelValues(tenant, stream).Add(seconds)
+}
+
+// Quarantined counts records put in quarantine.
+func (m *Metrics) Quarantined(tenant, stream string, n int) {
+	if m == nil {
+		return
+	}
+	m.quarantined.WithLabelValues(tenant, stream).Add(float64(n))
 }
 
 // GraphRequest counts one Graph request by status (0 = transport error).

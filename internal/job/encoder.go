@@ -17,11 +17,11 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 )
 
-// partWriter encodes one part in several formats at once, each into its own
+// partEncoder encodes one part in several formats at once, each into its own
 // temporary file (compressed when configured), hashing the stored bytes on the
 // way, so a part of any size needs constant memory and its metadata (records,
 // sha256) is known before the create-only upload.
-type partWriter struct {
+type partEncoder struct {
 	j       *Job
 	outs    []*encodedFile
 	records int
@@ -44,8 +44,8 @@ func (e *encodedFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (j *Job) newPartWriter(formats []string) (*partWriter, error) {
-	pw := &partWriter{j: j}
+func (j *Job) newPartEncoder(formats []string) (*partEncoder, error) {
+	pw := &partEncoder{j: j}
 	for _, f := range formats {
 		file, err := os.CreateTemp(j.deps.TempDir, "entra-archiver-part-*")
 		if err != nil {
@@ -74,7 +74,7 @@ func (j *Job) newPartWriter(formats []string) (*partWriter, error) {
 }
 
 // Write appends rec to every format.
-func (pw *partWriter) Write(rec *audit.Record) error {
+func (pw *partEncoder) Write(rec *audit.Record) error {
 	for _, o := range pw.outs {
 		if err := o.enc.Write(rec); err != nil {
 			return fmt.Errorf("encode %s: %w", o.format, err)
@@ -87,7 +87,7 @@ func (pw *partWriter) Write(rec *audit.Record) error {
 // commit finishes the encodings and stores them as part number of p, most
 // faithful format first, so a crash between two formats leaves a part that the
 // next run can complete from the canonical one.
-func (pw *partWriter) commit(ctx context.Context, p audit.Partition, number int) (blobs int, bytes int64, err error) {
+func (pw *partEncoder) commit(ctx context.Context, p audit.Partition, number int) (blobs int, bytes int64, err error) {
 	j := pw.j
 	for _, o := range pw.outs {
 		if err := o.enc.Close(); err != nil {
@@ -131,7 +131,7 @@ func (pw *partWriter) commit(ctx context.Context, p audit.Partition, number int)
 }
 
 // discard removes the temporary files.
-func (pw *partWriter) discard() {
+func (pw *partEncoder) discard() {
 	for _, o := range pw.outs {
 		o.file.Close()
 		os.Remove(o.file.Name())
