@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,5 +120,33 @@ func TestConfigCheckOnlineTable(t *testing.T) {
 				t.Errorf("column %s (at %d) is not aligned in %q", col, at, l)
 			}
 		}
+	}
+}
+
+// TestConfigCheckCloudWarnings: a stream the tenant's cloud does not
+// document is a warning on stderr naming tenant, stream and cloud; the
+// configuration is still valid (exit 0), since US Government sign-ins may
+// work.
+func TestConfigCheckCloudWarnings(t *testing.T) {
+	path, _ := checkConfig(t, "http://127.0.0.1:9/", `    cloud: china
+    streams: [directory-audits]
+  - name: gov
+    tenant_id: `+checkTenant+`
+    cloud: usgov
+    auth: {client_id: `+checkClient+`, client_secret_env: CHECK_SECRET}
+    streams: [interactive-signins, provisioning]
+`)
+	code, stdout, stderr := runCheck(t, "config", "check", "--config", path)
+	if code != 0 || stdout != path+": OK (2 tenants, 3 jobs, storage local, state storage)\n" {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	want := []string{
+		`warning: tenants[0].streams: tenant "contoso" archives directory-audits, but Graph does not serve directory audits in cloud china ` +
+			`(it answers 400 "Resource not found for the segment …"): remove the stream from the tenant's streams`,
+		`warning: tenants[1].streams: tenant "gov" archives interactive-signins, but Graph documents sign-in logs for the public cloud only, ` +
+			`not for usgov: it may work there but is unverified; if the stream keeps failing, remove it from the tenant's streams`,
+	}
+	if got := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n"); !slices.Equal(got, want) {
+		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, strings.Join(want, "\n"))
 	}
 }

@@ -95,7 +95,7 @@ tenants:
 		Compression:      "gzip",
 		Partition:        audit.Hour,
 		Settle:           15 * time.Minute,
-		Recheck:          []time.Duration{2 * time.Hour, 24 * time.Hour},
+		Recheck:          []time.Duration{2 * time.Hour, 24 * time.Hour, 72 * time.Hour},
 		Start:            Start{Retention: true},
 		RetentionWarning: 120 * time.Hour,
 		RateLimit:        RateLimit{Requests: 5, Per: 10 * time.Second},

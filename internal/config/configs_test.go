@@ -86,3 +86,15 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 		t.Errorf("example.yaml does not document: %s", strings.Join(missing, ", "))
 	}
 }
+
+// TestExampleStatesDefaults: the defaults section of example.yaml, the
+// configuration reference, shows every default as it is.
+func TestExampleStatesDefaults(t *testing.T) {
+	c, _, err := Load("../../configs/example.yaml", configsEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := builtinSettings(); !reflect.DeepEqual(c.Defaults, want) {
+		t.Errorf("example.yaml's defaults differ from the built-in ones:\n got %+v\nwant %+v", c.Defaults, want)
+	}
+}

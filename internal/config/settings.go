@@ -15,7 +15,9 @@ import (
 )
 
 // builtinSettings are the defaults a configuration without a defaults
-// section gets.
+// section gets. The last recheck is at 72h, not 24h: Microsoft says a sign-in
+// can take up to 24 hours to appear and users report more, so a recheck at
+// exactly 24h would race the latest of them.
 func builtinSettings() Settings {
 	return Settings{
 		Schedule:         "@every 15m",
@@ -24,7 +26,7 @@ func builtinSettings() Settings {
 		Compression:      "gzip",
 		Partition:        audit.Hour,
 		Settle:           15 * time.Minute,
-		Recheck:          []time.Duration{2 * time.Hour, 24 * time.Hour},
+		Recheck:          []time.Duration{2 * time.Hour, 24 * time.Hour, 72 * time.Hour},
 		Start:            Start{Retention: true},
 		RetentionWarning: 120 * time.Hour,
 		RateLimit:        RateLimit{Requests: 5, Per: 10 * time.Second},

@@ -10,23 +10,6 @@ import (
 	"strings"
 )
 
-// cloud is where a national cloud serves Graph and issues tokens.
-type cloud struct {
-	GraphEndpoint string // no trailing slash
-	AuthorityHost string // trailing slash
-}
-
-// clouds are the national clouds a tenant's cloud key can name.
-var clouds = map[string]cloud{
-	"public":    {GraphEndpoint: "https://graph.microsoft.com", AuthorityHost: "https://login.microsoftonline.com/"},
-	"usgov":     {GraphEndpoint: "https://graph.microsoft.us", AuthorityHost: "https://login.microsoftonline.us/"},
-	"usgov-dod": {GraphEndpoint: "https://dod-graph.microsoft.us", AuthorityHost: "https://login.microsoftonline.us/"},
-	"china":     {GraphEndpoint: "https://microsoftgraph.chinacloudapi.cn", AuthorityHost: "https://login.chinacloudapi.cn/"},
-}
-
-// cloudNames lists the clouds in documentation order.
-var cloudNames = []string{"public", "usgov", "usgov-dod", "china"}
-
 var (
 	tenantNameRE = regexp.MustCompile(`^[a-z0-9-]{1,63}$`)
 	guidRE       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -153,6 +136,7 @@ func (d *decoder) tenant(path string, v any, defaults Settings) (Tenant, bool) {
 
 	d.checkRecheck(path, t.Settings, set)
 	d.checkFilterSelected(path, t.Settings, set["filter"])
+	d.checkCloudStreams(join(path, "streams"), t)
 	return t, !set["filter"]
 }
 

@@ -502,3 +502,20 @@ func TestFilterTimeOperators(t *testing.T) {
 		t.Errorf("problems:\n%s\nwant:\n%s", (&Errors{got}).Error(), (&Errors{want}).Error())
 	}
 }
+
+// TestFilterBetaProperties: interactive sign-ins are read from beta, so a
+// filter on a property only beta has (userAgent, authenticationDetails,
+// authenticationRequirement, signInEventTypes) is valid for them, like for
+// the other sign-in streams: no problem and no warning.
+func TestFilterBetaProperties(t *testing.T) {
+	c, warnings, err := load(t, header+tenantYAML+`
+    filter:
+      interactive-signins: "startswith(userAgent,'python-requests') or authenticationRequirement eq 'multiFactorAuthentication' or authenticationDetails/any(a: a/succeeded eq false)"
+`)
+	if err != nil || len(warnings) > 0 {
+		t.Fatalf("Load: %v, warnings %q", err, warnings)
+	}
+	if got := c.Tenants[0].Settings.Filter["interactive-signins"]; !strings.HasPrefix(got, "startswith(userAgent,") {
+		t.Errorf("filter = %q", got)
+	}
+}

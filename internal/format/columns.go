@@ -25,10 +25,10 @@ func col(name, description string) Column {
 
 // columnsByStream maps each stream name to its column list.
 var columnsByStream = map[string][]Column{
-	audit.InteractiveSignIns.Name:      signInV1Columns,
-	audit.NonInteractiveSignIns.Name:   signInBetaColumns,
-	audit.ServicePrincipalSignIns.Name: signInBetaColumns,
-	audit.ManagedIdentitySignIns.Name:  signInBetaColumns,
+	audit.InteractiveSignIns.Name:      signInColumns,
+	audit.NonInteractiveSignIns.Name:   signInColumns,
+	audit.ServicePrincipalSignIns.Name: signInColumns,
+	audit.ManagedIdentitySignIns.Name:  signInColumns,
 	audit.DirectoryAudits.Name:         directoryAuditColumns,
 	audit.Provisioning.Name:            provisioningColumns,
 }

@@ -1,7 +1,7 @@
 package format
 
 // The CSV column lists, one per Graph resource, after Microsoft Graph's
-// resource documentation (signIn v1.0 and beta, directoryAudit,
+// resource documentation (signIn beta, directoryAudit,
 // provisioningObjectSummary) and the Entra portal's download: scalar
 // sub-properties people filter on are flattened into dotted columns; arrays
 // and complex collections stay one cell of compact JSON. Properties without a
@@ -13,49 +13,14 @@ package format
 // breaks reading the CSV parts already archived; do not. docs/csv-columns.md
 // is generated from these lists.
 
-// signInV1Columns mirrors signIn v1.0, which serves interactive sign-ins.
-var signInV1Columns = []Column{
-	col("id", "Unique identifier of the sign-in event (the portal's request ID)."),
-	col("createdDateTime", "When the sign-in was initiated, UTC, as Graph wrote it; decides the partition."),
-	col("userDisplayName", "Display name of the user."),
-	col("userPrincipalName", "User principal name of the user."),
-	col("userId", "Object ID of the user."),
-	col("appDisplayName", "Application name shown in the Entra admin center."),
-	col("appId", "Application (client) ID."),
-	col("resourceDisplayName", "Name of the resource the user signed in to."),
-	col("resourceId", "ID of the resource the user signed in to."),
-	col("ipAddress", "IP address of the client."),
-	col("clientAppUsed", "Client used: Browser, Mobile Apps and Desktop clients, Exchange ActiveSync, IMAP and others."),
-	col("correlationId", "ID the client sent with the sign-in, for troubleshooting."),
-	col("isInteractive", "Whether the sign-in was interactive (true/false)."),
-	col("status.errorCode", "Sign-in error code; 0 means success."),
-	col("status.failureReason", "Why the sign-in failed."),
-	col("status.additionalDetails", "More detail on the failure or success."),
-	col("conditionalAccessStatus", "Outcome of Conditional Access: success, failure, notApplied."),
-	col("appliedConditionalAccessPolicies", "Conditional Access policies evaluated for the sign-in (JSON array)."),
-	col("deviceDetail.deviceId", "Device ID, when the device is registered."),
-	col("deviceDetail.displayName", "Device name."),
-	col("deviceDetail.operatingSystem", "Operating system of the device."),
-	col("deviceDetail.browser", "Browser used."),
-	col("deviceDetail.isCompliant", "Whether the device is compliant (true/false)."),
-	col("deviceDetail.isManaged", "Whether the device is managed (true/false)."),
-	col("deviceDetail.trustType", "How the device is joined: Azure AD joined, Hybrid Azure AD joined, registered."),
-	col("location.city", "City the sign-in came from."),
-	col("location.state", "State or province the sign-in came from."),
-	col("location.countryOrRegion", "Two-letter country or region code."),
-	col("location.geoCoordinates.latitude", "Latitude, as Graph wrote it."),
-	col("location.geoCoordinates.longitude", "Longitude, as Graph wrote it."),
-	col("riskDetail", "Reason behind the risk state (hidden without Entra ID P2)."),
-	col("riskLevelAggregated", "Aggregated risk level: none, low, medium, high, hidden."),
-	col("riskLevelDuringSignIn", "Risk level during the sign-in: none, low, medium, high, hidden."),
-	col("riskState", "Risk state: none, confirmedSafe, remediated, dismissed, atRisk, confirmedCompromised."),
-	col("riskEventTypes", "Risk event types (JSON array)."),
-	col("riskEventTypes_v2", "Risk event types as strings (JSON array)."),
-}
-
-// signInBetaColumns mirrors signIn beta, the only Graph route to
-// non-interactive, service-principal and managed-identity sign-ins.
-var signInBetaColumns = []Column{
+// signInColumns mirrors signIn beta, which serves all four sign-in streams:
+// it is the only Graph route to non-interactive, service-principal and
+// managed-identity sign-ins, and the only one to the properties the portal's
+// download shows for interactive ones (user agent, MFA, token issuer,
+// session, …). One list for the four keeps a user's interactive and
+// non-interactive sign-ins comparable column by column, and it covers every
+// column of the portal's sign-in downloads (shared/PORTAL-CSV.md).
+var signInColumns = []Column{
 	col("id", "Unique identifier of the sign-in event (the portal's request ID)."),
 	col("createdDateTime", "When the sign-in was initiated, UTC, as Graph wrote it; decides the partition."),
 	col("signInEventTypes", "Kind of sign-in: interactiveUser, nonInteractiveUser, servicePrincipal, managedIdentity (JSON array)."),
@@ -75,12 +40,16 @@ var signInBetaColumns = []Column{
 	col("federatedCredentialId", "Federated identity credential used, if any."),
 	col("managedServiceIdentity.msiType", "Managed identity kind: systemAssigned or userAssigned."),
 	col("managedServiceIdentity.associatedResourceId", "Azure resource ID the managed identity belongs to."),
+	col("managedServiceIdentity.federatedTokenId", "ID of the federated token the managed identity presented, if any."),
+	col("managedServiceIdentity.federatedTokenIssuer", "Issuer of the federated token the managed identity presented, if any."),
 	col("appDisplayName", "Application name shown in the Entra admin center."),
 	col("appId", "Application (client) ID."),
+	col("appOwnerTenantId", "Tenant ID of the tenant that owns the client application."),
 	col("resourceDisplayName", "Name of the resource signed in to."),
 	col("resourceId", "ID of the resource signed in to."),
 	col("resourceServicePrincipalId", "Object ID of the resource's service principal."),
 	col("resourceTenantId", "Tenant ID of the resource."),
+	col("resourceOwnerTenantId", "Tenant ID of the tenant that owns the resource."),
 	col("azureResourceId", "Azure Resource Manager ID of an Azure resource accessed during the sign-in."),
 	col("ipAddress", "IP address of the client."),
 	col("ipAddressFromResourceProvider", "IP address the resource provider saw."),
@@ -101,6 +70,8 @@ var signInBetaColumns = []Column{
 	col("authenticationRequirementPolicies", "Where the authentication requirement came from (JSON array)."),
 	col("authenticationMethodsUsed", "Authentication methods used (JSON array)."),
 	col("authenticationDetails", "Each authentication step: method, result, time (JSON array)."),
+	col("mfaDetail.authMethod", "MFA method, e.g. Text message or Mobile app notification (deprecated by Graph in favour of authenticationDetails)."),
+	col("mfaDetail.authDetail", "MFA detail, e.g. the phone number called (deprecated by Graph in favour of authenticationDetails)."),
 	col("authenticationProcessingDetails", "Authentication processing details as key/value pairs (JSON array)."),
 	col("authenticationProtocol", "Protocol or grant: oAuth2, ropc, wsFederation, saml20, deviceCode, none and others."),
 	col("authenticationContextClassReferences", "Conditional Access authentication contexts applied (JSON array)."),
@@ -110,6 +81,8 @@ var signInBetaColumns = []Column{
 	col("tokenIssuerName", "Name of the identity provider."),
 	col("tokenIssuerType", "Identity provider type: AzureAD, ADFederationServices and others."),
 	col("signInTokenProtectionStatus", "Whether the sign-in token was bound to the device: none, bound, unbound."),
+	col("tokenProtectionStatusDetails.signInSessionStatus", "Whether the sign-in session was bound to the device: none, bound, unbound."),
+	col("tokenProtectionStatusDetails.signInSessionStatusCode", "Code giving the reason for the sign-in session's token protection status, e.g. 1002."),
 	col("processingTimeInMilliseconds", "Time the security token service took, in milliseconds."),
 	col("deviceDetail.deviceId", "Device ID, when the device is registered."),
 	col("deviceDetail.displayName", "Device name."),
