@@ -154,20 +154,36 @@ func otherGranularity(g audit.Granularity) audit.Granularity {
 // Graph how far back it serves the stream.
 func (j *Job) initialState(ctx context.Context, now time.Time) (state.State, error) {
 	r := j.newRun(nil, &Result{}, progress.Discard)
-	licensed, err := j.checkLicence(ctx, now)
+	var start time.Time
+	switch {
+	case j.set.Start.Retention:
+	case !j.set.Start.At.IsZero():
+		start = j.set.Partition.Floor(j.set.Start.At)
+	default:
+		start = j.set.Partition.Floor(now.Add(-j.set.Start.Back))
+	}
+	// The licence decides how long Graph keeps the tenant's logs; it is
+	// asked where the job will begin reading.
+	var licensed bool
+	var err error
+	for attempt := 0; ; attempt++ {
+		at := maxTime(start, r.readable())
+		licensed, err = j.checkLicence(ctx, at)
+		if err == nil && !licensed {
+			licensed = j.signInsServed(ctx, at)
+		}
+		if err == nil || attempt == maxEdgeRetries || !r.passedEdge(err) {
+			break
+		}
+	}
 	if err != nil {
 		return state.State{}, err
-	}
-	if !licensed && j.set.Start.Retention {
-		licensed = j.signInsServed(ctx, now)
 	}
 	retention := retentionFree
 	if licensed {
 		retention = retentionPremium
 	}
-	var start time.Time
-	switch {
-	case j.set.Start.Retention:
+	if j.set.Start.Retention {
 		if !licensed {
 			if retention, err = r.probeRetention(ctx, now); err != nil {
 				return state.State{}, fmt.Errorf("find how far back Graph serves %s: %w", j.set.Stream.Name, err)
@@ -177,10 +193,6 @@ func (j *Job) initialState(ctx context.Context, now time.Time) (state.State, err
 		if retention == retentionFree {
 			start = maxTime(start, j.set.Partition.Floor(now.Add(-retentionFree)))
 		}
-	case !j.set.Start.At.IsZero():
-		start = j.set.Partition.Floor(j.set.Start.At)
-	default:
-		start = j.set.Partition.Floor(now.Add(-j.set.Start.Back))
 	}
 	if edge := r.readable(); start.Before(edge) {
 		j.log.Warn("start is before Graph's minimum allowed time (about 30 days back): Graph no longer serves that span, "+
@@ -206,7 +218,7 @@ func (j *Job) initialState(ctx context.Context, now time.Time) (state.State, err
 // query, so that a Free tenant's first run fails before the job starts
 // ("needs P1/P2", and status shows it never started). For other streams an
 // unknown licence is false.
-func (j *Job) checkLicence(ctx context.Context, now time.Time) (bool, error) {
+func (j *Job) checkLicence(ctx context.Context, at time.Time) (bool, error) {
 	lic, ok := j.deps.Source.(audit.Licence)
 	if ok && lic.Licensed() {
 		return true, nil
@@ -214,7 +226,7 @@ func (j *Job) checkLicence(ctx context.Context, now time.Time) (bool, error) {
 	if !j.set.Stream.NeedsPremium() {
 		return false, nil
 	}
-	if err := j.askOneSecond(ctx, j.set.Stream, now); err != nil {
+	if err := j.askOneSecond(ctx, j.set.Stream, at); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -223,19 +235,21 @@ func (j *Job) checkLicence(ctx context.Context, now time.Time) (bool, error) {
 // signInsServed asks Graph for one second of the tenant's interactive
 // sign-ins: served (200) means the tenant is licensed, whatever this
 // stream holds. Any refusal (a Free tenant's 403, a missing permission)
-// leaves the question to the retention probe.
-func (j *Job) signInsServed(ctx context.Context, now time.Time) bool {
-	err := j.askOneSecond(ctx, audit.InteractiveSignIns, now)
+// leaves the question open: Free's 7 days are assumed (retention risk
+// warns early rather than late) or, with start: retention, the retention
+// probe decides.
+func (j *Job) signInsServed(ctx context.Context, at time.Time) bool {
+	err := j.askOneSecond(ctx, audit.InteractiveSignIns, at)
 	if err != nil {
 		j.log.Debug("could not tell the tenant's licence from its sign-ins", zap.Error(err))
 	}
 	return err == nil
 }
 
-// askOneSecond queries one second of stream st a day back: the cheapest
-// question Graph answers with its licence verdict.
-func (j *Job) askOneSecond(ctx context.Context, st audit.Stream, now time.Time) error {
-	at := now.Add(-24 * time.Hour).Truncate(time.Second)
+// askOneSecond queries the second of stream st that begins at at: the
+// cheapest question Graph answers with its licence verdict.
+func (j *Job) askOneSecond(ctx context.Context, st audit.Stream, at time.Time) error {
+	at = at.Truncate(time.Second)
 	return j.deps.Source.Fetch(ctx, st, audit.Window{From: at, To: at.Add(time.Second)}, "", func(audit.Page) error { return nil })
 }
 
