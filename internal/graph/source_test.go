@@ -174,7 +174,7 @@ func TestFetchFollowsPagesAndRetries(t *testing.T) {
 			writePage(w, "", c, old)
 		}
 	}, nil)
-	next = hs.srv.URL + "/v1.0/auditLogs/signins?$filter=x%20eq%201&$top=1000&$skiptoken=A%2Bb"
+	next = hs.srv.URL + "/beta/auditLogs/signins?$filter=x%20eq%201&$top=1000&$skiptoken=A%2Bb"
 	start := hs.clock.now()
 
 	got, err := hs.fetch(audit.InteractiveSignIns, "status/errorCode eq 0")
@@ -184,9 +184,10 @@ func TestFetchFollowsPagesAndRetries(t *testing.T) {
 	if want := []string{a, b, c}; strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("records\n got %q\nwant %q", got, want)
 	}
-	wantFirst := "/v1.0/auditLogs/signIns?$filter=(createdDateTime%20ge%202026-11-27T03:00:00Z%20and%20" +
-		"createdDateTime%20le%202026-11-27T04:00:00Z)%20and%20(status/errorCode%20eq%200)&$top=1000"
-	wantNext := "/v1.0/auditLogs/signins?$filter=x%20eq%201&$top=1000&$skiptoken=A%2Bb"
+	wantFirst := "/beta/auditLogs/signIns?$filter=((createdDateTime%20ge%202026-11-27T03:00:00Z%20and%20" +
+		"createdDateTime%20le%202026-11-27T04:00:00Z)%20and%20signInEventTypes/any(t:%20t%20eq%20'interactiveUser'))%20and%20" +
+		"(status/errorCode%20eq%200)&$top=1000"
+	wantNext := "/beta/auditLogs/signins?$filter=x%20eq%201&$top=1000&$skiptoken=A%2Bb"
 	wantURIs := []string{wantFirst, wantNext, wantNext, wantNext, wantNext, wantNext}
 	if strings.Join(hs.uris, "\n") != strings.Join(wantURIs, "\n") {
 		t.Errorf("requests\n got %q\nwant %q", hs.uris, wantURIs)
