@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
@@ -18,6 +19,13 @@ import (
 // front.
 const maxPrealloc = 64 << 20
 
+// preferEnums asks Graph for the real value of evolvable enum members that
+// are newer than the API version (tokenIssuerType AzureADBackupAuth, new
+// riskDetail values, …). Without it Graph serves them as
+// unknownFutureValue and the archive would lose the real value for good
+// (GRAPH-NOTES.md "Evolvable enums").
+const preferEnums = "include-unknown-enum-members"
+
 // attempt sends one request for link and reads and decodes the page.
 func (s *Source) attempt(ctx context.Context, rq request, link string, w audit.Window, attempt int) (page, *failure) {
 	req, err := runtime.NewRequest(ctx, http.MethodGet, link)
@@ -25,6 +33,7 @@ func (s *Source) attempt(ctx context.Context, rq request, link string, w audit.W
 		return page{}, &failure{err: fmt.Errorf("stream %s: bad request URL: %w", rq.stream.Name, err)}
 	}
 	req.Raw().Header.Set("Accept", "application/json")
+	req.Raw().Header.Set("Prefer", preferEnums)
 	runtime.SkipBodyDownload(req)
 
 	start := s.now()
@@ -56,6 +65,7 @@ func (s *Source) attempt(ctx context.Context, rq request, link string, w audit.W
 		return page{}, &failure{err: fmt.Errorf("read page: %w", err), retry: true}
 	}
 	s.report(rq, attempt, resp.StatusCode, start, nil)
+	s.notePreference(resp)
 
 	pg, err := decodePage(body, rq.stream, w)
 	var re *recordError
@@ -76,6 +86,21 @@ func (s *Source) report(rq request, attempt, status int, start time.Time, err er
 	if ce := s.log.Check(zap.DebugLevel, "graph request"); ce != nil {
 		ce.Write(zap.String("stream", rq.stream.Name), zap.Int("page", rq.pageNo), zap.Int("attempt", attempt),
 			zap.Int("status", status), zap.Duration("duration", s.now().Sub(start)), zap.Error(err))
+	}
+}
+
+// notePreference logs at debug level, once per Source, when Graph does not
+// confirm the Prefer header with Preference-Applied: the stored records may
+// then read unknownFutureValue where a newer enum member was meant.
+func (s *Source) notePreference(resp *http.Response) {
+	for _, v := range resp.Header.Values("Preference-Applied") {
+		if strings.Contains(v, preferEnums) {
+			return
+		}
+	}
+	if s.preferUnconfirmed.CompareAndSwap(false, true) {
+		s.log.Debug("Graph did not confirm Prefer: "+preferEnums+"; newer enum members may read unknownFutureValue",
+			zap.String("preference_applied", resp.Header.Get("Preference-Applied")))
 	}
 }
 

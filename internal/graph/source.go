@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -86,6 +87,8 @@ type Source struct {
 	now         func() time.Time
 	sleep       func(ctx context.Context, d time.Duration) error
 	clock       serverClock
+	// preferUnconfirmed: an answer lacked Preference-Applied (logged once).
+	preferUnconfirmed atomic.Bool
 }
 
 // serverClock follows Graph's clock from the Date header of its answers,

@@ -68,9 +68,10 @@ type harness struct {
 	logs   zapcore.Core
 	logged *observer.ObservedLogs
 
-	mu   sync.Mutex
-	uris []string
-	auth []string
+	mu     sync.Mutex
+	uris   []string
+	auth   []string
+	prefer []string
 }
 
 type handler func(n int, w http.ResponseWriter, r *http.Request)
@@ -83,6 +84,7 @@ func newHarness(t *testing.T, h handler, edit func(*Options)) *harness {
 		hs.mu.Lock()
 		hs.uris = append(hs.uris, r.RequestURI)
 		hs.auth = append(hs.auth, r.Header.Get("Authorization"))
+		hs.prefer = append(hs.prefer, r.Header.Get("Prefer"))
 		n := len(hs.uris)
 		hs.mu.Unlock()
 		h(n, w, r)
@@ -221,6 +223,9 @@ func TestFetchFollowsPagesAndRetries(t *testing.T) {
 		}
 		switch e.Level {
 		case zapcore.DebugLevel:
+			if e.Message != "graph request" {
+				continue
+			}
 			debug = append(debug, fmt.Sprintf("%v/%v/%v", fields["page"], fields["attempt"], fields["status"]))
 		case zapcore.WarnLevel:
 			warn = append(warn, fmt.Sprintf("%s %v", e.Message, fields["status"]))
