@@ -28,6 +28,7 @@ func FuzzDecodePage(f *testing.F) {
 		`{"@odata.context":"c","value":[` + in + `,` + out + `],"@odata.nextLink":"https://g/v1.0/x?$skiptoken=a"}`,
 		"{\n \"value\" : [ " + in + " ] }", `{"value":[]}`, `{"value":[1]}`, `{"value":{}}`, `[]`, `{"value":[` + in,
 		`{"value":[],"value":[` + in + `]}`, `{"@odata.nextLink":"h\u0027","value":[]}`, `{"@odata.nextLink":1,"value":[]}`,
+		`{"value":[` + in + `],"@odata.nextLink":null}`,
 	} {
 		f.Add(uint8(0), []byte(body))
 	}
@@ -119,8 +120,12 @@ func referencePage(body []byte, st audit.Stream) (referenceResult, error) {
 			if err := dec.Decode(&raw); err != nil {
 				return malformed(err.Error())
 			}
+			if string(raw) == "null" {
+				res.next, res.nextValid = "", true
+				continue
+			}
 			if len(raw) == 0 || raw[0] != '"' {
-				return malformed("nextLink is not a string")
+				return malformed("nextLink is neither a string nor null")
 			}
 			if err := json.Unmarshal(raw, &res.next); err != nil {
 				return malformed(err.Error())

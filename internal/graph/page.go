@@ -11,6 +11,8 @@ import (
 type page struct {
 	// records are the page's records inside the window, in the order served.
 	records []audit.Record
+	// rejects are the page's records that cannot be archived.
+	rejects []audit.Reject
 	// served counts the records on the page, inside the window or not.
 	served int
 	// next is the @odata.nextLink, "" on the last page.
@@ -78,8 +80,17 @@ func decodePage(body []byte, st audit.Stream, w audit.Window) (page, error) {
 					return pg, err
 				}
 			case "@odata.nextLink":
+				if i < len(body) && body[i] == 'n' {
+					// Graph also ends paging with an explicit null
+					// (issue 13), not only by leaving the key out.
+					if i, err = s.literal(i, "null"); err != nil {
+						return pg, err
+					}
+					pg.next = ""
+					break
+				}
 				if i >= len(body) || body[i] != '"' {
-					return pg, malformedAt(i, "nextLink is not a string")
+					return pg, malformedAt(i, "nextLink is neither a string nor null")
 				}
 				end, err := s.str(i)
 				if err != nil {

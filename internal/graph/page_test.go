@@ -52,6 +52,8 @@ func TestDecodePage(t *testing.T) {
 			`{"@odata.nextLink":"https:\/\/g\/beta?$filter=a%20eq%20\u0027b\u0027","@odata.count":7,"@odata.deltaLink":null,"value":[` + r2 + `],"@x.y":{"a":[]}}`,
 			[]string{r2}, "https://g/beta?$filter=a%20eq%20'b'", 1},
 		{"last page", `{"value":[` + r1 + `]}`, []string{r1}, "", 1},
+		{"null nextLink is the last page", `{"value":[` + r1 + `],"@odata.nextLink":null}`, []string{r1}, "", 1},
+		{"null nextLink first", `{"@odata.nextLink" : null ,"value":[` + r1 + `]}`, []string{r1}, "", 1},
 		{"empty", `{"value":[]}`, nil, "", 0},
 		{"only outside", `{"value":[` + atTo + `]}`, nil, "", 1},
 		{"pretty", prettyPage(t, []string{r1, r2}), []string{r1, r2}, "", 2},
@@ -115,6 +117,7 @@ func TestDecodePageMalformed(t *testing.T) {
 		`{"@odata.context":"x"}`,                  // no value
 		`{"value":{}}`,                            // value not an array
 		`{"value":[],"@odata.nextLink":7}`,        // nextLink not a string
+		`{"value":[],"@odata.nextLink":nul}`,      // nor null
 		`{"value":[]} {"value":[]}`,               // trailing data
 		`[{"id":"1"}]`,                            // not an object
 		`{"value":[{"id":"1","createdDateTime"`,   // cut inside a record

@@ -1,7 +1,10 @@
 package graph
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
@@ -42,5 +45,60 @@ func TestEveryRequestPrefersUnknownEnumMembers(t *testing.T) {
 		if want := map[bool]int{false: 1, true: 0}[applied]; noted != want {
 			t.Errorf("Preference-Applied %v: %d debug lines about it, want %d (once per Source)", applied, noted, want)
 		}
+	}
+}
+
+func TestNullNextLinkIsTheLastPage(t *testing.T) {
+	a := rec("a", "2026-11-27T03:30:00Z")
+	hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"@odata.context":"x","value":[`+a+`],"@odata.nextLink":null}`)
+	}, nil)
+	got, err := hs.fetch(audit.InteractiveSignIns, "")
+	if err != nil || len(got) != 1 || got[0] != a || hs.requests() != 1 {
+		t.Fatalf("records %q, err %v over %d requests; want [a] from one request", got, err, hs.requests())
+	}
+}
+
+func TestEmptyPagesInARow(t *testing.T) {
+	a := rec("a", "2026-11-27T03:30:00Z")
+	tests := []struct {
+		name    string
+		empties int // empty pages with a nextLink before the page with a
+		wantErr bool
+	}{
+		{"50 empty pages are followed", maxEmptyPages, false},
+		{"51 fail the window", maxEmptyPages + 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var base string
+			hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
+				switch {
+				case n == 1:
+					// A page whose records are all outside the window is
+					// not empty: Graph served something.
+					writePage(w, fmt.Sprintf("%s/beta/auditLogs/signIns?$skiptoken=%d", base, n), rec("old", "2026-11-27T02:00:00Z"))
+				case n <= 1+tt.empties:
+					writePage(w, fmt.Sprintf("%s/beta/auditLogs/signIns?$skiptoken=%d", base, n))
+				default:
+					writePage(w, "", a)
+				}
+			}, nil)
+			base = hs.srv.URL
+			got, err := hs.fetch(audit.InteractiveSignIns, "")
+			if tt.wantErr {
+				if !errors.Is(err, audit.ErrPagingFailed) || !strings.Contains(err.Error(), "51 pages in a row") {
+					t.Fatalf("err = %v, want ErrPagingFailed naming 51 empty pages", err)
+				}
+				if hs.requests() != 1+maxEmptyPages+1 {
+					t.Errorf("%d requests, want %d", hs.requests(), 1+maxEmptyPages+1)
+				}
+				return
+			}
+			if err != nil || len(got) != 1 {
+				t.Fatalf("records %q, err %v; want [a]", got, err)
+			}
+		})
 	}
 }

@@ -20,6 +20,13 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 )
 
+// maxEmptyPages is how many pages in a row may serve no record at all and
+// still link to another before the window's paging counts as broken: Graph
+// has been seen to page on without end (GRAPH-NOTES.md "Requests and
+// responses": paging stops early or returns different totals), and a
+// window that pages through nothing costs the tenant's budget for nothing.
+const maxEmptyPages = 50
+
 // Defaults of Options.
 const (
 	DefaultRequestTimeout = 60 * time.Second
@@ -197,18 +204,27 @@ func (s *Source) Fetch(ctx context.Context, st audit.Stream, w audit.Window, fil
 	}
 	rq := request{stream: st, filter: WindowFilter(st, w, filter)}
 	link := collectionURL(s.root, st, rq.filter, s.pageSize)
+	empty := 0 // pages in a row that served nothing but a nextLink
 	for rq.pageNo = 1; ; rq.pageNo++ {
 		pg, err := s.fetchPage(ctx, rq, link, w)
 		if err != nil {
 			return err
 		}
-		if len(pg.records) > 0 {
-			if err := page(audit.Page{Records: pg.records, Served: pg.served}); err != nil {
+		if len(pg.records) > 0 || len(pg.rejects) > 0 {
+			if err := page(audit.Page{Records: pg.records, Rejects: pg.rejects, Served: pg.served}); err != nil {
 				return err
 			}
 		}
 		if pg.next == "" {
 			return nil
+		}
+		empty++
+		if pg.served > 0 {
+			empty = 0
+		}
+		if empty > maxEmptyPages {
+			return fmt.Errorf("stream %s window %s page %d: %w: %d pages in a row served no record yet linked to another",
+				st.Name, w, rq.pageNo, audit.ErrPagingFailed, empty)
 		}
 		if err := s.checkNextLink(pg.next, link); err != nil {
 			return fmt.Errorf("stream %s window %s page %d: %w", st.Name, w, rq.pageNo, err)
