@@ -68,11 +68,9 @@ func (s *Source) attempt(ctx context.Context, rq request, link string, w audit.W
 	s.notePreference(resp)
 
 	pg, err := decodePage(body, rq.stream, w)
-	var re *recordError
-	switch {
-	case errors.As(err, &re):
-		return page{}, &failure{err: fmt.Errorf("stream %s window %s page %d: %w", rq.stream.Name, w, rq.pageNo, err)}
-	case err != nil:
+	if err != nil {
+		// Garbled on its way (truncated, cut, mangled): another attempt
+		// may bring the page whole.
 		return page{}, &failure{err: err, retry: true, status: resp.StatusCode}
 	}
 	return pg, nil

@@ -17,5 +17,7 @@
 //
 // Records keep the bytes Graph sent: a page is validated in one pass and a
 // record is only rewritten (compacted in place) when it holds insignificant
-// whitespace.
+// whitespace. A record that is well-formed but has no readable id or event
+// time is passed on as a reject for quarantine, never allowed to stall its
+// stream; only a page that is not well-formed JSON is retried.
 package graph

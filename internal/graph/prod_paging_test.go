@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -100,5 +101,54 @@ func TestEmptyPagesInARow(t *testing.T) {
 				t.Fatalf("records %q, err %v; want [a]", got, err)
 			}
 		})
+	}
+}
+
+func TestFetchQuarantinesRecordsItCannotArchive(t *testing.T) {
+	a, b := rec("a", "2026-11-27T03:30:00Z"), rec("b", "2026-11-27T03:20:00Z")
+	noTime := `{"id":"no-time-7","status":{}}`
+	noID := `{"createdDateTime":"2026-11-27T03:10:00Z"}`
+	var next string
+	hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		switch n {
+		case 1:
+			writePage(w, next, a, noTime, rec("old", "2026-11-27T02:00:00Z"), b)
+		default:
+			// Only rejects: the callback still hears of them.
+			writePage(w, "", noID, `"just a string"`)
+		}
+	}, nil)
+	next = hs.srv.URL + "/beta/auditLogs/signIns?$skiptoken=more"
+	var pages []audit.Page
+	err := hs.src.Fetch(context.Background(), audit.InteractiveSignIns, pageWindow, "", func(pg audit.Page) error {
+		pages = append(pages, pg)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hs.requests() != 2 || len(pages) != 2 {
+		t.Fatalf("%d pages over %d requests, want 2 over 2 (a reject is not retried)", len(pages), hs.requests())
+	}
+	type summary struct {
+		records []string
+		rejects []string
+		served  int
+	}
+	sum := func(pg audit.Page) summary {
+		s := summary{records: rawStrings(pg.Records), served: pg.Served}
+		for _, r := range pg.Rejects {
+			s.rejects = append(s.rejects, string(r.Raw)+" | "+r.Reason)
+		}
+		return s
+	}
+	want := []summary{
+		{[]string{a, b}, []string{noTime + ` | createdDateTime missing, id "no-time-7"`}, 4},
+		{nil, []string{noID + " | no id", `"just a string" | not a JSON object`}, 2},
+	}
+	for i := range want {
+		if got := sum(pages[i]); fmt.Sprint(got) != fmt.Sprint(want[i]) {
+			t.Errorf("page %d\n got %+v\nwant %+v", i+1, got, want[i])
+		}
 	}
 }

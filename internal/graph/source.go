@@ -196,7 +196,8 @@ func New(o Options) (*Source, error) {
 
 // Fetch queries window w of stream st (with filter ANDed to the window
 // filter) and calls page for each page Graph serves, in Graph's order, with
-// the page's records inside w. page is not called for a page without any.
+// the page's records inside w and the records it cannot archive (no id or
+// time: see decodeValues). page is not called for a page with neither.
 // See audit.Source for the contract.
 func (s *Source) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func(audit.Page) error) error {
 	if w.Empty() {
