@@ -59,6 +59,7 @@ func (s *Source) attempt(ctx context.Context, rq request, link string, w audit.W
 		return page{}, s.classifyStatus(rq, resp, body)
 	}
 
+	s.noteServed(rq.stream)
 	body, err := readBody(resp)
 	if err != nil {
 		s.report(rq, attempt, 0, start, err)

@@ -29,6 +29,9 @@ type failure struct {
 	hasAfter   bool
 	// unauthorized: Graph answered 401, which a fresh token may cure.
 	unauthorized bool
+	// licence: the premium-licence 403 from a tenant known to be licensed,
+	// retried because Graph answers it now and then to licensed tenants.
+	licence bool
 }
 
 // permanentError is a final error whose message is written for the person
@@ -79,9 +82,7 @@ func (s *Source) classifyStatus(rq request, resp *http.Response, body []byte) *f
 				"registered in this tenant and that graph_endpoint matches the tenant's cloud (HTTP %s)",
 			s.tenantID, s.clientID, detail)}
 	case code == http.StatusForbidden && mentionsPremium(body):
-		f.err = &permanentError{sentinel: audit.ErrNoPremiumLicense, msg: fmt.Sprintf(
-			"sign-in logs need Entra ID P1 or P2 in tenant %s; directory audits keep working (stream %s: HTTP %s)",
-			s.tenantID, rq.stream.Name, detail)}
+		return s.classifyLicence(rq, detail)
 	case code == http.StatusForbidden:
 		f.err = &permanentError{sentinel: audit.ErrForbidden, msg: fmt.Sprintf(
 			"grant application permissions AuditLog.Read.All and Directory.Read.All to app %s in tenant %s "+
@@ -98,6 +99,58 @@ func (s *Source) classifyStatus(rq request, resp *http.Response, body []byte) *f
 		f.err = fmt.Errorf("stream %s: unexpected answer from Graph: HTTP %s", rq.stream.Name, detail)
 	}
 	return f
+}
+
+// classifyLicence handles Graph's 403 for tenants without P1/P2. Graph also
+// answers it now and then to licensed tenants, mid-paging too (GRAPH-NOTES.md
+// "Permissions and licences"), so once the tenant is known to be licensed it
+// is retried like a 503; until then it is the verdict, worded per stream.
+func (s *Source) classifyLicence(rq request, detail string) *failure {
+	if s.Licensed() {
+		return &failure{err: fmt.Errorf("HTTP %s", detail), retry: true, status: http.StatusForbidden, licence: true}
+	}
+	var msg string
+	switch {
+	case rq.stream.SignIns:
+		msg = fmt.Sprintf("sign-in logs need Entra ID P1 or P2 in tenant %s; directory audits keep working", s.tenantID)
+	case rq.stream.NeedsPremium():
+		msg = fmt.Sprintf("provisioning logs need Entra ID P1 or P2 in tenant %s; without it, remove %s from the tenant's streams",
+			s.tenantID, rq.stream.Name)
+	default:
+		msg = fmt.Sprintf("Graph says tenant %s has no Entra ID P1 or P2 licence", s.tenantID)
+	}
+	return &failure{status: http.StatusForbidden, err: &permanentError{sentinel: audit.ErrNoPremiumLicense,
+		msg: fmt.Sprintf("%s (stream %s: HTTP %s)", msg, rq.stream.Name, detail)}}
+}
+
+// giveUp decides whether the retries of a page stop after attempt, which
+// failed with f, and returns the final error if so. failures counts the
+// failed attempts that say nothing about the budget or the licence (neither
+// 429 nor a licensed tenant's licence 403).
+func (s *Source) giveUp(rq request, w audit.Window, attempt, failures int, f *failure) error {
+	where := fmt.Sprintf("stream %s window %s", rq.stream.Name, w)
+	if rq.next {
+		where += fmt.Sprintf(" page %d", rq.pageNo)
+	}
+	switch {
+	case rq.next && failures >= max(2, s.maxAttempts/2):
+		// A nextLink that keeps failing is often broken for good (paging
+		// "stops early" in Graph): after half the attempts (the cheap,
+		// short backoffs) the caller re-issues the window as halves
+		// rather than waiting out the long ones.
+		return fmt.Errorf("%s: %w: giving up after %d failed attempts: %w", where, audit.ErrPagingFailed, failures, f.err)
+	case attempt < s.maxAttempts:
+		return nil
+	case f.licence:
+		// Not ErrNoPremiumLicense: the tenant is licensed, and the next
+		// run will most likely be served.
+		return fmt.Errorf("%s: Graph kept answering the licence 403 (%d attempts) although it served this tenant's "+
+			"sign-in or provisioning logs before; it does so now and then on licensed tenants, the next run tries again: %w",
+			where, attempt, f.err)
+	case rq.next:
+		return fmt.Errorf("%s: %w: giving up after %d attempts: %w", where, audit.ErrPagingFailed, attempt, f.err)
+	}
+	return fmt.Errorf("%s: giving up after %d attempts: %w", where, attempt, f.err)
 }
 
 // mentionsPremium recognises Graph's 403 for tenants without P1/P2:

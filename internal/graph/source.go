@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -93,42 +92,16 @@ type Source struct {
 	rand        func() float64
 	now         func() time.Time
 	sleep       func(ctx context.Context, d time.Duration) error
-	clock       serverClock
+	tenantFacts
 	// preferUnconfirmed: an answer lacked Preference-Applied (logged once).
 	preferUnconfirmed atomic.Bool
 }
 
-// serverClock follows Graph's clock from the Date header of its answers,
-// carried forward on the monotonic clock, so that a wrong or jumping host
-// clock can be told from Graph's.
-type serverClock struct {
-	mu       sync.Mutex
-	date     time.Time // the latest Date header
-	received time.Time // when it arrived (with a monotonic reading)
-}
-
-func (c *serverClock) observe(header string) {
-	d, err := http.ParseTime(header)
-	if err != nil {
-		return
-	}
-	c.mu.Lock()
-	c.date, c.received = d, time.Now()
-	c.mu.Unlock()
-}
-
-// ServerNow is Graph's current time as its last answer told it (to a
-// second); ok is false before the first answer.
-func (s *Source) ServerNow() (now time.Time, ok bool) {
-	s.clock.mu.Lock()
-	defer s.clock.mu.Unlock()
-	if s.clock.date.IsZero() {
-		return time.Time{}, false
-	}
-	return s.clock.date.Add(time.Since(s.clock.received)), true
-}
-
-var _ audit.Source = (*Source)(nil)
+var (
+	_ audit.Source      = (*Source)(nil)
+	_ audit.ServerClock = (*Source)(nil)
+	_ audit.Licence     = (*Source)(nil)
+)
 
 // New checks the options and builds the request pipeline. It does not
 // contact Graph.
@@ -291,24 +264,11 @@ func (s *Source) fetchPage(ctx context.Context, rq request, link string, w audit
 		if !f.retry {
 			return page{}, f.err
 		}
-		if f.status != http.StatusTooManyRequests {
+		if f.status != http.StatusTooManyRequests && !f.licence {
 			failures++
 		}
-		// A nextLink that keeps failing is often broken for good (paging
-		// "stops early" in Graph): after half the attempts (the cheap,
-		// short backoffs) the caller re-issues the window as halves
-		// rather than waiting out the long ones.
-		if rq.next && failures >= max(2, s.maxAttempts/2) {
-			return page{}, fmt.Errorf("stream %s window %s page %d: %w: giving up after %d failed attempts: %w",
-				rq.stream.Name, w, rq.pageNo, audit.ErrPagingFailed, failures, f.err)
-		}
-		if attempt >= s.maxAttempts {
-			if rq.next {
-				return page{}, fmt.Errorf("stream %s window %s page %d: %w: giving up after %d attempts: %w",
-					rq.stream.Name, w, rq.pageNo, audit.ErrPagingFailed, attempt, f.err)
-			}
-			return page{}, fmt.Errorf("stream %s window %s: giving up after %d attempts: %w",
-				rq.stream.Name, w, attempt, f.err)
+		if err := s.giveUp(rq, w, attempt, failures, f); err != nil {
+			return page{}, err
 		}
 		delay := f.retryAfter
 		if !f.hasAfter {
@@ -325,7 +285,11 @@ func (s *Source) fetchPage(ctx context.Context, rq request, link string, w audit
 			s.log.Warn("graph throttled", fields...)
 			continue
 		}
-		s.log.Warn("graph request failed, retrying", fields...)
+		msg := "graph request failed, retrying"
+		if f.licence {
+			msg = "graph answered the licence 403 to a licensed tenant, retrying"
+		}
+		s.log.Warn(msg, fields...)
 		if err := s.sleep(ctx, delay); err != nil {
 			return page{}, fmt.Errorf("stream %s window %s page %d: %w", rq.stream.Name, w, rq.pageNo, err)
 		}
