@@ -11,8 +11,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"go.uber.org/zap"
-
-	"github.com/entra-archiver/entra-archiver/internal/audit"
 )
 
 // maxPrealloc caps how much a Content-Length may make readBody allocate up
@@ -27,7 +25,7 @@ const maxPrealloc = 64 << 20
 const preferEnums = "include-unknown-enum-members"
 
 // attempt sends one request for link and reads and decodes the page.
-func (s *Source) attempt(ctx context.Context, rq request, link string, w audit.Window, attempt int) (page, *failure) {
+func (s *Source) attempt(ctx context.Context, rq request, link string, attempt int) (page, *failure) {
 	req, err := runtime.NewRequest(ctx, http.MethodGet, link)
 	if err != nil {
 		return page{}, &failure{err: fmt.Errorf("stream %s: bad request URL: %w", rq.stream.Name, err)}
@@ -68,7 +66,7 @@ func (s *Source) attempt(ctx context.Context, rq request, link string, w audit.W
 	s.report(rq, attempt, resp.StatusCode, start, nil)
 	s.notePreference(resp)
 
-	pg, err := decodePage(body, rq.stream, w)
+	pg, err := decodePage(body, rq.stream, rq.window)
 	if err != nil {
 		// Garbled on its way (truncated, cut, mangled): another attempt
 		// may bring the page whole.

@@ -59,6 +59,7 @@ func (e *permanentError) Unwrap() []error {
 // request describes the attempt being classified, for messages.
 type request struct {
 	stream audit.Stream
+	window audit.Window
 	filter string
 	pageNo int
 	next   bool // following a nextLink rather than the window's first request
@@ -68,7 +69,7 @@ type request struct {
 // body Graph sent (already read).
 func (s *Source) classifyStatus(rq request, resp *http.Response, body []byte) *failure {
 	code := resp.StatusCode
-	detail := graphMessage(code, body)
+	detail, message := graphMessage(code, body)
 	if retryableStatus(code) {
 		d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), s.now())
 		return &failure{err: fmt.Errorf("HTTP %s", detail), retry: true, status: code, retryAfter: d, hasAfter: ok}
@@ -87,19 +88,64 @@ func (s *Source) classifyStatus(rq request, resp *http.Response, body []byte) *f
 		f.err = &permanentError{sentinel: audit.ErrForbidden, msg: fmt.Sprintf(
 			"grant application permissions AuditLog.Read.All and Directory.Read.All to app %s in tenant %s "+
 				"and grant admin consent (stream %s: HTTP %s)", s.clientID, s.tenantID, rq.stream.Name, detail)}
+	case code == http.StatusBadRequest:
+		return s.classifyBadRequest(rq, detail, message)
 	case rq.next && code >= 400 && code < 500:
 		f.err = &permanentError{sentinel: audit.ErrPagingFailed, msg: fmt.Sprintf(
 			"stream %s: Graph refused the nextLink of page %d (HTTP %s); re-issue the window",
 			rq.stream.Name, rq.pageNo, detail)}
-	case code == http.StatusBadRequest:
-		f.err = &permanentError{sentinel: audit.ErrBadRequest, msg: fmt.Sprintf(
-			"stream %s: Graph rejected the query (HTTP %s); check the stream's filter: $filter=%s",
-			rq.stream.Name, detail, rq.filter)}
 	default:
 		f.err = fmt.Errorf("stream %s: unexpected answer from Graph: HTTP %s", rq.stream.Name, detail)
 	}
 	return f
 }
+
+// classifyBadRequest tells Graph's 400s apart: a lower time bound older
+// than Graph serves, a collection the tenant's cloud does not have, a
+// nextLink Graph no longer accepts, and a query it cannot parse. Only the
+// last is the filter's fault.
+func (s *Source) classifyBadRequest(rq request, detail, message string) *failure {
+	f := &failure{status: http.StatusBadRequest}
+	if me := s.namedMinimumError(rq, message, detail); me != nil {
+		f.err = me
+		return f
+	}
+	segment, missing := missingSegment(message)
+	switch {
+	case rq.next:
+		f.err = &permanentError{sentinel: audit.ErrPagingFailed, msg: fmt.Sprintf(
+			"stream %s: Graph refused the nextLink of page %d (HTTP %s); re-issue the window",
+			rq.stream.Name, rq.pageNo, detail)}
+	case missing:
+		// China answers signIns this way (GRAPH-NOTES.md "National
+		// clouds"): no filter can fix it.
+		f.err = &permanentError{sentinel: audit.ErrNotInCloud, msg: fmt.Sprintf(
+			"stream %s is not available in the national cloud of tenant %s: Graph at %s has no %s collection; "+
+				"remove %s from this tenant's streams in the config (HTTP %s)",
+			rq.stream.Name, s.tenantID, s.endpoint.Host, strconv.Quote(segment), rq.stream.Name, detail)}
+	default:
+		if me := s.edgeMinimumError(rq, detail); me != nil {
+			f.err = me
+			return f
+		}
+		f.err = &permanentError{sentinel: audit.ErrBadRequest, msg: fmt.Sprintf(
+			"stream %s: Graph rejected the query (HTTP %s); check the stream's filter: $filter=%s",
+			rq.stream.Name, detail, rq.filter)}
+	}
+	return f
+}
+
+// missingSegment recognises Graph's 400 for a path it does not serve,
+// "Resource not found for the segment 'signIns'.", and returns the segment.
+func missingSegment(message string) (string, bool) {
+	m := missingSegmentMessage.FindStringSubmatch(message)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+var missingSegmentMessage = regexp.MustCompile(`(?i)Resource not found for the segment '([^']*)'`)
 
 // classifyLicence handles Graph's 403 for tenants without P1/P2. Graph also
 // answers it now and then to licensed tenants, mid-paging too (GRAPH-NOTES.md
@@ -127,8 +173,8 @@ func (s *Source) classifyLicence(rq request, detail string) *failure {
 // failed with f, and returns the final error if so. failures counts the
 // failed attempts that say nothing about the budget or the licence (neither
 // 429 nor a licensed tenant's licence 403).
-func (s *Source) giveUp(rq request, w audit.Window, attempt, failures int, f *failure) error {
-	where := fmt.Sprintf("stream %s window %s", rq.stream.Name, w)
+func (s *Source) giveUp(rq request, attempt, failures int, f *failure) error {
+	where := fmt.Sprintf("stream %s window %s", rq.stream.Name, rq.window)
 	if rq.next {
 		where += fmt.Sprintf(" page %d", rq.pageNo)
 	}
@@ -162,8 +208,9 @@ func mentionsPremium(body []byte) bool {
 }
 
 // graphMessage renders status and Graph's error code and message for an
-// error text: `403 Forbidden: Authorization_RequestDenied: Insufficient…`.
-func graphMessage(code int, body []byte) string {
+// error text (`403 Forbidden: Authorization_RequestDenied: Insufficient…`),
+// and returns Graph's message alone for recognising the error.
+func graphMessage(code int, body []byte) (detail, message string) {
 	out := fmt.Sprintf("%d %s", code, http.StatusText(code))
 	var ge struct {
 		Error struct {
@@ -179,7 +226,7 @@ func graphMessage(code int, body []byte) string {
 			out += ": " + ge.Error.Message
 		}
 	}
-	return truncate(out, 400)
+	return truncate(out, 400), ge.Error.Message
 }
 
 func truncate(s string, n int) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 )
@@ -166,5 +167,164 @@ func TestLicenceIsSharedSafely(t *testing.T) {
 	wg.Wait()
 	if !hs.src.Licensed() {
 		t.Error("not licensed")
+	}
+}
+
+const minimumTime400 = "Specified argument was out of the range of valid values. " +
+	"(Parameter 'Minimum allowed time for activityDateTime is 2/5/2023 12:00:00 AM')"
+
+// set moves the fake clock (Graph's clock in the harness) to t.
+func (c *fakeClock) set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// checkMinimumTime checks err is the minimum-time error for minimum, says
+// what happened and does not blame the user's filter.
+func checkMinimumTime(t *testing.T, err error, minimum time.Time, named bool) {
+	t.Helper()
+	var me *audit.MinimumTimeError
+	if !errors.As(err, &me) || !errors.Is(err, audit.ErrBeforeMinimumTime) {
+		t.Fatalf("err = %v, want *audit.MinimumTimeError", err)
+	}
+	if !me.Minimum.Equal(minimum) || me.Minimum.Location() != time.UTC || me.Named != named {
+		t.Errorf("Minimum %v (named %v), want %v (named %v)", me.Minimum, me.Named, minimum, named)
+	}
+	for _, s := range []error{audit.ErrBadRequest, audit.ErrPagingFailed} {
+		if errors.Is(err, s) {
+			t.Errorf("err matches %v", s)
+		}
+	}
+	want := "Graph no longer serves logs before " + audit.FormatTime(minimum)
+	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "the job resumes from there") {
+		t.Errorf("error %q does not say %q and that the job resumes from there", err, want)
+	}
+	if strings.Contains(err.Error(), "check the stream's filter") || strings.Contains(err.Error(), "userPrincipalName") {
+		t.Errorf("error %q blames the user's filter", err)
+	}
+}
+
+func TestMinimumTimeNamedByGraph(t *testing.T) {
+	tests := []struct {
+		name   string
+		stream audit.Stream
+		msg    string
+		onNext bool
+		want   time.Time
+	}{
+		{"directory audits", audit.DirectoryAudits, minimumTime400, false, time.Date(2023, 2, 5, 0, 0, 0, 0, time.UTC)},
+		{"provisioning, afternoon", audit.Provisioning,
+			"Specified argument was out of the range of valid values. (Parameter 'Minimum allowed time for activityDateTime is 12/31/2026 1:30:05 PM')",
+			false, time.Date(2026, 12, 31, 13, 30, 5, 0, time.UTC)},
+		{"on a nextLink", audit.DirectoryAudits, minimumTime400, true, time.Date(2023, 2, 5, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var next string
+			hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
+				if tt.onNext && n == 1 {
+					writePage(w, next)
+					return
+				}
+				graphError(w, http.StatusBadRequest, "BadRequest", tt.msg)
+			}, nil)
+			next = hs.srv.URL + "/v1.0/auditLogs/directoryAudits?$skiptoken=more"
+			_, err := hs.fetch(tt.stream, "userPrincipalName eq 'a@b'")
+			checkMinimumTime(t, err, tt.want, true)
+			if want := map[bool]int{false: 1, true: 2}[tt.onNext]; hs.requests() != want {
+				t.Errorf("%d requests, want %d (not retried)", hs.requests(), want)
+			}
+		})
+	}
+}
+
+func TestSignInsInvalidFilterAtGraphsEdge(t *testing.T) {
+	// pageWindow begins 2026-11-27T03:00Z. Graph's edge is midnight UTC
+	// 30 days back by its clock.
+	tests := []struct {
+		name     string
+		graphNow time.Time
+		noDate   bool // Graph's answer has no Date: the host clock decides
+		want     time.Time
+	}{
+		{"window before the edge", time.Date(2026, 12, 28, 10, 0, 0, 0, time.UTC), false,
+			time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)},
+		{"window within a day after the edge", time.Date(2026, 12, 27, 10, 0, 0, 0, time.UTC), false,
+			time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)},
+		{"the margin moves the edge before Graph's midnight", time.Date(2026, 12, 27, 23, 30, 0, 0, time.UTC), false,
+			time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)},
+		{"no Date header: the host clock", time.Date(2026, 12, 28, 10, 0, 0, 0, time.UTC), true,
+			time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)},
+		{"window more than a day after the edge", time.Date(2026, 12, 26, 10, 0, 0, 0, time.UTC), false, time.Time{}},
+		{"no Date header, window far from the host's edge", time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC), true, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
+				if tt.noDate {
+					w.Header()["Date"] = nil // net/http then sends none
+				}
+				graphError(w, http.StatusBadRequest, "BadRequest", "Invalid filter clause")
+			}, nil)
+			hs.clock.set(tt.graphNow)
+			_, err := hs.fetch(audit.InteractiveSignIns, "userPrincipalName eq 'a@b'")
+			if tt.want.IsZero() {
+				// Far from the edge the 400 is the query's own.
+				if !errors.Is(err, audit.ErrBadRequest) || errors.Is(err, audit.ErrBeforeMinimumTime) ||
+					!strings.Contains(err.Error(), "userPrincipalName eq 'a@b'") {
+					t.Fatalf("err = %v, want ErrBadRequest naming the filter", err)
+				}
+				return
+			}
+			checkMinimumTime(t, err, tt.want, false)
+			if _, ok := hs.src.ServerNow(); ok == tt.noDate {
+				t.Errorf("ServerNow ok = %v with noDate %v", ok, tt.noDate)
+			}
+		})
+	}
+}
+
+func TestSignInsInvalidFilterOnANextLinkIsAPagingFailure(t *testing.T) {
+	var next string
+	hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			writePage(w, next)
+			return
+		}
+		graphError(w, http.StatusBadRequest, "BadRequest", "Invalid filter clause")
+	}, nil)
+	next = hs.srv.URL + "/beta/auditLogs/signIns?$skiptoken=more"
+	hs.clock.set(time.Date(2026, 12, 28, 10, 0, 0, 0, time.UTC))
+	// Re-issuing the window brings its first request's verdict.
+	if _, err := hs.fetch(audit.InteractiveSignIns, ""); !errors.Is(err, audit.ErrPagingFailed) {
+		t.Fatalf("err = %v, want ErrPagingFailed", err)
+	}
+}
+
+func TestResourceNotFoundIsNotInThisCloud(t *testing.T) {
+	hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		graphError(w, http.StatusBadRequest, "BadRequest", "Resource not found for the segment 'signIns'.")
+	}, nil)
+	// Even at Graph's edge, a missing collection is not the edge's fault.
+	hs.clock.set(time.Date(2026, 12, 28, 10, 0, 0, 0, time.UTC))
+	_, err := hs.fetch(audit.ServicePrincipalSignIns, "appId eq 'x'")
+	if !errors.Is(err, audit.ErrNotInCloud) {
+		t.Fatalf("err = %v, want ErrNotInCloud", err)
+	}
+	host := strings.TrimPrefix(hs.srv.URL, "https://")
+	for _, want := range []string{"serviceprincipal-signins is not available in the national cloud of tenant " + testTenant,
+		host, `"signIns"`, "remove serviceprincipal-signins from this tenant's streams"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	for _, s := range []error{audit.ErrBadRequest, audit.ErrBeforeMinimumTime, audit.ErrPagingFailed} {
+		if errors.Is(err, s) {
+			t.Errorf("err matches %v", s)
+		}
+	}
+	if strings.Contains(err.Error(), "filter") || hs.requests() != 1 {
+		t.Errorf("%d requests; error %q must not mention the filter", hs.requests(), err)
 	}
 }

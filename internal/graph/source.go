@@ -176,11 +176,11 @@ func (s *Source) Fetch(ctx context.Context, st audit.Stream, w audit.Window, fil
 	if w.Empty() {
 		return nil
 	}
-	rq := request{stream: st, filter: WindowFilter(st, w, filter)}
+	rq := request{stream: st, window: w, filter: WindowFilter(st, w, filter)}
 	link := collectionURL(s.root, st, rq.filter, s.pageSize)
 	empty := 0 // pages in a row that served nothing but a nextLink
 	for rq.pageNo = 1; ; rq.pageNo++ {
-		pg, err := s.fetchPage(ctx, rq, link, w)
+		pg, err := s.fetchPage(ctx, rq, link)
 		if err != nil {
 			return err
 		}
@@ -242,15 +242,15 @@ func effectivePort(u *url.URL) string {
 }
 
 // fetchPage gets and decodes one page, retrying transient failures.
-func (s *Source) fetchPage(ctx context.Context, rq request, link string, w audit.Window) (page, error) {
+func (s *Source) fetchPage(ctx context.Context, rq request, link string) (page, error) {
 	refreshed, failures := false, 0
 	for attempt := 1; ; attempt++ {
-		pg, f := s.attempt(ctx, rq, link, w, attempt)
+		pg, f := s.attempt(ctx, rq, link, attempt)
 		if f == nil {
 			return pg, nil
 		}
 		if err := ctx.Err(); err != nil {
-			return page{}, fmt.Errorf("stream %s window %s page %d: %w", rq.stream.Name, w, rq.pageNo, err)
+			return page{}, fmt.Errorf("stream %s window %s page %d: %w", rq.stream.Name, rq.window, rq.pageNo, err)
 		}
 		if f.unauthorized && !refreshed {
 			// Usually the token expired between leaving the cache and
@@ -267,7 +267,7 @@ func (s *Source) fetchPage(ctx context.Context, rq request, link string, w audit
 		if f.status != http.StatusTooManyRequests && !f.licence {
 			failures++
 		}
-		if err := s.giveUp(rq, w, attempt, failures, f); err != nil {
+		if err := s.giveUp(rq, attempt, failures, f); err != nil {
 			return page{}, err
 		}
 		delay := f.retryAfter
@@ -291,7 +291,7 @@ func (s *Source) fetchPage(ctx context.Context, rq request, link string, w audit
 		}
 		s.log.Warn(msg, fields...)
 		if err := s.sleep(ctx, delay); err != nil {
-			return page{}, fmt.Errorf("stream %s window %s page %d: %w", rq.stream.Name, w, rq.pageNo, err)
+			return page{}, fmt.Errorf("stream %s window %s page %d: %w", rq.stream.Name, rq.window, rq.pageNo, err)
 		}
 	}
 }

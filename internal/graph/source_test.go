@@ -80,6 +80,8 @@ func newHarness(t *testing.T, h handler, edit func(*Options)) *harness {
 	t.Helper()
 	hs := &harness{t: t, obs: &observed{}}
 	hs.logs, hs.logged = observer.New(zap.DebugLevel)
+	tenant, clock := fakePacer(5, 10*time.Second)
+	hs.clock = clock
 	hs.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hs.mu.Lock()
 		hs.uris = append(hs.uris, r.RequestURI)
@@ -87,15 +89,16 @@ func newHarness(t *testing.T, h handler, edit func(*Options)) *harness {
 		hs.prefer = append(hs.prefer, r.Header.Get("Prefer"))
 		n := len(hs.uris)
 		hs.mu.Unlock()
+		// Graph's clock is the test's clock, so that Graph's edge (30
+		// days back) stays where the tests put it; a handler may override.
+		w.Header().Set("Date", hs.clock.now().Format(http.TimeFormat))
 		h(n, w, r)
 	}))
 	hs.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // resets are the point of some tests
 	hs.srv.StartTLS()
 	t.Cleanup(hs.srv.Close)
-	tenant, clock := fakePacer(5, 10*time.Second)
 	app := NewPacer(122, 10*time.Second)
 	app.now, app.sleep = clock.now, clock.sleep
-	hs.clock = clock
 	o := Options{
 		TenantID: testTenant, ClientID: testClient, GraphEndpoint: hs.srv.URL,
 		Credential: staticCredential{}, Tenant: tenant, App: app, Transport: hs.srv.Client(),
