@@ -51,7 +51,7 @@ func (s *Source) attempt(ctx context.Context, rq request, link string, attempt i
 		body, err := runtime.Payload(resp)
 		if err != nil {
 			s.report(rq, attempt, 0, start, err)
-			return page{}, &failure{err: fmt.Errorf("read error body: %w", err), retry: true}
+			return page{}, classifyTransport(fmt.Errorf("read error body: %w", err))
 		}
 		s.report(rq, attempt, resp.StatusCode, start, nil)
 		return page{}, s.classifyStatus(rq, resp, body)
@@ -61,7 +61,7 @@ func (s *Source) attempt(ctx context.Context, rq request, link string, attempt i
 	body, err := readBody(resp)
 	if err != nil {
 		s.report(rq, attempt, 0, start, err)
-		return page{}, &failure{err: fmt.Errorf("read page: %w", err), retry: true}
+		return page{}, classifyTransport(fmt.Errorf("read page: %w", err))
 	}
 	s.report(rq, attempt, resp.StatusCode, start, nil)
 	s.notePreference(resp)

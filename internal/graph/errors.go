@@ -32,6 +32,29 @@ type failure struct {
 	// licence: the premium-licence 403 from a tenant known to be licensed,
 	// retried because Graph answers it now and then to licensed tenants.
 	licence bool
+	// timeout: Graph gave up on the query or did not answer in time (408,
+	// 5xx, no complete answer within RequestTimeout), which is how it
+	// answers a query too wide for it.
+	timeout bool
+}
+
+// tally counts a page's failed attempts so far.
+type tally struct {
+	attempts int
+	// failures are the failed attempts that say nothing about the budget
+	// or the licence (neither 429 nor a licensed tenant's licence 403).
+	failures int
+	// timeouts are the failures with failure.timeout set.
+	timeouts int
+}
+
+func (t *tally) add(f *failure) {
+	if f.status != http.StatusTooManyRequests && !f.licence {
+		t.failures++
+	}
+	if f.timeout {
+		t.timeouts++
+	}
 }
 
 // permanentError is a final error whose message is written for the person
@@ -72,7 +95,8 @@ func (s *Source) classifyStatus(rq request, resp *http.Response, body []byte) *f
 	detail, message := graphMessage(code, body)
 	if retryableStatus(code) {
 		d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), s.now())
-		return &failure{err: fmt.Errorf("HTTP %s", detail), retry: true, status: code, retryAfter: d, hasAfter: ok}
+		return &failure{err: fmt.Errorf("HTTP %s", detail), retry: true, status: code, retryAfter: d, hasAfter: ok,
+			timeout: code != http.StatusTooManyRequests}
 	}
 	f := &failure{status: code}
 	switch {
@@ -169,34 +193,41 @@ func (s *Source) classifyLicence(rq request, detail string) *failure {
 		msg: fmt.Sprintf("%s (stream %s: HTTP %s)", msg, rq.stream.Name, detail)}}
 }
 
-// giveUp decides whether the retries of a page stop after attempt, which
-// failed with f, and returns the final error if so. failures counts the
-// failed attempts that say nothing about the budget or the licence (neither
-// 429 nor a licensed tenant's licence 403).
-func (s *Source) giveUp(rq request, attempt, failures int, f *failure) error {
+// giveUp decides whether the retries of a page stop after the failed
+// attempt t.attempts, which failed with f, and returns the final error if so.
+func (s *Source) giveUp(rq request, t tally, f *failure) error {
 	where := fmt.Sprintf("stream %s window %s", rq.stream.Name, rq.window)
 	if rq.next {
 		where += fmt.Sprintf(" page %d", rq.pageNo)
 	}
+	early := max(2, s.maxAttempts/2)
 	switch {
-	case rq.next && failures >= max(2, s.maxAttempts/2):
+	case !rq.next && t.timeouts >= early:
+		// Graph answers a query too wide for it with 504 (or not at all)
+		// on its first page, every time, until the range is narrowed
+		// (GRAPH-NOTES.md "Wide queries time out"): waiting out the long
+		// backoffs cannot help, splitting the window does.
+		return fmt.Errorf("%s: %w: its first page failed %d times the way Graph fails a query too wide for it; "+
+			"split the window (Microsoft: \"begin with a call that requests three days of data and iterate with "+
+			"shorter timespans\"): %w", where, audit.ErrTimedOut, t.timeouts, f.err)
+	case rq.next && t.failures >= early:
 		// A nextLink that keeps failing is often broken for good (paging
 		// "stops early" in Graph): after half the attempts (the cheap,
 		// short backoffs) the caller re-issues the window as halves
 		// rather than waiting out the long ones.
-		return fmt.Errorf("%s: %w: giving up after %d failed attempts: %w", where, audit.ErrPagingFailed, failures, f.err)
-	case attempt < s.maxAttempts:
+		return fmt.Errorf("%s: %w: giving up after %d failed attempts: %w", where, audit.ErrPagingFailed, t.failures, f.err)
+	case t.attempts < s.maxAttempts:
 		return nil
 	case f.licence:
 		// Not ErrNoPremiumLicense: the tenant is licensed, and the next
 		// run will most likely be served.
 		return fmt.Errorf("%s: Graph kept answering the licence 403 (%d attempts) although it served this tenant's "+
 			"sign-in or provisioning logs before; it does so now and then on licensed tenants, the next run tries again: %w",
-			where, attempt, f.err)
+			where, t.attempts, f.err)
 	case rq.next:
-		return fmt.Errorf("%s: %w: giving up after %d attempts: %w", where, audit.ErrPagingFailed, attempt, f.err)
+		return fmt.Errorf("%s: %w: giving up after %d attempts: %w", where, audit.ErrPagingFailed, t.attempts, f.err)
 	}
-	return fmt.Errorf("%s: giving up after %d attempts: %w", where, attempt, f.err)
+	return fmt.Errorf("%s: giving up after %d attempts: %w", where, t.attempts, f.err)
 }
 
 // mentionsPremium recognises Graph's 403 for tenants without P1/P2:
@@ -267,7 +298,17 @@ func (s *Source) classifyDoError(err error) *failure {
 	if f := untrustedTLS(err, "Graph"); f != nil {
 		return f
 	}
-	return &failure{err: err, retry: true}
+	return classifyTransport(err)
+}
+
+// classifyTransport: an attempt that broke on the wire (reset, truncated or
+// stalled body, no answer) is retried; one that ran out of RequestTimeout
+// counts as a timeout. The caller has checked that its own context is
+// alive, so a deadline here is the attempt's.
+func classifyTransport(err error) *failure {
+	var ne interface{ Timeout() bool }
+	timeout := errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+	return &failure{err: err, retry: true, timeout: timeout}
 }
 
 // untrustedTLS is the permanent failure for a server certificate that does

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 )
@@ -150,5 +151,90 @@ func TestFetchQuarantinesRecordsItCannotArchive(t *testing.T) {
 		if got := sum(pages[i]); fmt.Sprint(got) != fmt.Sprint(want[i]) {
 			t.Errorf("page %d\n got %+v\nwant %+v", i+1, got, want[i])
 		}
+	}
+}
+
+func TestWideFirstPageTimesOut(t *testing.T) {
+	stall := func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}
+	status := func(code int) func(http.ResponseWriter, *http.Request) {
+		return func(w http.ResponseWriter, r *http.Request) { graphError(w, code, "x", "Gateway timed out") }
+	}
+	stallBody := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		fmt.Fprint(w, `{"value":[`)
+		w.(http.Flusher).Flush()
+		stall(w, r)
+	}
+	cut := func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"value":[{"id":"c","createdDateTime":"2026-11-27T03:1`)
+	}
+	tests := []struct {
+		name        string
+		maxAttempts int
+		script      []func(http.ResponseWriter, *http.Request) // by request; the last repeats
+		want        error
+		requests    int
+	}{
+		{"504 every time", 0, []func(http.ResponseWriter, *http.Request){status(504)}, audit.ErrTimedOut, 5},
+		{"429s do not count", 0, []func(http.ResponseWriter, *http.Request){
+			status(504), status(429), status(504), status(429), status(504), status(504), status(504)}, audit.ErrTimedOut, 7},
+		{"408 and other 5xx", 0, []func(http.ResponseWriter, *http.Request){
+			status(408), status(500), status(502), status(503), status(504)}, audit.ErrTimedOut, 5},
+		{"no answer in time", 3, []func(http.ResponseWriter, *http.Request){stall}, audit.ErrTimedOut, 2},
+		{"no whole answer in time", 3, []func(http.ResponseWriter, *http.Request){stallBody}, audit.ErrTimedOut, 2},
+		// Garbled answers are not Graph giving up on the query: all the
+		// attempts, then no sentinel.
+		{"garbled pages", 3, []func(http.ResponseWriter, *http.Request){cut}, nil, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
+				tt.script[min(n, len(tt.script))-1](w, r)
+			}, func(o *Options) {
+				o.MaxAttempts = tt.maxAttempts
+				o.RequestTimeout = 200 * time.Millisecond
+			})
+			_, err := hs.fetch(audit.InteractiveSignIns, "")
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if tt.want == nil {
+				if errors.Is(err, audit.ErrTimedOut) || errors.Is(err, audit.ErrPagingFailed) ||
+					!strings.Contains(err.Error(), "giving up after 3 attempts") {
+					t.Errorf("err = %v, want giving up after 3 attempts, no sentinel", err)
+				}
+			} else {
+				if !errors.Is(err, tt.want) || errors.Is(err, audit.ErrPagingFailed) {
+					t.Errorf("err = %v, want %v only", err, tt.want)
+				}
+				if !strings.Contains(err.Error(), "three days of data") {
+					t.Errorf("error %q does not pass on Microsoft's advice", err)
+				}
+			}
+			if hs.requests() != tt.requests {
+				t.Errorf("%d requests, want %d", hs.requests(), tt.requests)
+			}
+		})
+	}
+}
+
+func TestNextLinkTimeoutsAreAPagingFailure(t *testing.T) {
+	var next string
+	hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			writePage(w, next, rec("a", "2026-11-27T03:30:00Z"))
+			return
+		}
+		graphError(w, http.StatusGatewayTimeout, "x", "Gateway timed out")
+	}, nil)
+	next = hs.srv.URL + "/beta/auditLogs/signIns?$skiptoken=more"
+	_, err := hs.fetch(audit.InteractiveSignIns, "")
+	if !errors.Is(err, audit.ErrPagingFailed) || errors.Is(err, audit.ErrTimedOut) {
+		t.Fatalf("err = %v, want ErrPagingFailed only", err)
 	}
 }

@@ -243,7 +243,7 @@ func effectivePort(u *url.URL) string {
 
 // fetchPage gets and decodes one page, retrying transient failures.
 func (s *Source) fetchPage(ctx context.Context, rq request, link string) (page, error) {
-	refreshed, failures := false, 0
+	refreshed, t := false, tally{}
 	for attempt := 1; ; attempt++ {
 		pg, f := s.attempt(ctx, rq, link, attempt)
 		if f == nil {
@@ -264,10 +264,9 @@ func (s *Source) fetchPage(ctx context.Context, rq request, link string) (page, 
 		if !f.retry {
 			return page{}, f.err
 		}
-		if f.status != http.StatusTooManyRequests && !f.licence {
-			failures++
-		}
-		if err := s.giveUp(rq, attempt, failures, f); err != nil {
+		t.attempts = attempt
+		t.add(f)
+		if err := s.giveUp(rq, t, f); err != nil {
 			return page{}, err
 		}
 		delay := f.retryAfter
