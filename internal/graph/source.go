@@ -20,10 +20,11 @@ import (
 )
 
 // maxEmptyPages is how many pages in a row may serve no record at all and
-// still link to another before the window's paging counts as broken: Graph
-// has been seen to page on without end (GRAPH-NOTES.md "Requests and
-// responses": paging stops early or returns different totals), and a
-// window that pages through nothing costs the tenant's budget for nothing.
+// still link to another before the window's paging counts as broken (issue
+// 13). Graph's paging is known to misbehave (GRAPH-NOTES.md "Requests and
+// responses": it stops early, or returns different totals on retry), and a
+// window that pages on through nothing spends the tenant's budget for
+// nothing; re-issued (split), it gets a fresh chance.
 const maxEmptyPages = 50
 
 // Defaults of Options.
