@@ -6,25 +6,32 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"go.uber.org/zap"
-
-	"github.com/entra-archiver/entra-archiver/internal/audit"
 )
 
 // maxPrealloc caps how much a Content-Length may make readBody allocate up
 // front.
 const maxPrealloc = 64 << 20
 
+// preferEnums asks Graph for the real value of evolvable enum members that
+// are newer than the API version (tokenIssuerType AzureADBackupAuth, new
+// riskDetail values, …). Without it Graph serves them as
+// unknownFutureValue and the archive would lose the real value for good
+// (GRAPH-NOTES.md "Evolvable enums").
+const preferEnums = "include-unknown-enum-members"
+
 // attempt sends one request for link and reads and decodes the page.
-func (s *Source) attempt(ctx context.Context, rq request, link string, w audit.Window, attempt int) (page, *failure) {
+func (s *Source) attempt(ctx context.Context, rq request, link string, attempt int) (page, *failure) {
 	req, err := runtime.NewRequest(ctx, http.MethodGet, link)
 	if err != nil {
 		return page{}, &failure{err: fmt.Errorf("stream %s: bad request URL: %w", rq.stream.Name, err)}
 	}
 	req.Raw().Header.Set("Accept", "application/json")
+	req.Raw().Header.Set("Prefer", preferEnums)
 	runtime.SkipBodyDownload(req)
 
 	start := s.now()
@@ -44,25 +51,25 @@ func (s *Source) attempt(ctx context.Context, rq request, link string, w audit.W
 		body, err := runtime.Payload(resp)
 		if err != nil {
 			s.report(rq, attempt, 0, start, err)
-			return page{}, &failure{err: fmt.Errorf("read error body: %w", err), retry: true}
+			return page{}, classifyTransport(fmt.Errorf("read error body: %w", err))
 		}
 		s.report(rq, attempt, resp.StatusCode, start, nil)
 		return page{}, s.classifyStatus(rq, resp, body)
 	}
 
+	s.noteServed(rq.stream)
 	body, err := readBody(resp)
 	if err != nil {
 		s.report(rq, attempt, 0, start, err)
-		return page{}, &failure{err: fmt.Errorf("read page: %w", err), retry: true}
+		return page{}, classifyTransport(fmt.Errorf("read page: %w", err))
 	}
 	s.report(rq, attempt, resp.StatusCode, start, nil)
+	s.notePreference(resp)
 
-	pg, err := decodePage(body, rq.stream, w)
-	var re *recordError
-	switch {
-	case errors.As(err, &re):
-		return page{}, &failure{err: fmt.Errorf("stream %s window %s page %d: %w", rq.stream.Name, w, rq.pageNo, err)}
-	case err != nil:
+	pg, err := decodePage(body, rq.stream, rq.window)
+	if err != nil {
+		// Garbled on its way (truncated, cut, mangled): another attempt
+		// may bring the page whole.
 		return page{}, &failure{err: err, retry: true, status: resp.StatusCode}
 	}
 	return pg, nil
@@ -76,6 +83,21 @@ func (s *Source) report(rq request, attempt, status int, start time.Time, err er
 	if ce := s.log.Check(zap.DebugLevel, "graph request"); ce != nil {
 		ce.Write(zap.String("stream", rq.stream.Name), zap.Int("page", rq.pageNo), zap.Int("attempt", attempt),
 			zap.Int("status", status), zap.Duration("duration", s.now().Sub(start)), zap.Error(err))
+	}
+}
+
+// notePreference logs at debug level, once per Source, when Graph does not
+// confirm the Prefer header with Preference-Applied: the stored records may
+// then read unknownFutureValue where a newer enum member was meant.
+func (s *Source) notePreference(resp *http.Response) {
+	for _, v := range resp.Header.Values("Preference-Applied") {
+		if strings.Contains(v, preferEnums) {
+			return
+		}
+	}
+	if s.preferUnconfirmed.CompareAndSwap(false, true) {
+		s.log.Debug("Graph did not confirm Prefer: "+preferEnums+"; newer enum members may read unknownFutureValue",
+			zap.String("preference_applied", resp.Header.Get("Preference-Applied")))
 	}
 }
 

@@ -13,9 +13,16 @@
 // the request, the full body read and the page parse, so truncated, reset
 // and malformed responses are retried like 5xx answers. Permanent failures
 // are translated into the sentinel errors of package audit with a message
-// that says what to fix; no secret or token ever appears in them.
+// that says what to fix; no secret or token ever appears in them. What
+// production Graph does is told apart from a fault (errors.go, edge.go):
+// its minimum-time 400 (*audit.MinimumTimeError), a collection its cloud
+// lacks (ErrNotInCloud), a first page too wide for it (ErrTimedOut), broken
+// paging (ErrPagingFailed), and the licence 403 it answers now and then to
+// tenants it has served sign-ins before (retried; see tenantFacts).
 //
 // Records keep the bytes Graph sent: a page is validated in one pass and a
 // record is only rewritten (compacted in place) when it holds insignificant
-// whitespace.
+// whitespace. A record that is well-formed but has no readable id or event
+// time is passed on as a reject for quarantine, never allowed to stall its
+// stream; only a page that is not well-formed JSON is retried.
 package graph

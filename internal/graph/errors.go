@@ -13,10 +13,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 )
 
@@ -29,6 +25,32 @@ type failure struct {
 	hasAfter   bool
 	// unauthorized: Graph answered 401, which a fresh token may cure.
 	unauthorized bool
+	// licence: the premium-licence 403 from a tenant known to be licensed,
+	// retried because Graph answers it now and then to licensed tenants.
+	licence bool
+	// timeout: Graph gave up on the query or did not answer in time (408,
+	// 5xx, no complete answer within RequestTimeout), which is how it
+	// answers a query too wide for it.
+	timeout bool
+}
+
+// tally counts a page's failed attempts so far.
+type tally struct {
+	attempts int
+	// failures are the failed attempts that say nothing about the budget
+	// or the licence (neither 429 nor a licensed tenant's licence 403).
+	failures int
+	// timeouts are the failures with failure.timeout set.
+	timeouts int
+}
+
+func (t *tally) add(f *failure) {
+	if f.status != http.StatusTooManyRequests && !f.licence {
+		t.failures++
+	}
+	if f.timeout {
+		t.timeouts++
+	}
 }
 
 // permanentError is a final error whose message is written for the person
@@ -56,6 +78,7 @@ func (e *permanentError) Unwrap() []error {
 // request describes the attempt being classified, for messages.
 type request struct {
 	stream audit.Stream
+	window audit.Window
 	filter string
 	pageNo int
 	next   bool // following a nextLink rather than the window's first request
@@ -65,10 +88,11 @@ type request struct {
 // body Graph sent (already read).
 func (s *Source) classifyStatus(rq request, resp *http.Response, body []byte) *failure {
 	code := resp.StatusCode
-	detail := graphMessage(code, body)
+	detail, message := graphMessage(code, body)
 	if retryableStatus(code) {
 		d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), s.now())
-		return &failure{err: fmt.Errorf("HTTP %s", detail), retry: true, status: code, retryAfter: d, hasAfter: ok}
+		return &failure{err: fmt.Errorf("HTTP %s", detail), retry: true, status: code, retryAfter: d, hasAfter: ok,
+			timeout: code != http.StatusTooManyRequests}
 	}
 	f := &failure{status: code}
 	switch {
@@ -79,25 +103,127 @@ func (s *Source) classifyStatus(rq request, resp *http.Response, body []byte) *f
 				"registered in this tenant and that graph_endpoint matches the tenant's cloud (HTTP %s)",
 			s.tenantID, s.clientID, detail)}
 	case code == http.StatusForbidden && mentionsPremium(body):
-		f.err = &permanentError{sentinel: audit.ErrNoPremiumLicense, msg: fmt.Sprintf(
-			"sign-in logs need Entra ID P1 or P2 in tenant %s; directory audits keep working (stream %s: HTTP %s)",
-			s.tenantID, rq.stream.Name, detail)}
+		return s.classifyLicence(rq, detail)
 	case code == http.StatusForbidden:
 		f.err = &permanentError{sentinel: audit.ErrForbidden, msg: fmt.Sprintf(
 			"grant application permissions AuditLog.Read.All and Directory.Read.All to app %s in tenant %s "+
 				"and grant admin consent (stream %s: HTTP %s)", s.clientID, s.tenantID, rq.stream.Name, detail)}
+	case code == http.StatusBadRequest:
+		return s.classifyBadRequest(rq, detail, message)
 	case rq.next && code >= 400 && code < 500:
 		f.err = &permanentError{sentinel: audit.ErrPagingFailed, msg: fmt.Sprintf(
 			"stream %s: Graph refused the nextLink of page %d (HTTP %s); re-issue the window",
 			rq.stream.Name, rq.pageNo, detail)}
-	case code == http.StatusBadRequest:
-		f.err = &permanentError{sentinel: audit.ErrBadRequest, msg: fmt.Sprintf(
-			"stream %s: Graph rejected the query (HTTP %s); check the stream's filter: $filter=%s",
-			rq.stream.Name, detail, rq.filter)}
 	default:
 		f.err = fmt.Errorf("stream %s: unexpected answer from Graph: HTTP %s", rq.stream.Name, detail)
 	}
 	return f
+}
+
+// classifyBadRequest tells Graph's 400s apart: a lower time bound older
+// than Graph serves, a collection the tenant's cloud does not have, a
+// nextLink Graph no longer accepts, and a query it cannot parse. Only the
+// last is the filter's fault.
+func (s *Source) classifyBadRequest(rq request, detail, message string) *failure {
+	f := &failure{status: http.StatusBadRequest}
+	if me := s.namedMinimumError(rq, message, detail); me != nil {
+		f.err = me
+		return f
+	}
+	segment, missing := missingSegment(message)
+	switch {
+	case rq.next:
+		f.err = &permanentError{sentinel: audit.ErrPagingFailed, msg: fmt.Sprintf(
+			"stream %s: Graph refused the nextLink of page %d (HTTP %s); re-issue the window",
+			rq.stream.Name, rq.pageNo, detail)}
+	case missing:
+		// China answers signIns this way (GRAPH-NOTES.md "National
+		// clouds"): no filter can fix it.
+		f.err = &permanentError{sentinel: audit.ErrNotInCloud, msg: fmt.Sprintf(
+			"stream %s is not available in the national cloud of tenant %s: Graph at %s has no %s collection; "+
+				"remove %s from this tenant's streams in the config (HTTP %s)",
+			rq.stream.Name, s.tenantID, s.endpoint.Host, strconv.Quote(segment), rq.stream.Name, detail)}
+	default:
+		if me := s.edgeMinimumError(rq, detail); me != nil {
+			f.err = me
+			return f
+		}
+		f.err = &permanentError{sentinel: audit.ErrBadRequest, msg: fmt.Sprintf(
+			"stream %s: Graph rejected the query (HTTP %s); check the stream's filter: $filter=%s",
+			rq.stream.Name, detail, rq.filter)}
+	}
+	return f
+}
+
+// missingSegment recognises Graph's 400 for a path it does not serve,
+// "Resource not found for the segment 'signIns'.", and returns the segment.
+func missingSegment(message string) (string, bool) {
+	m := missingSegmentMessage.FindStringSubmatch(message)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+var missingSegmentMessage = regexp.MustCompile(`(?i)Resource not found for the segment '([^']*)'`)
+
+// classifyLicence handles Graph's 403 for tenants without P1/P2. Graph also
+// answers it now and then to licensed tenants, mid-paging too (GRAPH-NOTES.md
+// "Permissions and licences"), so once the tenant is known to be licensed it
+// is retried like a 503; until then it is the verdict, worded per stream.
+func (s *Source) classifyLicence(rq request, detail string) *failure {
+	if s.Licensed() {
+		return &failure{err: fmt.Errorf("HTTP %s", detail), retry: true, status: http.StatusForbidden, licence: true}
+	}
+	var msg string
+	switch {
+	case rq.stream.SignIns:
+		msg = fmt.Sprintf("sign-in logs need Entra ID P1 or P2 in tenant %s; directory audits keep working", s.tenantID)
+	case rq.stream.NeedsPremium():
+		msg = fmt.Sprintf("provisioning logs need Entra ID P1 or P2 in tenant %s; without it, remove %s from the tenant's streams",
+			s.tenantID, rq.stream.Name)
+	default:
+		msg = fmt.Sprintf("Graph says tenant %s has no Entra ID P1 or P2 licence", s.tenantID)
+	}
+	return &failure{status: http.StatusForbidden, err: &permanentError{sentinel: audit.ErrNoPremiumLicense,
+		msg: fmt.Sprintf("%s (stream %s: HTTP %s)", msg, rq.stream.Name, detail)}}
+}
+
+// giveUp decides whether the retries of a page stop after the failed
+// attempt t.attempts, which failed with f, and returns the final error if so.
+func (s *Source) giveUp(rq request, t tally, f *failure) error {
+	where := fmt.Sprintf("stream %s window %s", rq.stream.Name, rq.window)
+	if rq.next {
+		where += fmt.Sprintf(" page %d", rq.pageNo)
+	}
+	early := max(2, s.maxAttempts/2)
+	switch {
+	case !rq.next && t.timeouts >= early:
+		// Graph answers a query too wide for it with 504 (or not at all)
+		// on its first page, every time, until the range is narrowed
+		// (GRAPH-NOTES.md "Wide queries time out"): waiting out the long
+		// backoffs cannot help, splitting the window does.
+		return fmt.Errorf("%s: %w: its first page failed %d times the way Graph fails a query too wide for it; "+
+			"split the window (Microsoft: \"begin with a call that requests three days of data and iterate with "+
+			"shorter timespans\"): %w", where, audit.ErrTimedOut, t.timeouts, f.err)
+	case rq.next && t.failures >= early:
+		// A nextLink that keeps failing is often broken for good (paging
+		// "stops early" in Graph): after half the attempts (the cheap,
+		// short backoffs) the caller re-issues the window as halves
+		// rather than waiting out the long ones.
+		return fmt.Errorf("%s: %w: giving up after %d failed attempts: %w", where, audit.ErrPagingFailed, t.failures, f.err)
+	case t.attempts < s.maxAttempts:
+		return nil
+	case f.licence:
+		// Not ErrNoPremiumLicense: the tenant is licensed, and the next
+		// run will most likely be served.
+		return fmt.Errorf("%s: Graph kept answering the licence 403 (%d attempts) although it served this tenant's "+
+			"sign-in or provisioning logs before; it does so now and then on licensed tenants, the next run tries again: %w",
+			where, t.attempts, f.err)
+	case rq.next:
+		return fmt.Errorf("%s: %w: giving up after %d attempts: %w", where, audit.ErrPagingFailed, t.attempts, f.err)
+	}
+	return fmt.Errorf("%s: giving up after %d attempts: %w", where, t.attempts, f.err)
 }
 
 // mentionsPremium recognises Graph's 403 for tenants without P1/P2:
@@ -109,8 +235,9 @@ func mentionsPremium(body []byte) bool {
 }
 
 // graphMessage renders status and Graph's error code and message for an
-// error text: `403 Forbidden: Authorization_RequestDenied: Insufficient…`.
-func graphMessage(code int, body []byte) string {
+// error text (`403 Forbidden: Authorization_RequestDenied: Insufficient…`),
+// and returns Graph's message alone for recognising the error.
+func graphMessage(code int, body []byte) (detail, message string) {
 	out := fmt.Sprintf("%d %s", code, http.StatusText(code))
 	var ge struct {
 		Error struct {
@@ -126,7 +253,7 @@ func graphMessage(code int, body []byte) string {
 			out += ": " + ge.Error.Message
 		}
 	}
-	return truncate(out, 400)
+	return truncate(out, 400), ge.Error.Message
 }
 
 func truncate(s string, n int) string {
@@ -139,24 +266,6 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// tokenError marks a failure to acquire a token, so it is told apart from
-// failures of the Graph request itself.
-type tokenError struct{ err error }
-
-func (e *tokenError) Error() string { return "acquire token: " + e.err.Error() }
-func (e *tokenError) Unwrap() error { return e.err }
-
-// credential tags the errors of the wrapped credential as *tokenError.
-type credential struct{ azcore.TokenCredential }
-
-func (c credential) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	tk, err := c.TokenCredential.GetToken(ctx, o)
-	if err != nil {
-		return tk, &tokenError{err: err}
-	}
-	return tk, nil
-}
-
 // classifyDoError turns an error from the pipeline (no HTTP answer) into a
 // failure: a refused credential is permanent, a transport error transient.
 func (s *Source) classifyDoError(err error) *failure {
@@ -167,7 +276,17 @@ func (s *Source) classifyDoError(err error) *failure {
 	if f := untrustedTLS(err, "Graph"); f != nil {
 		return f
 	}
-	return &failure{err: err, retry: true}
+	return classifyTransport(err)
+}
+
+// classifyTransport: an attempt that broke on the wire (reset, truncated or
+// stalled body, no answer) is retried; one that ran out of RequestTimeout
+// counts as a timeout. The caller has checked that its own context is
+// alive, so a deadline here is the attempt's.
+func classifyTransport(err error) *failure {
+	var ne interface{ Timeout() bool }
+	timeout := errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+	return &failure{err: err, retry: true, timeout: timeout}
 }
 
 // untrustedTLS is the permanent failure for a server certificate that does
@@ -185,75 +304,4 @@ func untrustedTLS(err error, what string) *failure {
 	return &failure{err: fmt.Errorf("TLS connection to %s failed: the certificate of %s is not trusted (%v); "+
 		"if a proxy inspects TLS, add its CA to the system's trust store or point SSL_CERT_FILE at it, "+
 		"and check cloud, graph_endpoint and authority_host", what, host, cv.Err)}
-}
-
-var aadstsCode = regexp.MustCompile(`AADSTS(\d+)`)
-
-// classifyTokenError: the token endpoint refusing the credential (any 4xx
-// but 408 and 429) or a credential that cannot work here is permanent;
-// an outage of the token endpoint is transient.
-func (s *Source) classifyTokenError(err error) *failure {
-	if f := untrustedTLS(err, "the token endpoint"); f != nil {
-		return f
-	}
-	var af *azidentity.AuthenticationFailedError
-	if errors.As(err, &af) && af.RawResponse != nil && retryableStatus(af.RawResponse.StatusCode) {
-		return &failure{err: fmt.Errorf("token endpoint answered %d", af.RawResponse.StatusCode), retry: true}
-	}
-	if !errors.As(err, &af) || af.RawResponse == nil {
-		var ne interface{ Timeout() bool }
-		if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
-			return &failure{err: fmt.Errorf("token request failed: %w", err), retry: true}
-		}
-	}
-	text := err.Error()
-	code := ""
-	if m := aadstsCode.FindStringSubmatch(text); m != nil {
-		code = m[1]
-	}
-	var msg string
-	if code != "" {
-		msg = fmt.Sprintf("tenant %s, client_id %s: token request refused (AADSTS%s): %s",
-			s.tenantID, s.clientID, code, aadstsRemedy(code, s.tenantID, s.clientID))
-	} else {
-		msg = fmt.Sprintf("tenant %s, client_id %s: no token: %s; check the tenant's auth settings",
-			s.tenantID, s.clientID, truncate(firstLine(text), 300))
-	}
-	return &failure{err: &permanentError{sentinel: audit.ErrUnauthorized, msg: msg, cause: err}}
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-// aadstsRemedy says what to fix for the token errors an operator meets.
-func aadstsRemedy(code, tenant, client string) string {
-	switch code {
-	case "7000215":
-		return "the client secret is wrong: use the secret's Value (not its Secret ID) and check client_secret_env / client_secret_file"
-	case "7000222":
-		return "the client secret has expired: create a new secret for app " + client
-	case "700016":
-		return fmt.Sprintf("app %s was not found in tenant %s: check client_id and tenant_id, and that an admin consented to the app in that tenant", client, tenant)
-	case "90002", "900023", "90072":
-		return fmt.Sprintf("tenant %s was not found: check tenant_id and the tenant's cloud / authority_host", tenant)
-	case "500011":
-		return "the Graph resource was not found in the tenant: check graph_endpoint and cloud"
-	case "700027", "700024", "700023":
-		return "the client assertion was refused: check that the certificate (or federated credential) is registered on app " + client + " and not expired"
-	case "7000112":
-		return "app " + client + " is disabled"
-	case "50013":
-		return "the client assertion's signature or lifetime was refused: check the certificate's private key and the host clock"
-	case "700021":
-		return "the certificate (client assertion) does not match any certificate registered on app " + client
-	case "70021", "700211", "700212", "700213":
-		return "no federated identity credential on app " + client + " matches the token's issuer, subject and audience (api://AzureADTokenExchange): check the workload identity's service account and the app's federated credentials"
-	case "53003":
-		return "a Conditional Access policy blocked the sign-in: exclude the workload identity of app " + client + " from it"
-	}
-	return "check tenant_id, client_id and the credential"
 }

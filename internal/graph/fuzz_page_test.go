@@ -16,8 +16,9 @@ import (
 // with encoding/json: a body it accepts is a valid JSON object with a value
 // array; it returns the array's elements in the window, compacted, in order,
 // counts all of them, and returns the nextLink; a body encoding/json rejects
-// or that is not shaped like a page is malformed (retried); a page with a
-// record that cannot be parsed names the first such record. Seeds are in
+// or that is not shaped like a page is malformed (retried); records without
+// a time, and those in the window without an id, are rejected (compacted, in
+// order, each with an ASCII reason). Seeds are in
 // testdata/fuzz/FuzzDecodePage.
 func FuzzDecodePage(f *testing.F) {
 	const (
@@ -28,6 +29,8 @@ func FuzzDecodePage(f *testing.F) {
 		`{"@odata.context":"c","value":[` + in + `,` + out + `],"@odata.nextLink":"https://g/v1.0/x?$skiptoken=a"}`,
 		"{\n \"value\" : [ " + in + " ] }", `{"value":[]}`, `{"value":[1]}`, `{"value":{}}`, `[]`, `{"value":[` + in,
 		`{"value":[],"value":[` + in + `]}`, `{"@odata.nextLink":"h\u0027","value":[]}`, `{"@odata.nextLink":1,"value":[]}`,
+		`{"value":[` + in + `],"@odata.nextLink":null}`,
+		`{"value":[{"id":"\u00e9","createdDateTime":"x\u2026"},{"createdDateTime":"2026-11-27T03:00:00Z"},{"id":7,"createdDateTime":"2026-11-27T03:00:00Z"}]}`,
 	} {
 		f.Add(uint8(0), []byte(body))
 	}
@@ -44,14 +47,21 @@ func FuzzDecodePage(f *testing.F) {
 		case err != nil && errors.Is(err, errMalformed):
 			t.Fatalf("%q: err = %v for a well-formed page", body, err)
 		}
-		var gotBad, wantBad *recordError
-		if errors.As(wantErr, &wantBad) != errors.As(err, &gotBad) || (wantBad != nil && gotBad.index != wantBad.index) {
+		if err != nil || wantErr != nil {
 			t.Fatalf("%q: err = %v, want %v", body, err, wantErr)
 		}
-		if err == nil {
-			if got := rawStrings(pg.records); !slices.Equal(got, want.records) {
-				t.Fatalf("%q: records %q, want %q", body, got, want.records)
+		if got := rawStrings(pg.records); !slices.Equal(got, want.records) {
+			t.Fatalf("%q: records %q, want %q", body, got, want.records)
+		}
+		var rejects []string
+		for _, r := range pg.rejects {
+			rejects = append(rejects, string(r.Raw))
+			if r.Reason == "" || !isASCII(r.Reason) {
+				t.Fatalf("%q: reject %s has reason %q, want short ASCII", body, r.Raw, r.Reason)
 			}
+		}
+		if !slices.Equal(rejects, want.rejects) {
+			t.Fatalf("%q: rejects %q, want %q", body, rejects, want.rejects)
 		}
 		if pg.served != want.served {
 			t.Fatalf("%q: served %d, want %d", body, pg.served, want.served)
@@ -66,7 +76,8 @@ func FuzzDecodePage(f *testing.F) {
 // key's elements in order (a repeated key appends, as the decoder reads the
 // body in one pass), the last nextLink.
 type referenceResult struct {
-	records   []string // compacted elements inside pageWindow
+	records   []string // compacted elements inside pageWindow with an id
+	rejects   []string // compacted elements without a time, or inside pageWindow without an id
 	served    int
 	next      string
 	nextValid bool // next was decoded from valid UTF-8 (encoding/json replaces invalid bytes)
@@ -82,10 +93,7 @@ func referencePage(body []byte, st audit.Stream) (referenceResult, error) {
 	if tok, _ := dec.Token(); tok != json.Delim('{') {
 		return malformed("not an object")
 	}
-	var (
-		hasValue bool
-		bad      error
-	)
+	var hasValue bool
 	for dec.More() {
 		tok, _ := dec.Token()
 		key := tok.(string)
@@ -106,9 +114,12 @@ func referencePage(body []byte, st audit.Stream) (referenceResult, error) {
 				}
 				rec, err := audit.ParseRecord(compact.Bytes(), st.TimeField)
 				switch {
-				case err != nil && bad == nil:
-					bad = &recordError{index: res.served, err: err}
-				case err == nil && pageWindow.Contains(rec.Time):
+				case err != nil:
+					res.rejects = append(res.rejects, compact.String())
+				case !pageWindow.Contains(rec.Time):
+				case rec.ID == "":
+					res.rejects = append(res.rejects, compact.String())
+				default:
 					res.records = append(res.records, compact.String())
 				}
 				res.served++
@@ -119,8 +130,12 @@ func referencePage(body []byte, st audit.Stream) (referenceResult, error) {
 			if err := dec.Decode(&raw); err != nil {
 				return malformed(err.Error())
 			}
+			if string(raw) == "null" {
+				res.next, res.nextValid = "", true
+				continue
+			}
 			if len(raw) == 0 || raw[0] != '"' {
-				return malformed("nextLink is not a string")
+				return malformed("nextLink is neither a string nor null")
 			}
 			if err := json.Unmarshal(raw, &res.next); err != nil {
 				return malformed(err.Error())
@@ -136,5 +151,14 @@ func referencePage(body []byte, st audit.Stream) (referenceResult, error) {
 	if !hasValue {
 		return malformed("no value array")
 	}
-	return res, bad
+	return res, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -11,39 +12,23 @@ import (
 type page struct {
 	// records are the page's records inside the window, in the order served.
 	records []audit.Record
+	// rejects are the page's records that cannot be archived.
+	rejects []audit.Reject
 	// served counts the records on the page, inside the window or not.
 	served int
 	// next is the @odata.nextLink, "" on the last page.
 	next string
 }
 
-// recordError reports a record that is valid JSON but cannot be archived
-// (not an object, no valid event time). Retrying does not change it.
-type recordError struct {
-	index int
-	id    string
-	err   error
-}
-
-func (e *recordError) Error() string {
-	if e.id == "" {
-		return fmt.Sprintf("record %d of the page (no id): %v", e.index, e.err)
-	}
-	return fmt.Sprintf("record %d of the page (id %q): %v", e.index, e.id, e.err)
-}
-
-func (e *recordError) Unwrap() error { return e.err }
-
 // decodePage validates body as a Graph collection page and returns its
-// records inside w. Records share body's memory; one holding insignificant
-// whitespace is compacted in place. A body that is not a well-formed page
-// yields an error wrapping errMalformed; a well-formed page with a record
-// that cannot be parsed yields a *recordError.
+// records inside w and its rejects (see decodeValues). Records share body's
+// memory; one holding insignificant whitespace is compacted in place. A body
+// that is not a well-formed page yields an error wrapping errMalformed: the
+// answer was garbled on its way, and another attempt may bring it whole.
 func decodePage(body []byte, st audit.Stream, w audit.Window) (page, error) {
 	var (
 		pg     page
 		s      = scanner{b: body}
-		bad    *recordError
 		hasVal bool
 	)
 	i := s.skipSpace(0)
@@ -74,12 +59,21 @@ func decodePage(body []byte, st audit.Stream, w audit.Window) (page, error) {
 			switch key {
 			case "value":
 				hasVal = true
-				if i, err = decodeValues(&s, i, st, w, &pg, &bad); err != nil {
+				if i, err = decodeValues(&s, i, st, w, &pg); err != nil {
 					return pg, err
 				}
 			case "@odata.nextLink":
+				if i < len(body) && body[i] == 'n' {
+					// Graph also ends paging with an explicit null
+					// (issue 13), not only by leaving the key out.
+					if i, err = s.literal(i, "null"); err != nil {
+						return pg, err
+					}
+					pg.next = ""
+					break
+				}
 				if i >= len(body) || body[i] != '"' {
-					return pg, malformedAt(i, "nextLink is not a string")
+					return pg, malformedAt(i, "nextLink is neither a string nor null")
 				}
 				end, err := s.str(i)
 				if err != nil {
@@ -112,17 +106,17 @@ func decodePage(body []byte, st audit.Stream, w audit.Window) (page, error) {
 	if !hasVal {
 		return pg, fmt.Errorf("%w: no value array", errMalformed)
 	}
-	if bad != nil {
-		return pg, bad
-	}
 	return pg, nil
 }
 
 // decodeValues reads the value array starting at body[i] and returns the
-// offset just past it. The first record that cannot be parsed is kept in
-// *bad while the rest of the page is still validated: a page that turns out
-// garbled is retried rather than blamed on one record.
-func decodeValues(s *scanner, i int, st audit.Stream, w audit.Window, pg *page, bad **recordError) (int, error) {
+// offset just past it. A record that is well-formed JSON but cannot be
+// archived is rejected, not blamed on the page: one odd record must not
+// stall a stream for ever (DESIGN.md "Never stall on one thing"). Rejected
+// are records that are not objects or have no readable event time (wherever
+// that time would lie), and records inside w without an id (they cannot be
+// told apart); records outside w are dropped.
+func decodeValues(s *scanner, i int, st audit.Stream, w audit.Window, pg *page) (int, error) {
 	body := s.b
 	if i >= len(body) || body[i] != '[' {
 		return 0, malformedAt(i, "value is not an array")
@@ -145,10 +139,11 @@ func decodeValues(s *scanner, i int, st audit.Stream, w audit.Window, pg *page, 
 		rec, err := audit.ParseRecord(raw, st.TimeField)
 		switch {
 		case err != nil:
-			if *bad == nil {
-				*bad = &recordError{index: pg.served, id: rec.ID, err: err}
-			}
-		case w.Contains(rec.Time):
+			pg.rejects = append(pg.rejects, audit.Reject{Raw: bytes.Clone(raw), Reason: timeReason(raw, st.TimeField)})
+		case !w.Contains(rec.Time):
+		case rec.ID == "":
+			pg.rejects = append(pg.rejects, audit.Reject{Raw: bytes.Clone(raw), Reason: idReason(raw)})
+		default:
 			pg.records = append(pg.records, rec)
 		}
 		pg.served++

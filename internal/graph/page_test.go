@@ -52,6 +52,8 @@ func TestDecodePage(t *testing.T) {
 			`{"@odata.nextLink":"https:\/\/g\/beta?$filter=a%20eq%20\u0027b\u0027","@odata.count":7,"@odata.deltaLink":null,"value":[` + r2 + `],"@x.y":{"a":[]}}`,
 			[]string{r2}, "https://g/beta?$filter=a%20eq%20'b'", 1},
 		{"last page", `{"value":[` + r1 + `]}`, []string{r1}, "", 1},
+		{"null nextLink is the last page", `{"value":[` + r1 + `],"@odata.nextLink":null}`, []string{r1}, "", 1},
+		{"null nextLink first", `{"@odata.nextLink" : null ,"value":[` + r1 + `]}`, []string{r1}, "", 1},
 		{"empty", `{"value":[]}`, nil, "", 0},
 		{"only outside", `{"value":[` + atTo + `]}`, nil, "", 1},
 		{"pretty", prettyPage(t, []string{r1, r2}), []string{r1, r2}, "", 2},
@@ -115,11 +117,13 @@ func TestDecodePageMalformed(t *testing.T) {
 		`{"@odata.context":"x"}`,                  // no value
 		`{"value":{}}`,                            // value not an array
 		`{"value":[],"@odata.nextLink":7}`,        // nextLink not a string
+		`{"value":[],"@odata.nextLink":nul}`,      // nor null
 		`{"value":[]} {"value":[]}`,               // trailing data
 		`[{"id":"1"}]`,                            // not an object
 		`{"value":[{"id":"1","createdDateTime"`,   // cut inside a record
 		`{"value":[{"id":"1",}]}`,                 // broken record
 		`{"value":[{"id":"1"}],"@odata.nextLink"`, // cut after value
+		`{"value":[{"id":"x3"},{"id":"4","createdDateTime":"2026-11-27T03:0`, // a reject, then garbled: the page's fault
 	} {
 		if _, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow); !errors.Is(err, errMalformed) {
 			t.Errorf("%s: err = %v, want errMalformed", body, err)
@@ -127,40 +131,74 @@ func TestDecodePageMalformed(t *testing.T) {
 	}
 }
 
-func TestDecodePageRecordErrors(t *testing.T) {
+func TestDecodePageRejects(t *testing.T) {
+	const good = `{"id":"ok","createdDateTime":"2026-11-27T03:00:00Z"}`
 	tests := []struct {
-		name, body, wantText string
-		malformed            bool
+		name, record, reason string
 	}{
-		{"no time", `{"value":[{"id":"ok","createdDateTime":"2026-11-27T03:00:00Z"},{"id":"abc-123","activityDateTime":"2026-11-27T03:00:00Z"}]}`,
-			`record 1 of the page (id "abc-123")`, false},
-		{"bad time", `{"value":[{"id":"x1","createdDateTime":"yesterday"}]}`, `(id "x1")`, false},
-		{"null time", `{"value":[{"createdDateTime":null,"id":"x2"}]}`, `(id "x2")`, false},
-		{"not an object", `{"value":[42]}`, "record 0 of the page (no id)", false},
-		// A bad record on a page that turns out garbled is the page's fault.
-		{"bad record, then truncated", `{"value":[{"id":"x3"},{"id":"4","createdDateTime":"2026-11-27T03:0`, "", true},
+		{"no time", `{"id":"abc-123","activityDateTime":"2026-11-27T03:00:00Z"}`, `createdDateTime missing, id "abc-123"`},
+		{"null time", `{"createdDateTime":null,"id":"x2"}`, `createdDateTime missing, id "x2"`},
+		{"time not a string", `{"createdDateTime":1764212400}`, `createdDateTime not a string`},
+		{"bad time", `{"id":"x1","createdDateTime":"yesterday"}`, `createdDateTime not a time: "yesterday", id "x1"`},
+		{"non-ASCII time and id", `{"id":"Zürich-` + strings.Repeat("é", 40) + `","createdDateTime":"27.11.2026 03:00 Uhr ☀"}`,
+			`createdDateTime not a time: "27.11.2026 03:00 Uhr \u2600", id "Z\u00fcrich-` + strings.Repeat(`\u00e9`, 28) + `\u2026"`},
+		{"not an object", `42`, "not a JSON object"},
+		{"array", ` [ "a" , 1 ] `, "not a JSON object"},
+		{"no id", `{"createdDateTime":"2026-11-27T03:10:00Z"}`, "no id"},
+		{"null id", `{"id":null,"createdDateTime":"2026-11-27T03:10:00Z"}`, "no id"},
+		{"empty id", `{"id":"","createdDateTime":"2026-11-27T03:10:00Z"}`, "empty id"},
+		{"id not a string", `{"id":7,"createdDateTime":"2026-11-27T03:10:00Z"}`, "id not a string"},
+		{"last id wins", `{"id":"a","id":{},"createdDateTime":"2026-11-27T03:10:00Z"}`, "id not a string"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := decodePage([]byte(tt.body), audit.InteractiveSignIns, pageWindow)
-			if tt.malformed {
-				if !errors.Is(err, errMalformed) {
-					t.Fatalf("err = %v, want errMalformed", err)
-				}
-				return
+			body := `{"value":[` + good + `, ` + tt.record + ` ,` + good + `],"@odata.nextLink":"https://g/x"}`
+			pg, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow)
+			if err != nil {
+				t.Fatal(err)
 			}
-			var re *recordError
-			if !errors.As(err, &re) || errors.Is(err, errMalformed) {
-				t.Fatalf("err = %v, want a *recordError", err)
+			if len(pg.records) != 2 || pg.served != 3 || pg.next != "https://g/x" {
+				t.Errorf("%d records, served %d, next %q; want the 2 good records of 3 and the nextLink", len(pg.records), pg.served, pg.next)
 			}
-			if !strings.Contains(err.Error(), tt.wantText) {
-				t.Errorf("err = %q, want it to contain %q", err, tt.wantText)
+			if len(pg.rejects) != 1 {
+				t.Fatalf("rejects %+v, want one", pg.rejects)
+			}
+			r := pg.rejects[0]
+			var want bytes.Buffer
+			if err := json.Compact(&want, []byte(tt.record)); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(r.Raw, want.Bytes()) {
+				t.Errorf("raw %s, want the record compacted: %s", r.Raw, want.Bytes())
+			}
+			if r.Reason != tt.reason {
+				t.Errorf("reason %s, want %s", r.Reason, tt.reason)
+			}
+			if !isASCII(r.Reason) {
+				t.Errorf("reason %q is not ASCII", r.Reason)
 			}
 		})
 	}
-	_, err := decodePage([]byte(`{"value":[{"id":"x","createdDateTime":"nope"}]}`), audit.InteractiveSignIns, pageWindow)
-	if !errors.Is(err, audit.ErrNoTime) {
-		t.Errorf("bad time: err = %v, want it to wrap audit.ErrNoTime", err)
+}
+
+func TestDecodePageRejectsOwnTheirBytes(t *testing.T) {
+	body := []byte(`{"value":[{"id":"a"}]}`)
+	pg, err := decodePage(body, audit.InteractiveSignIns, pageWindow)
+	if err != nil || len(pg.rejects) != 1 {
+		t.Fatalf("rejects %+v, err %v", pg.rejects, err)
+	}
+	copy(body, strings.Repeat("x", len(body)))
+	if string(pg.rejects[0].Raw) != `{"id":"a"}` {
+		t.Errorf("reject shares the page's memory: %s", pg.rejects[0].Raw)
+	}
+}
+
+func TestDecodePageOutsideWithoutIDIsDropped(t *testing.T) {
+	body := `{"value":[{"createdDateTime":"2026-11-27T04:00:00Z"},{"id":"","createdDateTime":"2026-11-27T02:00:00Z"}]}`
+	pg, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow)
+	if err != nil || len(pg.records) != 0 || len(pg.rejects) != 0 || pg.served != 2 {
+		t.Fatalf("records %d, rejects %+v, served %d, err %v; want both served and dropped: another window owns them",
+			len(pg.records), pg.rejects, pg.served, err)
 	}
 }
 

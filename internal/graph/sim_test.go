@@ -3,6 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -71,7 +72,7 @@ func simSource(t *testing.T, s *graphsim.Server, secret string, edit func(*graph
 	}
 	o := graph.Options{
 		TenantID: simTenant, ClientID: simClient, GraphEndpoint: s.GraphURL(), Credential: cred,
-		Tenant: graph.NewPacer(0, 0), App: graph.NewPacer(0, 0), Transport: s.HTTPClient(),
+		Tenant: graph.NewPacer(0, 0), App: graph.NewPacer(0, 0), Transport: simDate{s.HTTPClient()},
 		RequestTimeout: 5 * time.Second, Rand: func() float64 { return 0 },
 	}
 	if edit != nil {
@@ -82,6 +83,19 @@ func simSource(t *testing.T, s *graphsim.Server, secret string, edit func(*graph
 		t.Fatal(err)
 	}
 	return src
+}
+
+// simDate dates the simulator's answers by its fixed clock, so that Graph's
+// edge (30 days back by the Date header) stays 30 days before simNow
+// whatever the host's date.
+type simDate struct{ client *http.Client }
+
+func (d simDate) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.client.Do(req)
+	if resp != nil {
+		resp.Header.Set("Date", simNow.Format(http.TimeFormat))
+	}
+	return resp, err
 }
 
 // fetchAll returns the raw records of every page and the number of pages

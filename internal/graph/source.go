@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -18,6 +18,14 @@ import (
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 )
+
+// maxEmptyPages is how many pages in a row may serve no record at all and
+// still link to another before the window's paging counts as broken (issue
+// 13). Graph's paging is known to misbehave (GRAPH-NOTES.md "Requests and
+// responses": it stops early, or returns different totals on retry), and a
+// window that pages on through nothing spends the tenant's budget for
+// nothing; re-issued (split), it gets a fresh chance.
+const maxEmptyPages = 50
 
 // Defaults of Options.
 const (
@@ -85,40 +93,16 @@ type Source struct {
 	rand        func() float64
 	now         func() time.Time
 	sleep       func(ctx context.Context, d time.Duration) error
-	clock       serverClock
+	tenantFacts
+	// preferUnconfirmed: an answer lacked Preference-Applied (logged once).
+	preferUnconfirmed atomic.Bool
 }
 
-// serverClock follows Graph's clock from the Date header of its answers,
-// carried forward on the monotonic clock, so that a wrong or jumping host
-// clock can be told from Graph's.
-type serverClock struct {
-	mu       sync.Mutex
-	date     time.Time // the latest Date header
-	received time.Time // when it arrived (with a monotonic reading)
-}
-
-func (c *serverClock) observe(header string) {
-	d, err := http.ParseTime(header)
-	if err != nil {
-		return
-	}
-	c.mu.Lock()
-	c.date, c.received = d, time.Now()
-	c.mu.Unlock()
-}
-
-// ServerNow is Graph's current time as its last answer told it (to a
-// second); ok is false before the first answer.
-func (s *Source) ServerNow() (now time.Time, ok bool) {
-	s.clock.mu.Lock()
-	defer s.clock.mu.Unlock()
-	if s.clock.date.IsZero() {
-		return time.Time{}, false
-	}
-	return s.clock.date.Add(time.Since(s.clock.received)), true
-}
-
-var _ audit.Source = (*Source)(nil)
+var (
+	_ audit.Source      = (*Source)(nil)
+	_ audit.ServerClock = (*Source)(nil)
+	_ audit.Licence     = (*Source)(nil)
+)
 
 // New checks the options and builds the request pipeline. It does not
 // contact Graph.
@@ -186,26 +170,36 @@ func New(o Options) (*Source, error) {
 
 // Fetch queries window w of stream st (with filter ANDed to the window
 // filter) and calls page for each page Graph serves, in Graph's order, with
-// the page's records inside w. page is not called for a page without any.
+// the page's records inside w and the records it cannot archive (no id or
+// time: see decodeValues). page is not called for a page with neither.
 // See audit.Source for the contract.
 func (s *Source) Fetch(ctx context.Context, st audit.Stream, w audit.Window, filter string, page func(audit.Page) error) error {
 	if w.Empty() {
 		return nil
 	}
-	rq := request{stream: st, filter: WindowFilter(st, w, filter)}
+	rq := request{stream: st, window: w, filter: WindowFilter(st, w, filter)}
 	link := collectionURL(s.root, st, rq.filter, s.pageSize)
+	empty := 0 // pages in a row that served nothing but a nextLink
 	for rq.pageNo = 1; ; rq.pageNo++ {
-		pg, err := s.fetchPage(ctx, rq, link, w)
+		pg, err := s.fetchPage(ctx, rq, link)
 		if err != nil {
 			return err
 		}
-		if len(pg.records) > 0 {
-			if err := page(audit.Page{Records: pg.records, Served: pg.served}); err != nil {
+		if len(pg.records) > 0 || len(pg.rejects) > 0 {
+			if err := page(audit.Page{Records: pg.records, Rejects: pg.rejects, Served: pg.served}); err != nil {
 				return err
 			}
 		}
 		if pg.next == "" {
 			return nil
+		}
+		empty++
+		if pg.served > 0 {
+			empty = 0
+		}
+		if empty > maxEmptyPages {
+			return fmt.Errorf("stream %s window %s page %d: %w: %d pages in a row served no record yet linked to another",
+				st.Name, w, rq.pageNo, audit.ErrPagingFailed, empty)
 		}
 		if err := s.checkNextLink(pg.next, link); err != nil {
 			return fmt.Errorf("stream %s window %s page %d: %w", st.Name, w, rq.pageNo, err)
@@ -249,15 +243,15 @@ func effectivePort(u *url.URL) string {
 }
 
 // fetchPage gets and decodes one page, retrying transient failures.
-func (s *Source) fetchPage(ctx context.Context, rq request, link string, w audit.Window) (page, error) {
-	refreshed, failures := false, 0
+func (s *Source) fetchPage(ctx context.Context, rq request, link string) (page, error) {
+	refreshed, t := false, tally{}
 	for attempt := 1; ; attempt++ {
-		pg, f := s.attempt(ctx, rq, link, w, attempt)
+		pg, f := s.attempt(ctx, rq, link, attempt)
 		if f == nil {
 			return pg, nil
 		}
 		if err := ctx.Err(); err != nil {
-			return page{}, fmt.Errorf("stream %s window %s page %d: %w", rq.stream.Name, w, rq.pageNo, err)
+			return page{}, fmt.Errorf("stream %s window %s page %d: %w", rq.stream.Name, rq.window, rq.pageNo, err)
 		}
 		if f.unauthorized && !refreshed {
 			// Usually the token expired between leaving the cache and
@@ -271,24 +265,10 @@ func (s *Source) fetchPage(ctx context.Context, rq request, link string, w audit
 		if !f.retry {
 			return page{}, f.err
 		}
-		if f.status != http.StatusTooManyRequests {
-			failures++
-		}
-		// A nextLink that keeps failing is often broken for good (paging
-		// "stops early" in Graph): after half the attempts (the cheap,
-		// short backoffs) the caller re-issues the window as halves
-		// rather than waiting out the long ones.
-		if rq.next && failures >= max(2, s.maxAttempts/2) {
-			return page{}, fmt.Errorf("stream %s window %s page %d: %w: giving up after %d failed attempts: %w",
-				rq.stream.Name, w, rq.pageNo, audit.ErrPagingFailed, failures, f.err)
-		}
-		if attempt >= s.maxAttempts {
-			if rq.next {
-				return page{}, fmt.Errorf("stream %s window %s page %d: %w: giving up after %d attempts: %w",
-					rq.stream.Name, w, rq.pageNo, audit.ErrPagingFailed, attempt, f.err)
-			}
-			return page{}, fmt.Errorf("stream %s window %s: giving up after %d attempts: %w",
-				rq.stream.Name, w, attempt, f.err)
+		t.attempts = attempt
+		t.add(f)
+		if err := s.giveUp(rq, t, f); err != nil {
+			return page{}, err
 		}
 		delay := f.retryAfter
 		if !f.hasAfter {
@@ -305,9 +285,13 @@ func (s *Source) fetchPage(ctx context.Context, rq request, link string, w audit
 			s.log.Warn("graph throttled", fields...)
 			continue
 		}
-		s.log.Warn("graph request failed, retrying", fields...)
+		msg := "graph request failed, retrying"
+		if f.licence {
+			msg = "graph answered the licence 403 to a licensed tenant, retrying"
+		}
+		s.log.Warn(msg, fields...)
 		if err := s.sleep(ctx, delay); err != nil {
-			return page{}, fmt.Errorf("stream %s window %s page %d: %w", rq.stream.Name, w, rq.pageNo, err)
+			return page{}, fmt.Errorf("stream %s window %s page %d: %w", rq.stream.Name, rq.window, rq.pageNo, err)
 		}
 	}
 }

@@ -90,19 +90,6 @@ func TestFetchTransportFailuresRecover(t *testing.T) {
 	}
 }
 
-func TestFetchRecordWithoutTimeIsPermanent(t *testing.T) {
-	hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
-		writePage(w, "", rec("a", "2026-11-27T03:30:00Z"), `{"id":"no-time-7","status":{}}`)
-	}, nil)
-	_, err := hs.fetch(audit.InteractiveSignIns, "")
-	if !errors.Is(err, audit.ErrNoTime) || !strings.Contains(err.Error(), `"no-time-7"`) {
-		t.Fatalf("err = %v, want ErrNoTime naming the record id", err)
-	}
-	if hs.requests() != 1 {
-		t.Errorf("%d requests, want 1 (a data error is not retried)", hs.requests())
-	}
-}
-
 func TestFetchStopsOnPageError(t *testing.T) {
 	var next string
 	hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
