@@ -9,8 +9,9 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/status"
 )
 
-// cmdStatus prints each job's watermark, lag, last run and retention risk,
-// and the coverage of the last days, read from storage. It reports: a job
+// cmdStatus prints each job's watermark, lag, last run, retention risk, known
+// losses, quarantined records and its tenant's Graph budget need, and the
+// coverage of the last days, read from storage. It reports: a job
 // whose last run failed still exits 0; only storage that cannot be read
 // exits 1.
 func cmdStatus(inv *invocation, args []string) int {
@@ -21,7 +22,10 @@ func cmdStatus(inv *invocation, args []string) int {
 		fmt.Fprintln(fs.Output(), "Usage: entra-archiver status --config FILE [--json]")
 		fmt.Fprintln(fs.Output())
 		fmt.Fprintln(fs.Output(), "Shows per job (tenant × stream) the watermark, lag, last run, result and retention")
-		fmt.Fprintf(fs.Output(), "risk, and the coverage of the last %d days, as read from storage.\n", status.DefaultDays)
+		fmt.Fprintln(fs.Output(), "risk; the spans Graph no longer served (LOST: never read, or missed by a recheck) and")
+		fmt.Fprintln(fs.Output(), "the records it served without an id or time (QUARANTINED); the share of its tenant's")
+		fmt.Fprintln(fs.Output(), "Graph request budget the tenant needs (NEED, flagged HIGH from 80 %); and the coverage")
+		fmt.Fprintf(fs.Output(), "of the last %d days, as read from storage.\n", status.DefaultDays)
 		fmt.Fprintln(fs.Output(), "Exit status: 0 when the report could be read (even if jobs failed: it reports them),")
 		fmt.Fprintln(fs.Output(), "1 when storage or a job's state cannot be read, 2 on a usage or configuration error.")
 		fmt.Fprintln(fs.Output())

@@ -96,7 +96,8 @@ func TestStatusCommand(t *testing.T) {
 	}
 	prov := doc.Rows[3]
 	for _, key := range []string{"tenant", "stream", "schedule", "partition", "never_run", "start", "watermark",
-		"lag_seconds", "retention_seconds", "retention_edge", "retention_risk", "sealed_through", "last_run"} {
+		"lag_seconds", "retention_seconds", "retention_edge", "retention_risk", "sealed_through", "last_run",
+		"lost", "lost_seconds", "quarantined", "records_per_day", "budget_need_ratio"} {
 		if _, ok := prov[key]; !ok {
 			t.Errorf("JSON row lacks %q: %v", key, prov)
 		}
@@ -107,6 +108,24 @@ func TestStatusCommand(t *testing.T) {
 	}
 	if day := doc.Coverage[0].Days[34]; day["state"] != "partial" || day["records"] == nil || day["date"] == nil {
 		t.Errorf("today's coverage of contoso/interactive-signins = %v", day)
+	}
+	// Known losses, quarantine and the budget need, as the configuration
+	// (recheck [2h, 24h], 5 requests per 10 s, every 15 minutes) and the
+	// observed volumes make them.
+	signins, audits := doc.Rows[0], doc.Rows[1]
+	wantRatio := 3 * (96 + 12_000 + 96 + 100) / 43_200.0
+	lost, _ := audits["lost"].([]any)
+	span, _ := lost[0].(map[string]any)
+	if len(lost) != 1 || span["from"] != f.NeverRead.From.Format(time.RFC3339) || span["to"] != f.NeverRead.To.Format(time.RFC3339) ||
+		span["recheck"] != "" || span["reason"] != statustest.NeverReadReason || audits["lost_seconds"] != 6*3600.0 {
+		t.Errorf("contoso/directory-audits lost %v (%v seconds), want %+v", audits["lost"], audits["lost_seconds"], f.NeverRead)
+	}
+	if signins["quarantined"] != 2.0 || signins["lost_seconds"] != 0.0 || signins["budget_need_ratio"] != wantRatio || audits["budget_need_ratio"] != wantRatio {
+		t.Errorf("contoso rows: quarantined %v, lost %v s, budget need %v and %v; want 2, 0, %v",
+			signins["quarantined"], signins["lost_seconds"], signins["budget_need_ratio"], audits["budget_need_ratio"], wantRatio)
+	}
+	if lost, _ := prov["lost"].([]any); lost == nil || len(lost) != 0 {
+		t.Errorf("provisioning lost %v, want an empty list", prov["lost"])
 	}
 }
 

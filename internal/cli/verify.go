@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"go.uber.org/zap"
@@ -15,8 +16,10 @@ import (
 )
 
 // cmdVerify re-reads the archive of the configured jobs and prints every
-// fault as "FAULT <blob>: <problem>", then a summary. Exit 1 on any fault or
-// when the check could not be completed.
+// fault as "FAULT <blob>: <problem>", every known loss as "KNOWN LOSS" and
+// every job's quarantined records as "QUARANTINED" (information, not faults),
+// then a summary. Exit 1 on any fault or when the check could not be
+// completed.
 func cmdVerify(inv *invocation, args []string) int {
 	fs := inv.flagSet("verify")
 	path := inv.configFlag(fs)
@@ -29,8 +32,11 @@ func cmdVerify(inv *invocation, args []string) int {
 		fmt.Fprintln(fs.Output())
 		fmt.Fprintln(fs.Output(), "Re-reads the archive: sha256 and record counts against each blob's metadata, every file")
 		fmt.Fprintln(fs.Output(), "parses, records in order and in their partition, no record stored twice, parts without")
-		fmt.Fprintln(fs.Output(), "gaps, a p000 for every partition below the watermark, and the manifest hash chain.")
+		fmt.Fprintln(fs.Output(), "gaps, a p000 for every partition below the watermark, and the manifest hash chain;")
+		fmt.Fprintln(fs.Output(), "each quarantined record against its name (its SHA-256) and the state's count.")
 		fmt.Fprintln(fs.Output(), "Prints each fault as \"FAULT <blob>: <problem>\" and exits 1 if there is any.")
+		fmt.Fprintln(fs.Output(), "Spans Graph no longer served (\"KNOWN LOSS\") and quarantined records (\"QUARANTINED\")")
+		fmt.Fprintln(fs.Output(), "are printed as information: they alone do not make verify fail.")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
@@ -71,6 +77,7 @@ func cmdVerify(inv *invocation, args []string) int {
 	for _, f := range rep.Faults {
 		fmt.Fprintf(inv.stdout, "FAULT %s: %s\n", f.Blob, f.Problem)
 	}
+	writeKnown(inv.stdout, rep.Jobs)
 	verdict := "no faults"
 	if n := len(rep.Faults); n > 0 {
 		verdict = fmt.Sprintf("%d fault(s)", n)
@@ -90,6 +97,24 @@ func cmdVerify(inv *invocation, args []string) int {
 		return ExitFailure
 	}
 	return ExitOK
+}
+
+// writeKnown prints each job's known losses and quarantined records.
+func writeKnown(w io.Writer, jobs []verify.JobInfo) {
+	for _, j := range jobs {
+		for _, l := range j.Lost {
+			what := "never read"
+			if !l.Never() {
+				what = "missed by the " + l.Recheck + " recheck (archived before)"
+			}
+			fmt.Fprintf(w, "KNOWN LOSS %s/%s [%s, %s) %s: %s (known loss, not a fault)\n", j.Tenant, j.Stream,
+				audit.FormatTime(l.From), audit.FormatTime(l.To), what, l.Reason)
+		}
+		if j.Quarantined > 0 {
+			fmt.Fprintf(w, "QUARANTINED %s/%s: %d record(s) Graph served without a readable id or time, in %s (not a fault)\n",
+				j.Tenant, j.Stream, j.Quarantined, j.QuarantineDir)
+		}
+	}
 }
 
 // parseBounds parses the optional --from and --to (zero when absent).

@@ -3,6 +3,8 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/archive/local"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/cli"
@@ -245,5 +248,71 @@ func TestReadingCommandsNeedAnArchive(t *testing.T) {
 		if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("%v created the archive folder (%v)", args, err)
 		}
+	}
+}
+
+// TestVerifyCommandKnownLossAndQuarantine: spans the job never read and
+// quarantined records are printed as information and do not fail verify; a
+// quarantined record deleted does.
+func TestVerifyCommandKnownLossAndQuarantine(t *testing.T) {
+	f := buildFixture(t)
+	ctx := t.Context()
+	store := state.DocStore{Sink: f.sink}
+	st, version, _, err := store.Load(ctx, "contoso", "interactive-signins")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two unsealed hours Graph no longer served: no parts, a lost span.
+	lost := state.LostSpan{From: time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 20, 17, 0, 0, 0, time.UTC),
+		Reason: "before Graph's minimum allowed time", Noted: fixtureT0}
+	for p := audit.Hour.Of(lost.From); p.Start.Before(lost.To); p = p.Next() {
+		for n := 0; ; n++ {
+			if _, err := f.sink.Stat(ctx, f.partName(p, n, "jsonl")); err != nil {
+				break
+			}
+			for _, format := range []string{"jsonl", "csv"} {
+				if err := f.sink.Delete(ctx, f.partName(p, n, format)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	st.NoteLost(lost)
+	st.NoteLost(state.LostSpan{From: lost.To, To: lost.To.Add(time.Hour), Recheck: "24h0m0s", Reason: "recheck came too late", Noted: fixtureT0})
+	var quarantined []string
+	for _, raw := range []string{`{"id":"q1"}`, `{"createdDateTime":"2026-11-20T01:00:00Z"}`} {
+		sum := sha256.Sum256([]byte(raw))
+		name := layout.Layout{}.QuarantineName("contoso", "interactive-signins", hex.EncodeToString(sum[:]))
+		meta := map[string]string{archive.MetaSHA256: hex.EncodeToString(sum[:]), archive.MetaReason: "no readable id or time",
+			archive.MetaStream: "interactive-signins", archive.MetaTenantID: "72f988bf-0000-0000-0000-000000000000", archive.MetaArchiverVersion: "test"}
+		if err := f.sink.Put(ctx, name, strings.NewReader(raw), int64(len(raw)), meta); err != nil {
+			t.Fatal(err)
+		}
+		quarantined = append(quarantined, name)
+	}
+	st.Quarantined = 2
+	if _, err := store.Save(ctx, "contoso", "interactive-signins", st, version); err != nil {
+		t.Fatal(err)
+	}
+
+	code, stdout, stderr := entra(t, "verify", "--config", f.config)
+	want := "KNOWN LOSS contoso/interactive-signins [2026-11-20T15:00:00Z, 2026-11-20T17:00:00Z) never read: " +
+		"before Graph's minimum allowed time (known loss, not a fault)\n" +
+		"KNOWN LOSS contoso/interactive-signins [2026-11-20T17:00:00Z, 2026-11-20T18:00:00Z) missed by the 24h0m0s recheck (archived before): " +
+		"recheck came too late (known loss, not a fault)\n" +
+		"QUARANTINED contoso/interactive-signins: 2 record(s) Graph served without a readable id or time, in " +
+		"_quarantine/contoso/interactive-signins/ (not a fault)\n" +
+		"verified 1 job(s): 31 partitions, "
+	if code != cli.ExitOK || !strings.HasPrefix(stdout, want) || !strings.HasSuffix(stdout, ": no faults\n") {
+		t.Fatalf("verify with known losses: exit %d\nstdout: %s\nwant it to start with\n%s\nstderr: %s", code, stdout, want, stderr)
+	}
+
+	if err := f.sink.Delete(ctx, quarantined[1]); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = entra(t, "verify", "--config", f.config)
+	if code != cli.ExitFailure || !strings.HasPrefix(stdout, "FAULT _quarantine/contoso/interactive-signins/: missing: the state counted 2 quarantined records, the quarantine holds 1") ||
+		!strings.Contains(stdout, "QUARANTINED contoso/interactive-signins: 1 record(s)") || !strings.HasSuffix(stdout, ": 1 fault(s)\n") {
+		t.Fatalf("verify with a quarantined record deleted: exit %d\n%s", code, stdout)
 	}
 }

@@ -10,9 +10,12 @@ import (
 	"text/template"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/promql/parser"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8slabels "k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/entra-archiver/entra-archiver/internal/capacity"
 )
 
 // prometheusRule is the part of the Prometheus Operator's PrometheusRule
@@ -110,11 +113,76 @@ func TestAlertRules(t *testing.T) {
 			t.Run(r.Alert, func(t *testing.T) { checkAlert(t, r, exported, docs) })
 		}
 	}
-	want := []string{"EntraArchiverAbsent", "EntraArchiverGraphThrottled", "EntraArchiverJobFailing",
-		"EntraArchiverLagging", "EntraArchiverRetentionRisk"}
+	want := []string{"EntraArchiverAbsent", "EntraArchiverBudgetNeedHigh", "EntraArchiverDataLost",
+		"EntraArchiverGraphThrottled", "EntraArchiverJobFailing", "EntraArchiverLagging",
+		"EntraArchiverRecordsQuarantined", "EntraArchiverRetentionRisk"}
 	slices.Sort(alerts)
 	if !slices.Equal(alerts, want) {
 		t.Errorf("alerts %v, want %v", alerts, want)
+	}
+}
+
+// TestLossAndCapacityAlerts pins what the alerts on known losses,
+// quarantined records and the Graph budget compare, so that a rule cannot
+// drift from the metric or from the threshold status flags
+// (capacity.Warn).
+func TestLossAndCapacityAlerts(t *testing.T) {
+	pr := only(t, "PrometheusRule", render(t, overlayDir).PrometheusRules)
+	rules := map[string]rule{}
+	for _, g := range pr.Spec.Groups {
+		for _, r := range g.Rules {
+			rules[r.Alert] = r
+		}
+	}
+	for _, tc := range []struct {
+		alert, metric, fn, op string
+		threshold             float64
+		by                    []string
+		severity              string
+	}{
+		{"EntraArchiverDataLost", "entra_archiver_lost_seconds_total", "increase", ">", 0, []string{"tenant", "stream"}, "critical"},
+		{"EntraArchiverRecordsQuarantined", "entra_archiver_quarantined_records_total", "increase", ">", 0, []string{"tenant", "stream"}, "warning"},
+		{"EntraArchiverBudgetNeedHigh", "entra_archiver_graph_budget_need_ratio", "", ">=", capacity.Warn, []string{"tenant"}, "warning"},
+	} {
+		t.Run(tc.alert, func(t *testing.T) {
+			r, ok := rules[tc.alert]
+			if !ok {
+				t.Fatal("no such alert")
+			}
+			if r.Labels["severity"] != tc.severity {
+				t.Errorf("severity %q, want %q", r.Labels["severity"], tc.severity)
+			}
+			e, err := promqlParser.ParseExpr(r.Expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmp, ok := e.(*parser.BinaryExpr)
+			if !ok || cmp.Op.String() != tc.op || cmp.ReturnBool {
+				t.Fatalf("%s: want a filter %s %v", r.Expr, tc.op, tc.threshold)
+			}
+			if n, ok := cmp.RHS.(*parser.NumberLiteral); !ok || n.Val != tc.threshold {
+				t.Errorf("%s: compares with %s, want %v", r.Expr, cmp.RHS, tc.threshold)
+			}
+			agg, ok := cmp.LHS.(*parser.AggregateExpr)
+			if !ok || agg.Without || !slices.Equal(agg.Grouping, tc.by) {
+				t.Fatalf("%s: want an aggregation by %v", r.Expr, tc.by)
+			}
+			inner := agg.Expr
+			if tc.fn != "" {
+				call, ok := inner.(*parser.Call)
+				if !ok || call.Func.Name != tc.fn || len(call.Args) != 1 {
+					t.Fatalf("%s: want %s() of the counter", r.Expr, tc.fn)
+				}
+				m, ok := call.Args[0].(*parser.MatrixSelector)
+				if !ok {
+					t.Fatalf("%s: want %s() over a range", r.Expr, tc.fn)
+				}
+				inner = m.VectorSelector
+			}
+			if v, ok := inner.(*parser.VectorSelector); !ok || v.Name != tc.metric {
+				t.Errorf("%s: reads %s, want %s", r.Expr, inner, tc.metric)
+			}
+		})
 	}
 }
 

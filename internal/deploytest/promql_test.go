@@ -39,6 +39,9 @@ func exportedMetrics(t *testing.T) map[string]family {
 	m.GraphRequest("contoso", "directory-audits", 200)
 	m.GraphRequest("contoso", "directory-audits", 429)
 	m.GraphThrottled("contoso", "directory-audits")
+	m.Lost("contoso", "directory-audits", 3600)
+	m.Quarantined("contoso", "directory-audits", 1)
+	m.BudgetNeed("contoso", 0.9)
 	m.ConfigReload(true)
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -57,12 +60,13 @@ func exportedMetrics(t *testing.T) map[string]family {
 		}
 		out[mf.GetName()] = f
 	}
-	// DESIGN.md lists 13 metric names; each must be gathered for the check
+	// DESIGN.md lists 16 metric names; each must be gathered for the check
 	// to mean anything.
 	for _, name := range []string{"records_archived_total", "blobs_written_total", "bytes_written_total",
 		"watermark_timestamp_seconds", "lag_seconds", "runs_total", "run_duration_seconds",
 		"graph_requests_total", "graph_throttled_total", "late_records_total", "revisions_total",
-		"duplicates_dropped_total", "retention_risk"} {
+		"duplicates_dropped_total", "retention_risk", "lost_seconds_total", "quarantined_records_total",
+		"graph_budget_need_ratio"} {
 		if _, ok := out["entra_archiver_"+name]; !ok {
 			t.Fatalf("entra_archiver_%s was not gathered (got %v)", name, slices.Sorted(maps.Keys(out)))
 		}

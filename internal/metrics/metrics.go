@@ -29,6 +29,7 @@ type Metrics struct {
 	retentionRisk     *prometheus.GaugeVec
 	lostSeconds       *prometheus.CounterVec
 	quarantined       *prometheus.CounterVec
+	budgetNeed        *prometheus.GaugeVec
 	configReloadOK    prometheus.Gauge
 	configReloadTime  prometheus.Gauge
 
@@ -65,8 +66,14 @@ func New(reg prometheus.Registerer, now func() time.Time) *Metrics {
 		revisions:         counter("revisions_total", "Records archived again because their content changed.", ts...),
 		duplicatesDropped: counter("duplicates_dropped_total", "Records dropped because the same id and content are already archived.", ts...),
 		retentionRisk:     gauge("retention_risk", "1 when the watermark is within retention_warning of Graph's retention edge: data is about to be lost.", ts...),
-		lostSeconds:       counter("lost_seconds_total", "Seconds of event time Graph no longer served when the job got to them (recorded as lost).", ts...),
-		quarantined:       counter("quarantined_records_total", "Records Graph served without a readable id or event time, kept in the quarantine folder.", ts...),
+		lostSeconds: counter("lost_seconds_total",
+			"Seconds of event time the job could not read because Graph no longer served them (an outage longer than Graph keeps logs, a start before Graph's minimum allowed time); "+
+				"status and verify list the spans. Keep runs from failing for weeks: act on EntraArchiverJobFailing and EntraArchiverRetentionRisk.", ts...),
+		quarantined: counter("quarantined_records_total",
+			"Records Graph served without a readable id or event time, kept raw under _quarantine/ instead of the archive; inspect them there and report them to Microsoft.", ts...),
+		budgetNeed: gauge("graph_budget_need_ratio",
+			"Graph requests a day the tenant's streams need (observed volume at 1,000 records a request, times 1 + recheck ages) over its rate_limit budget; "+
+				"at 1 it falls behind: drop rechecks of a stream, move streams to a second app registration, or use diagnostic settings for the largest.", "tenant"),
 		configReloadOK: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "config_last_reload_successful",
 			Help: "1 if the last configuration reload succeeded."}),
 		configReloadTime: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "config_last_reload_success_timestamp_seconds",
@@ -78,7 +85,7 @@ func New(reg prometheus.Registerer, now func() time.Time) *Metrics {
 	}
 	reg.MustRegister(m.recordsArchived, m.blobsWritten, m.bytesWritten, m.watermark, m.runs, m.runDuration,
 		m.graphRequests, m.graphThrottled, m.lateRecords, m.revisions, m.duplicatesDropped, m.retentionRisk,
-		m.lostSeconds, m.quarantined, m.configReloadOK, m.configReloadTime, lagCollector{m})
+		m.lostSeconds, m.quarantined, m.budgetNeed, m.configReloadOK, m.configReloadTime, lagCollector{m})
 	return m
 }
 
@@ -155,20 +162,31 @@ func (m *Metrics) RetentionRisk(tenant, stream string, atRisk bool) {
 	m.retentionRisk.WithLabelValues(tenant, stream).Set(v)
 }
 
-// Lost counts seconds of event time recorded as lost.
+// Lost counts seconds of event time a job could not read (a lost span).
+// Calling it with 0 creates the job's series, so it exists from the start.
 func (m *Metrics) Lost(tenant, stream string, seconds float64) {
-	if m == nil {
+	if m == nil || seconds < 0 {
 		return
 	}
 	m.lostSeconds.WithLabelValues(tenant, stream).Add(seconds)
 }
 
-// Quarantined counts records put in quarantine.
+// Quarantined counts records kept in quarantine instead of the archive.
+// Calling it with 0 creates the job's series.
 func (m *Metrics) Quarantined(tenant, stream string, n int) {
-	if m == nil {
+	if m == nil || n < 0 {
 		return
 	}
 	m.quarantined.WithLabelValues(tenant, stream).Add(float64(n))
+}
+
+// BudgetNeed sets a tenant's Graph budget need ratio (capacity.Ratios): the
+// requests a day its budget group needs over the requests a day it allows.
+func (m *Metrics) BudgetNeed(tenant string, ratio float64) {
+	if m == nil {
+		return
+	}
+	m.budgetNeed.WithLabelValues(tenant).Set(ratio)
 }
 
 // GraphRequest counts one Graph request by status (0 = transport error).

@@ -69,7 +69,10 @@ func (c *collector) job(ctx context.Context, j Job, days []time.Time) (Row, Stre
 	r := row(j, st, found, c.now)
 	if stateErr != nil {
 		r = Row{Tenant: j.Tenant, Stream: j.Stream, Schedule: j.Schedule, Partition: j.Partition.String(),
-			Error: readError("read state", stateErr)}
+			Lost: []LostSpan{}, Error: readError("read state", stateErr)}
+	}
+	if r.Quarantined > 0 {
+		r.QuarantineDir = c.o.Layout.QuarantineDir(j.Tenant, j.Stream)
 	}
 
 	listings := make([]dayListing, len(days))
@@ -170,23 +173,48 @@ func (l dayListing) hasP000(p audit.Partition) bool {
 }
 
 // dayState applies the state's promise — every partition between start and
-// the watermark has a p000 — to the listing of day d.
+// the watermark has a p000, except those in a span it never read — to the
+// listing of day d. A gap outweighs a known loss, and a known loss the
+// watermark: see Lost.
 func dayState(j Job, st state.State, found bool, d time.Time, l dayListing) DayState {
 	if !found {
 		return None
 	}
 	day := audit.Window{From: d, To: d.AddDate(0, 0, 1)}
-	covered := day.Intersect(audit.Window{From: st.Start, To: st.Watermark})
-	if covered.Empty() {
-		return None
-	}
-	for _, p := range j.Partition.Partitions(covered) {
-		if !l.hasP000(p) {
+	archived := audit.Window{From: st.Start, To: st.Watermark}
+	covered, lost := false, false
+	for _, p := range j.Partition.Partitions(day) {
+		switch {
+		case !l.hasP000(p) && neverRead(st, p.Window()):
+			// Lost spans can lie before the start too (a start before
+			// Graph's minimum allowed time).
+			covered, lost = true, true
+		case p.Window().Intersect(archived).Empty():
+		case l.hasP000(p):
+			covered = true
+		default:
 			return Gap
 		}
 	}
-	if st.Watermark.Before(day.To) {
+	switch {
+	case !covered:
+		return None
+	case lost:
+		return Lost
+	case st.Watermark.Before(day.To):
 		return Partial
 	}
 	return Complete
+}
+
+// neverRead reports whether the never-read spans of st cover all of w.
+func neverRead(st state.State, w audit.Window) bool {
+	for at := w.From; at.Before(w.To); {
+		s, ok := st.LostAt(at)
+		if !ok {
+			return false
+		}
+		at = s.To
+	}
+	return true
 }

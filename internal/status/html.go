@@ -37,6 +37,12 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"symbol":      htmlSymbol,
 	"count":       count,
 	"compact":     compact,
+	"lostText":    lostText,
+	"lostKind":    lostKind,
+	"lagOf":       FormatLag,
+	"sub":         func(a, b time.Time) time.Duration { return a.Sub(b) },
+	"percent":     percent,
+	"advice":      func() string { return BudgetAdvice },
 }).Parse(pageHTML))
 
 // Handler serves the status page: server-rendered HTML with inline CSS, no
@@ -124,6 +130,10 @@ type view struct {
 
 type summary struct {
 	Jobs, Failed, AtRisk, Gaps, Unreadable, NeverRun int
+	// KnownLoss and Quarantined count jobs; BudgetHigh counts tenants.
+	KnownLoss, Quarantined, BudgetHigh int
+	// Losses is every job with lost spans, for the list of them.
+	Losses []Row
 }
 
 func newView(r Report) view {
@@ -146,7 +156,21 @@ func newView(r Report) view {
 		if row.RetentionRisk {
 			v.Summary.AtRisk++
 		}
+		if row.KnownLoss() {
+			v.Summary.KnownLoss++
+			v.Summary.Losses = append(v.Summary.Losses, row)
+		}
+		if row.Quarantined > 0 {
+			v.Summary.Quarantined++
+		}
 	}
+	high := map[string]bool{}
+	for _, row := range r.Rows {
+		if row.BudgetNeedHigh() {
+			high[row.Tenant] = true
+		}
+	}
+	v.Summary.BudgetHigh = len(high)
 	for _, c := range r.Coverage {
 		for _, d := range c.Days {
 			if d.State == Gap {
@@ -192,6 +216,8 @@ func htmlSymbol(s DayState) string {
 		return "!"
 	case None:
 		return "·"
+	case Lost:
+		return "✗"
 	}
 	return "?"
 }

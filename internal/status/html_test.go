@@ -64,7 +64,11 @@ func TestPage(t *testing.T) {
 		`Generated 2026-11-20 12:00Z`,
 		`<li>4 jobs</li>`, `<li class="bad">1 failed</li>`, `<li class="bad">1 at retention risk</li>`,
 		`<li class="bad">1 with gaps</li>`, `<li>1 never run</li>`,
+		`<li class="warn">2 with known losses</li>`, `<li class="warn">1 with quarantined records</li>`,
+		`<li class="bad">1 tenant at 80 % or more of the Graph budget</li>`,
+		`<p class="advice">A tenant at 80 % of its Graph budget falls behind on a busy day, and above 100 % every day: ` + status.BudgetAdvice + `.</p>`,
 		`Coverage, last 35 days`,
+		`<li><span class="lost">✗</span>known loss (Graph no longer served part of the day)</li>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %s", want)
@@ -74,10 +78,10 @@ func TestPage(t *testing.T) {
 	classes, rows := tableRows(body)
 	failure := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;").Replace(rep.Rows[3].LastRun.Error)
 	wantRows := [][]string{
-		{"contoso", "interactive-signins", "ok", "15m00s", "ok", "2026-11-20 11:45Z", "2026-11-20 12:00Z", "7"},
-		{"contoso", "directory-audits", "ok", "15m00s", "ok", "2026-11-20 11:45Z", "2026-11-20 12:00Z", "3"},
-		{"fabrikam", "directory-audits", "-", "-", "-", "never run", "-", "-"},
-		{"fabrikam", "provisioning", "failed", "6d12h", "AT RISK edge 2026-11-13 12:00Z", "2026-11-14 00:00Z", "2026-11-20 12:00Z", "4"},
+		{"contoso", "interactive-signins", "ok", "15m00s", "ok", "2026-11-20 11:45Z", "2026-11-20 12:00Z", "7", "1 recheck", "2", "85%"},
+		{"contoso", "directory-audits", "ok", "15m00s", "ok", "2026-11-20 11:45Z", "2026-11-20 12:00Z", "3", "6h00m", "-", "85%"},
+		{"fabrikam", "directory-audits", "-", "-", "-", "never run", "-", "-", "-", "-", "1%"},
+		{"fabrikam", "provisioning", "failed", "6d12h", "AT RISK edge 2026-11-13 12:00Z", "2026-11-14 00:00Z", "2026-11-20 12:00Z", "4", "-", "-", "1%"},
 		// A row's error goes below it, across the table.
 		{"Last error: " + failure},
 	}
@@ -88,6 +92,33 @@ func TestPage(t *testing.T) {
 	for i := range wantRows {
 		if strings.Join(rows[i], " | ") != strings.Join(wantRows[i], " | ") || classes[i] != wantClasses[i] {
 			t.Errorf("row %d (class %q):\n %q\nwant (class %q)\n %q", i, classes[i], rows[i], wantClasses[i], wantRows[i])
+		}
+	}
+
+	// The flags: a known loss and quarantined records in the lost colour,
+	// a tenant at 80 % of its budget in the risk colour.
+	for _, want := range []string{`<span class="tag lost">1 recheck</span>`, `<span class="tag lost">6h00m</span>`,
+		`<span class="tag lost">2</span>`, `<span class="tag risk">85%</span>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	// The known losses, span by span.
+	losses := body[strings.Index(body, `<table id="losses"`):]
+	losses = losses[:strings.Index(losses, "</table>")]
+	_, lossRows := tableRows(losses)
+	wantLosses := [][]string{
+		{"contoso", "interactive-signins", "missed recheck at 24h", "2026-11-19 00:00Z", "2026-11-19 06:00Z", "6h00m", statustest.RecheckMissedReason},
+		{"contoso", "directory-audits", "never read", "2026-11-18 08:00Z", "2026-11-18 14:00Z", "6h00m", statustest.NeverReadReason},
+	}
+	escape := strings.NewReplacer("'", "&#39;")
+	if len(lossRows) != len(wantLosses) {
+		t.Fatalf("%d known-loss rows, want %d:\n%s", len(lossRows), len(wantLosses), losses)
+	}
+	for i, w := range wantLosses {
+		w[6] = escape.Replace(w[6])
+		if strings.Join(lossRows[i], " | ") != strings.Join(w, " | ") {
+			t.Errorf("known loss %d:\n %q\nwant\n %q", i, lossRows[i], w)
 		}
 	}
 
@@ -107,8 +138,14 @@ func TestPage(t *testing.T) {
 	if len(days) != 4*35 {
 		t.Fatalf("%d coverage cells, want 4 streams × 35 days", len(days))
 	}
-	gaps := 0
+	gaps, lost := 0, 0
 	for _, d := range days {
+		if d[1] == "lost" {
+			lost++
+			if d[2] != "2026-11-18: 13 records, lost" {
+				t.Errorf("lost cell titled %q, want the 18th with 13 records (21 less the 8 of six hours never read)", d[2])
+			}
+		}
 		if d[1] == "gap" {
 			gaps++
 			if d[2] != "2026-11-19: 70 records, gap" {
@@ -116,8 +153,8 @@ func TestPage(t *testing.T) {
 			}
 		}
 	}
-	if gaps != 1 {
-		t.Errorf("%d gap cells, want 1", gaps)
+	if gaps != 1 || lost != 1 {
+		t.Errorf("%d gap cells and %d lost, want 1 of each", gaps, lost)
 	}
 	if got := days[34][2]; got != "2026-11-20: 36 records, partial" {
 		t.Errorf("contoso/interactive-signins today = %q", got)

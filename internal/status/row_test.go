@@ -1,6 +1,7 @@
 package status
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -24,5 +25,92 @@ func TestRowOfAJobThatFailedToStart(t *testing.T) {
 	}
 	if r := row(j, state.State{}, false, now); !r.NeverRun || r.LastRun != nil {
 		t.Fatalf("never run row %+v", r)
+	}
+}
+
+// dayState tells a known loss from a gap: partitions in a never-read span
+// have no p000 by design; anything else without one is a gap.
+func TestDayStateOfLostSpans(t *testing.T) {
+	d := time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC)
+	at := func(h int) time.Time { return d.Add(time.Duration(h) * time.Hour) }
+	never := func(from, to time.Time) state.LostSpan {
+		return state.LostSpan{From: from, To: to, Reason: "before Graph's minimum allowed time"}
+	}
+	// hours lists a p000 for each hour of the day in [from, to).
+	hours := func(from, to int, except ...int) dayListing {
+		l := dayListing{}
+		for h := from; h < to; h++ {
+			if slices.Contains(except, h) {
+				continue
+			}
+			l[audit.Hour.Of(at(h)).Label()] = map[int]map[string]int64{0: {"jsonl": 1}}
+		}
+		return l
+	}
+	hourly := Job{Partition: audit.Hour}
+	daily := Job{Partition: audit.Day}
+	for _, tt := range []struct {
+		name    string
+		job     Job
+		st      state.State
+		listing dayListing
+		want    DayState
+	}{
+		{"whole day never read", hourly,
+			state.State{Start: at(-48), Watermark: at(48), Lost: []state.LostSpan{never(at(-24), at(30))}}, hours(0, 0), Lost},
+		{"first six hours never read, the rest archived", hourly,
+			state.State{Start: at(0), Watermark: at(48), Lost: []state.LostSpan{never(at(0), at(6))}}, hours(6, 24), Lost},
+		{"two adjacent spans of different reasons cover an hour", hourly,
+			state.State{Start: at(0), Watermark: at(48), Lost: []state.LostSpan{never(at(0), at(3).Add(30*time.Minute)),
+				{From: at(3).Add(30 * time.Minute), To: at(6), Reason: "another"}}}, hours(6, 24), Lost},
+		{"a lost day with a gap besides is a gap", hourly,
+			state.State{Start: at(0), Watermark: at(48), Lost: []state.LostSpan{never(at(0), at(6))}}, hours(6, 24, 15), Gap},
+		{"an hour only half in the span needs its p000", hourly,
+			state.State{Start: at(0), Watermark: at(48), Lost: []state.LostSpan{never(at(0), at(5).Add(30*time.Minute))}}, hours(6, 24), Gap},
+		{"a span only a recheck missed excuses no p000", hourly,
+			state.State{Start: at(0), Watermark: at(48), Lost: []state.LostSpan{{From: at(0), To: at(6), Recheck: "72h0m0s"}}}, hours(6, 24), Gap},
+		{"a span never read before the job's start", hourly,
+			state.State{Start: at(24), Watermark: at(48), Lost: []state.LostSpan{never(at(-24), at(24))}}, hours(0, 0), Lost},
+		{"before the start and not lost", hourly,
+			state.State{Start: at(24), Watermark: at(48), Lost: []state.LostSpan{never(at(-24), at(-12))}}, hours(0, 0), None},
+		{"the day that holds the watermark, partly lost", hourly,
+			state.State{Start: at(-24), Watermark: at(12), Lost: []state.LostSpan{never(at(-24), at(3))}}, hours(3, 12), Lost},
+		{"a day partition never read", daily,
+			state.State{Start: at(-24), Watermark: at(48), Lost: []state.LostSpan{never(at(-24), at(24))}}, dayListing{}, Lost},
+		{"a day partition archived before the span began", daily,
+			state.State{Start: at(-24), Watermark: at(48), Lost: []state.LostSpan{never(at(10), at(30))}},
+			dayListing{audit.Day.Of(d).Label(): {0: {"jsonl": 5}}}, Complete},
+	} {
+		if got := dayState(tt.job, tt.st, true, d, tt.listing); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// A row carries the state's lost spans, the never-read length and the
+// quarantine count; a recheck-missed span adds no lost seconds.
+func TestRowOfLostSpans(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	st := state.State{Start: now.Add(-40 * 24 * time.Hour), Watermark: now.Add(-time.Hour), Quarantined: 3, RecordsPerDay: 1500}
+	st.NoteLost(state.LostSpan{From: st.Start, To: now.Add(-30 * 24 * time.Hour), Reason: "outage"})
+	st.NoteLost(state.LostSpan{From: now.Add(-29 * 24 * time.Hour), To: now.Add(-28 * 24 * time.Hour), Recheck: "72h0m0s", Reason: "late"})
+	r := row(Job{Tenant: "contoso", Stream: "interactive-signins", Partition: audit.Hour}, st, true, now)
+	if len(r.Lost) != 2 || !r.Lost[0].Never() || r.Lost[1].Never() || r.Lost[1].Recheck != "72h0m0s" || r.Lost[0].Reason != "outage" ||
+		time.Duration(r.LostSeconds) != 10*24*time.Hour || r.Quarantined != 3 || r.RecordsPerDay != 1500 {
+		t.Fatalf("row %+v", r)
+	}
+	if got := lostText(r); got != "10d00h+1 recheck" {
+		t.Errorf("lost text %q", got)
+	}
+	if got := ageText(r.Lost[1].Recheck); got != "72h" {
+		t.Errorf("age text %q", got)
+	}
+	for _, tt := range []struct {
+		ratio float64
+		want  string
+	}{{0, "-"}, {0.0133, "1%"}, {0.79999, "79%"}, {0.8, "80%-HIGH"}, {1.25, "125%-HIGH"}} {
+		if got := needText(Row{BudgetNeedRatio: tt.ratio}); got != tt.want {
+			t.Errorf("need text of %v: %q, want %q", tt.ratio, got, tt.want)
+		}
 	}
 }

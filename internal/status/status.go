@@ -1,8 +1,10 @@
 // Package status answers "is the archive keeping up?" for every tenant ×
-// stream job: watermark, lag, last run, retention risk, and which of the last
-// days are covered. The facts come only from storage (job state documents and
-// listings of the day folders), so the command line, the daemon's page and a
-// second replica all see the same answer. Collect gathers a Report; WriteText
+// stream job: watermark, lag, last run, retention risk, known losses (spans
+// Graph no longer served), quarantined records, the tenant's Graph budget
+// need, and which of the last days are covered. The facts come only from
+// storage (job state documents and listings of the day folders) and the
+// configuration, so the command line, the daemon's page and a second replica
+// all see the same answer. Collect gathers a Report; WriteText
 // renders it for a terminal and Handler serves it as an HTML page.
 package status
 
@@ -15,6 +17,7 @@ import (
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/capacity"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
@@ -38,6 +41,15 @@ type Job struct {
 	Partition        audit.Granularity
 	RetentionWarning time.Duration
 	Schedule         string
+	// Rechecks is the number of recheck ages, RateLimit the tenant's
+	// rate_limit and BudgetGroup the Graph budget it draws on
+	// (capacity.GroupKey of its Graph endpoint, tenant_id and client_id:
+	// tenants that are one directory read by one app share it). With the
+	// volume each job observed they give the tenant's budget need; a zero
+	// RateLimit leaves it unknown.
+	Rechecks    int
+	RateLimit   capacity.Rate
+	BudgetGroup string
 }
 
 // Options are what Collect reads and how.
@@ -86,6 +98,23 @@ type Row struct {
 	// SealedThrough: every partition ending at or before it is sealed.
 	SealedThrough time.Time `json:"sealed_through,omitzero"`
 	LastRun       *Run      `json:"last_run,omitempty"`
+	// Lost lists the spans the job could not read because Graph no longer
+	// served them, oldest first: known losses, not gaps. LostSeconds is the
+	// length of the never-read ones (those missed by one recheck pass only
+	// were archived before).
+	Lost        []LostSpan `json:"lost"`
+	LostSeconds Seconds    `json:"lost_seconds"`
+	// Quarantined counts the records Graph served without a readable id or
+	// event time, kept in QuarantineDir instead of the archive.
+	Quarantined   int64  `json:"quarantined"`
+	QuarantineDir string `json:"quarantine_dir,omitempty"`
+	// RecordsPerDay is the stream's volume as the job last observed it.
+	RecordsPerDay float64 `json:"records_per_day"`
+	// BudgetNeedRatio is the tenant's Graph budget need: the requests a day
+	// its budget group's jobs need over what its rate_limit allows
+	// (package capacity); from capacity.Warn (0.8) on it is about to fall
+	// behind. 0 when it cannot be computed.
+	BudgetNeedRatio float64 `json:"budget_need_ratio"`
 	// Error says why this row's facts could not be read (storage), not why
 	// the job failed (that is LastRun.Error).
 	Error string `json:"error,omitempty"`
@@ -99,6 +128,28 @@ type Run struct {
 	Error    string    `json:"error,omitempty"`
 	Records  int64     `json:"records"`
 }
+
+// LostSpan is a span of event time [From, To) that Graph no longer served
+// when the job got there.
+type LostSpan struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Recheck is the recheck age (a Go duration, "72h0m0s") whose pass missed
+	// the span, which was archived before; "" when the span was never read
+	// and the archive holds nothing of it.
+	Recheck string `json:"recheck"`
+	Reason  string `json:"reason"`
+}
+
+// Never reports whether the span was never read at all.
+func (l LostSpan) Never() bool { return l.Recheck == "" }
+
+// BudgetNeedHigh reports whether the row's tenant needs capacity.Warn (80 %)
+// or more of its Graph budget.
+func (r Row) BudgetNeedHigh() bool { return r.BudgetNeedRatio >= capacity.Warn }
+
+// KnownLoss reports whether the job has lost spans of any kind.
+func (r Row) KnownLoss() bool { return len(r.Lost) > 0 }
 
 // Failed reports whether the run failed.
 func (r *Run) Failed() bool { return r != nil && r.Result == "failed" }
@@ -132,6 +183,13 @@ const (
 	Gap DayState = "gap"
 	// None: the day is before the job's start or after its watermark.
 	None DayState = "none"
+	// Lost: some partitions of the day lie in a span the job never read
+	// because Graph no longer served it (a known loss: they have no p000 by
+	// design), and every other partition of the day between the job's start
+	// and its watermark has its p000. A day that is partly lost is Lost, not
+	// Complete, since the archive does not hold all of it; a partition
+	// missing its p000 outside a lost span still makes the day a Gap.
+	Lost DayState = "lost"
 	// Unknown: the state or the day folder could not be read.
 	Unknown DayState = "unknown"
 )
@@ -147,6 +205,8 @@ func (s DayState) Symbol() string {
 		return "!"
 	case None:
 		return "."
+	case Lost:
+		return "x"
 	}
 	return "?"
 }
@@ -197,12 +257,20 @@ func Collect(ctx context.Context, o Options) (Report, error) {
 	if err := ctx.Err(); err != nil {
 		return Report{}, err
 	}
+	budgetNeed(o.Jobs, rep.Rows)
 	return rep, nil
 }
 
 // row builds a job's row from its state (found false: never run).
 func row(j Job, st state.State, found bool, now time.Time) Row {
-	r := Row{Tenant: j.Tenant, Stream: j.Stream, Schedule: j.Schedule, Partition: j.Partition.String()}
+	r := Row{Tenant: j.Tenant, Stream: j.Stream, Schedule: j.Schedule, Partition: j.Partition.String(), Lost: []LostSpan{}}
+	if found {
+		for _, l := range st.Lost {
+			r.Lost = append(r.Lost, LostSpan{From: l.From, To: l.To, Recheck: l.Recheck, Reason: l.Reason})
+		}
+		r.LostSeconds = Seconds(time.Duration(st.LostSeconds() * float64(time.Second)))
+		r.Quarantined, r.RecordsPerDay = st.Quarantined, st.RecordsPerDay
+	}
 	if found && st.LastRun != nil {
 		lr := st.LastRun
 		r.LastRun = &Run{Started: lr.Started, Finished: lr.Finished, Result: lr.Result, Error: lr.Error, Records: lr.Records}
@@ -224,6 +292,22 @@ func row(j Job, st state.State, found bool, now time.Time) Row {
 	r.RetentionEdge = now.Add(-retention)
 	r.RetentionRisk = st.Watermark.Before(r.RetentionEdge.Add(j.RetentionWarning))
 	return r
+}
+
+// budgetNeed sets each row's BudgetNeedRatio from the jobs' configured
+// budgets and the volume their rows report. A row whose state could not be
+// read adds its runs but no volume, so its tenant's need is a lower bound.
+func budgetNeed(jobs []Job, rows []Row) {
+	cj := make([]capacity.Job, len(jobs))
+	for i, j := range jobs {
+		cj[i] = capacity.Job{Tenant: j.Tenant, Group: j.BudgetGroup, Rate: j.RateLimit, Schedule: j.Schedule,
+			Rechecks: j.Rechecks, RecordsPerDay: rows[i].RecordsPerDay}
+	}
+	// A tenant without a budget or schedule gets none; the others still do.
+	ratios, _ := capacity.Ratios(cj)
+	for i := range rows {
+		rows[i].BudgetNeedRatio = ratios[rows[i].Tenant]
+	}
 }
 
 // readError is the text of a storage error in a row.

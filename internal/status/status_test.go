@@ -3,12 +3,15 @@ package status_test
 import (
 	"context"
 	"errors"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/capacity"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 	"github.com/entra-archiver/entra-archiver/internal/status"
 	"github.com/entra-archiver/entra-archiver/internal/status/statustest"
@@ -104,6 +107,73 @@ func TestCollectRows(t *testing.T) {
 	}
 }
 
+// TestCollectLossQuarantineAndBudget: each row shows its job's lost spans
+// (the never-read length apart), its quarantined records and its tenant's
+// Graph budget need, from the states and the configuration.
+func TestCollectLossQuarantineAndBudget(t *testing.T) {
+	t.Parallel()
+	f := statustest.Build(t, t0)
+	rep := collect(t, f.Options())
+	span := func(l state.LostSpan) status.LostSpan {
+		return status.LostSpan{From: l.From, To: l.To, Recheck: l.Recheck, Reason: l.Reason}
+	}
+	// Every 15 minutes is 96 runs a day; recheck [2h, 24h] makes three
+	// passes; 5 requests per 10 s allow 43,200 requests a day; a request
+	// reads 1,000 records.
+	need := func(recordsPerDay float64) float64 { return 3 * (96 + recordsPerDay/1000) }
+	contoso := (need(12_000_000) + need(100_000)) / 43_200
+	fabrikam := (need(8) + need(0)) / 43_200 // directory-audits never ran: its runs still cost
+	wants := []struct {
+		lost        []status.LostSpan
+		lostSeconds time.Duration
+		quarantined int64
+		dir         string
+		perDay      float64
+		ratio       float64
+		high        bool
+	}{
+		{[]status.LostSpan{span(f.RecheckMissed)}, 0, 2, "_quarantine/contoso/interactive-signins/", 12_000_000, contoso, true},
+		{[]status.LostSpan{span(f.NeverRead)}, 6 * time.Hour, 0, "", 100_000, contoso, true},
+		{[]status.LostSpan{}, 0, 0, "", 0, fabrikam, false},
+		{[]status.LostSpan{}, 0, 0, "", 8, fabrikam, false},
+	}
+	for i, w := range wants {
+		r := rep.Rows[i]
+		if !slices.Equal(r.Lost, w.lost) || time.Duration(r.LostSeconds) != w.lostSeconds || r.Quarantined != w.quarantined ||
+			r.QuarantineDir != w.dir || r.RecordsPerDay != w.perDay || math.Abs(r.BudgetNeedRatio-w.ratio) > 1e-12 ||
+			r.BudgetNeedHigh() != w.high || r.KnownLoss() != (len(w.lost) > 0) {
+			t.Errorf("row %d %s/%s: lost %+v (%s), quarantined %d in %q, %v a day, need %v (high %v)\nwant %+v",
+				i, r.Tenant, r.Stream, r.Lost, time.Duration(r.LostSeconds), r.Quarantined, r.QuarantineDir, r.RecordsPerDay,
+				r.BudgetNeedRatio, r.BudgetNeedHigh(), w)
+		}
+	}
+	if len(f.Quarantined) != 2 {
+		t.Fatalf("fixture quarantined %d records", len(f.Quarantined))
+	}
+
+	// Without a rate limit the need is unknown, and the rest is unchanged.
+	o := f.Options()
+	for i := range o.Jobs {
+		o.Jobs[i].RateLimit = capacity.Rate{}
+	}
+	for i, r := range collect(t, o).Rows {
+		if r.BudgetNeedRatio != 0 || r.Quarantined != rep.Rows[i].Quarantined {
+			t.Errorf("row %d without a rate limit: need %v", i, r.BudgetNeedRatio)
+		}
+	}
+	// Two tenant names that are one directory read by one app share its
+	// budget: fabrikam's jobs now add to contoso's need.
+	o = f.Options()
+	for i := range o.Jobs {
+		o.Jobs[i].BudgetGroup = "one-app"
+	}
+	for i, r := range collect(t, o).Rows {
+		if want := contoso + fabrikam; math.Abs(r.BudgetNeedRatio-want) > 1e-12 {
+			t.Errorf("row %d with one budget: need %v, want %v", i, r.BudgetNeedRatio, want)
+		}
+	}
+}
+
 func TestCollectCoverage(t *testing.T) {
 	t.Parallel()
 	f := statustest.Build(t, t0)
@@ -115,7 +185,8 @@ func TestCollectCoverage(t *testing.T) {
 		// 18th: from the start at 08:00, one p000 left as csv only, still
 		// complete; 19th: a p000 was deleted; 20th: holds the watermark.
 		"contoso/interactive-signins": strings.Repeat(".", 32) + "#!+",
-		"contoso/directory-audits":    strings.Repeat(".", 32) + "##+",
+		// 18th: its first six hours were never read (a known loss).
+		"contoso/directory-audits": strings.Repeat(".", 32) + "x#+",
 		// The watermark stopped at the start of the 14th.
 		"fabrikam/provisioning":     strings.Repeat(".", 27) + "#" + strings.Repeat(".", 7),
 		"fabrikam/directory-audits": strings.Repeat(".", 35),
@@ -160,6 +231,9 @@ func archivedOn(f *statustest.Fixture, key string, st state.State, found bool, d
 			continue
 		}
 		if key == "contoso/interactive-signins" && f.Gap.Window().Contains(at) && !at.Equal(f.Late) {
+			continue
+		}
+		if key == "contoso/directory-audits" && !at.Before(f.NeverRead.From) && at.Before(f.NeverRead.To) {
 			continue
 		}
 		n++

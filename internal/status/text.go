@@ -4,25 +4,34 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 )
 
 // WriteText writes the report for a terminal: an aligned table with one row
-// per job, then one coverage line per job with a character per day.
+// per job; then, where there are any, the known losses span by span, the
+// quarantined records and the tenants near their Graph budget; then one
+// coverage line per job with a character per day.
 func WriteText(w io.Writer, r Report) error {
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TENANT\tSTREAM\tWATERMARK\tLAG\tLAST-RUN\tRESULT\tRISK\tERROR")
+	fmt.Fprintln(tw, "TENANT\tSTREAM\tWATERMARK\tLAG\tLAST-RUN\tRESULT\tRISK\tLOST\tQUARANTINED\tNEED\tERROR")
 	for _, row := range r.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Tenant, row.Stream,
-			watermarkText(row), lagText(row), lastRunText(row), resultText(row), riskText(row), oneLine(errorText(row)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Tenant, row.Stream,
+			watermarkText(row), lagText(row), lastRunText(row), resultText(row), riskText(row),
+			lostText(row), quarantinedText(row), needText(row), oneLine(errorText(row)))
 	}
 	tw.Flush()
+	writeLosses(&b, r.Rows)
+	writeQuarantine(&b, r.Rows)
+	writeBudget(&b, r.Rows)
 	if len(r.Coverage) > 0 && len(r.Coverage[0].Days) > 0 {
 		days := r.Coverage[0].Days
-		fmt.Fprintf(&b, "\nCOVERAGE %s .. %s (one character per day: # complete, + partial, ! gap, . none, ? unknown)\n",
+		fmt.Fprintf(&b, "\nCOVERAGE %s .. %s (one character per day: # complete, + partial, ! gap, x known loss, . none, ? unknown)\n",
 			dateText(days[0].Date), dateText(days[len(days)-1].Date))
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, c := range r.Coverage {
@@ -45,6 +54,72 @@ func WriteText(w io.Writer, r Report) error {
 	_, err := io.WriteString(w, out.String())
 	return err
 }
+
+// writeLosses lists every lost span of every job.
+func writeLosses(b *bytes.Buffer, rows []Row) {
+	if !slices.ContainsFunc(rows, Row.KnownLoss) {
+		return
+	}
+	fmt.Fprintln(b, "\nKNOWN LOSSES (Graph no longer served these spans when the archiver got there; not gaps, not faults)")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, row := range rows {
+		for _, l := range row.Lost {
+			fmt.Fprintf(tw, "%s/%s\t%s\t%s .. %s\t%s\t%s\n", row.Tenant, row.Stream, lostKind(l),
+				timeText(l.From), timeText(l.To), FormatLag(l.To.Sub(l.From)), oneLine(l.Reason))
+		}
+	}
+	tw.Flush()
+}
+
+// lostKind says what was lost of a span.
+func lostKind(l LostSpan) string {
+	if l.Never() {
+		return "never read"
+	}
+	return "missed recheck at " + ageText(l.Recheck)
+}
+
+// writeQuarantine says where each job's quarantined records are.
+func writeQuarantine(b *bytes.Buffer, rows []Row) {
+	if !slices.ContainsFunc(rows, func(r Row) bool { return r.Quarantined > 0 }) {
+		return
+	}
+	fmt.Fprintln(b, "\nQUARANTINED RECORDS (served by Graph without a readable id or time; kept raw, not archived)")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, row := range rows {
+		if row.Quarantined > 0 {
+			fmt.Fprintf(tw, "%s/%s\t%d\t%s\n", row.Tenant, row.Stream, row.Quarantined, row.QuarantineDir)
+		}
+	}
+	tw.Flush()
+}
+
+// writeBudget names each tenant that needs capacity.Warn or more of its
+// Graph budget, once, and what to do about it.
+func writeBudget(b *bytes.Buffer, rows []Row) {
+	var high []Row
+	for _, row := range rows {
+		if row.BudgetNeedHigh() && !slices.ContainsFunc(high, func(h Row) bool { return h.Tenant == row.Tenant }) {
+			high = append(high, row)
+		}
+	}
+	if len(high) == 0 {
+		return
+	}
+	fmt.Fprintln(b, "\nGRAPH BUDGET (requests a day the tenant's streams need, of what its rate_limit allows)")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, row := range high {
+		verdict := "near its budget: it falls behind on a busy day"
+		if row.BudgetNeedRatio >= 1 {
+			verdict = "over its budget: it falls further behind every day"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s; %s\n", row.Tenant, percent(row.BudgetNeedRatio), verdict, BudgetAdvice)
+	}
+	tw.Flush()
+}
+
+// BudgetAdvice is what to do about a tenant near or over its Graph budget.
+const BudgetAdvice = "drop recheck ages of a stream, read some streams with a second app registration, or export the largest with diagnostic settings"
 
 // timeText renders an instant to the minute, in UTC.
 func timeText(t time.Time) string {
@@ -93,6 +168,74 @@ func resultText(r Row) string {
 		return "-"
 	}
 	return r.LastRun.Result
+}
+
+// lostText is the never-read total and the number of spans only a recheck
+// missed.
+func lostText(r Row) string {
+	var parts []string
+	if r.LostSeconds > 0 {
+		parts = append(parts, FormatLag(time.Duration(r.LostSeconds)))
+	}
+	if n := len(r.Lost) - countNever(r.Lost); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d recheck", n))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, "+")
+}
+
+func countNever(spans []LostSpan) int {
+	n := 0
+	for _, l := range spans {
+		if l.Never() {
+			n++
+		}
+	}
+	return n
+}
+
+func quarantinedText(r Row) string {
+	if r.Quarantined == 0 {
+		return "-"
+	}
+	return strconv.FormatInt(r.Quarantined, 10)
+}
+
+// needText is the tenant's budget need in percent, flagged from
+// capacity.Warn on.
+func needText(r Row) string {
+	switch {
+	case r.BudgetNeedRatio <= 0:
+		return "-"
+	case r.BudgetNeedHigh():
+		return percent(r.BudgetNeedRatio) + "-HIGH"
+	}
+	return percent(r.BudgetNeedRatio)
+}
+
+// percent renders a ratio as a whole percentage, rounded down so that a
+// ratio under capacity.Warn never reads as 80%.
+func percent(ratio float64) string {
+	return strconv.FormatFloat(math.Floor(ratio*100), 'f', 0, 64) + "%"
+}
+
+// ageText shortens a recheck age as the state keys it ("72h0m0s") to how a
+// configuration writes it ("72h").
+func ageText(age string) string {
+	d, err := time.ParseDuration(age)
+	if err != nil {
+		return age
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func riskText(r Row) string {

@@ -21,15 +21,25 @@ func TestWriteText(t *testing.T) {
 	if !strings.Contains(failure, statustest.FailureText) {
 		t.Fatalf("provisioning error %q lacks the source's error", failure)
 	}
-	want := `TENANT    STREAM               WATERMARK          LAG     LAST-RUN           RESULT  RISK     ERROR
-contoso   interactive-signins  2026-11-20 11:45Z  15m00s  2026-11-20 12:00Z  ok      -
-contoso   directory-audits     2026-11-20 11:45Z  15m00s  2026-11-20 12:00Z  ok      -
-fabrikam  directory-audits     never run          -       -                  -       -
-fabrikam  provisioning         2026-11-14 00:00Z  6d12h   2026-11-20 12:00Z  failed  AT-RISK  ` + failure + `
+	want := `TENANT    STREAM               WATERMARK          LAG     LAST-RUN           RESULT  RISK     LOST       QUARANTINED  NEED      ERROR
+contoso   interactive-signins  2026-11-20 11:45Z  15m00s  2026-11-20 12:00Z  ok      -        1 recheck  2            85%-HIGH
+contoso   directory-audits     2026-11-20 11:45Z  15m00s  2026-11-20 12:00Z  ok      -        6h00m      -            85%-HIGH
+fabrikam  directory-audits     never run          -       -                  -       -        -          -            1%
+fabrikam  provisioning         2026-11-14 00:00Z  6d12h   2026-11-20 12:00Z  failed  AT-RISK  -          -            1%        ` + failure + `
 
-COVERAGE 2026-10-17 .. 2026-11-20 (one character per day: # complete, + partial, ! gap, . none, ? unknown)
+KNOWN LOSSES (Graph no longer served these spans when the archiver got there; not gaps, not faults)
+contoso/interactive-signins  missed recheck at 24h  2026-11-19 00:00Z .. 2026-11-19 06:00Z  6h00m  ` + statustest.RecheckMissedReason + `
+contoso/directory-audits     never read             2026-11-18 08:00Z .. 2026-11-18 14:00Z  6h00m  ` + statustest.NeverReadReason + `
+
+QUARANTINED RECORDS (served by Graph without a readable id or time; kept raw, not archived)
+contoso/interactive-signins  2  _quarantine/contoso/interactive-signins/
+
+GRAPH BUDGET (requests a day the tenant's streams need, of what its rate_limit allows)
+contoso  85%  near its budget: it falls behind on a busy day; ` + status.BudgetAdvice + `
+
+COVERAGE 2026-10-17 .. 2026-11-20 (one character per day: # complete, + partial, ! gap, x known loss, . none, ? unknown)
 contoso/interactive-signins  ................................#!+  154 records
-contoso/directory-audits     ................................##+  69 records
+contoso/directory-audits     ................................x#+  61 records
 fabrikam/directory-audits    ...................................  0 records
 fabrikam/provisioning        ...........................#.......  4 records
 `
@@ -50,11 +60,31 @@ func TestWriteTextUnreadableRow(t *testing.T) {
 	if err := status.WriteText(&b, rep); err != nil {
 		t.Fatal(err)
 	}
-	want := `TENANT   STREAM        WATERMARK  LAG  LAST-RUN  RESULT      RISK  ERROR
-contoso  provisioning  ?          -    -         unreadable  -     read state: line one line two
+	want := `TENANT   STREAM        WATERMARK  LAG  LAST-RUN  RESULT      RISK  LOST  QUARANTINED  NEED  ERROR
+contoso  provisioning  ?          -    -         unreadable  -     -     -            -     read state: line one line two
 `
 	if b.String() != want {
 		t.Errorf("text output\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// TestWriteTextOverBudget: a tenant over its budget is told it falls
+// behind every day, once however many streams it has; a tenant under 80 %
+// gets no line.
+func TestWriteTextOverBudget(t *testing.T) {
+	rep := status.Report{Generated: t0, Rows: []status.Row{
+		{Tenant: "contoso", Stream: "interactive-signins", BudgetNeedRatio: 1.25},
+		{Tenant: "contoso", Stream: "noninteractive-signins", BudgetNeedRatio: 1.25},
+		{Tenant: "fabrikam", Stream: "directory-audits", BudgetNeedRatio: 0.7999},
+	}}
+	var b strings.Builder
+	if err := status.WriteText(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	want := "\nGRAPH BUDGET (requests a day the tenant's streams need, of what its rate_limit allows)\n" +
+		"contoso  125%  over its budget: it falls further behind every day; " + status.BudgetAdvice + "\n"
+	if !strings.HasSuffix(b.String(), want) || !strings.Contains(b.String(), " 79%\n") {
+		t.Errorf("text output\n%s\nwant it to end with\n%s", b.String(), want)
 	}
 }
 

@@ -65,6 +65,13 @@ func (r *jobRun) checkManifest(ctx context.Context, g *group, results map[string
 		r.fault(name, "metadata records is %q, the manifest says %d", got, m.Records)
 	}
 	r.checkManifestHeader(name, g.p, m)
+	if m.Lost != "" {
+		if g.p.Granularity == r.job.Partition {
+			r.lostSeals[g.p.Start] = m.Lost
+		}
+		r.checkLostManifest(g, m)
+		return nil
+	}
 	r.checkManifestBlobs(g, m, results)
 	return nil
 }
@@ -144,11 +151,11 @@ func listedRecords(m manifest.Manifest) int64 {
 
 // checkCoverage reports every partition from the job's start up to its
 // watermark that has no part at all (those with some parts but no p000 are
-// reported by the gap check).
+// reported by the gap check), but for those the job never read.
 func (r *jobRun) checkCoverage() {
 	w := r.clamp(audit.Window{From: r.st.Start, To: r.st.Watermark})
 	for p := r.job.Partition.Of(w.From); p.Start.Before(w.To); p = p.Next() {
-		if r.withParts[p.Start] == 0 {
+		if r.withParts[p.Start] == 0 && !r.knownLost(p) {
 			r.fault(r.p000(p), "missing: partition %s is below the watermark (%s) but has no p000",
 				p.Label(), audit.FormatTime(r.st.Watermark))
 		}

@@ -70,9 +70,12 @@ func (f Fault) String() string { return f.Blob + ": " + f.Problem }
 
 // Report is the outcome of Run.
 type Report struct {
-	Faults     []Fault
+	Faults []Fault
+	// Jobs holds each job's known losses and quarantined records, in the
+	// order of Options.Jobs: information, not faults.
+	Jobs       []JobInfo
 	Partitions int   // partitions read
-	Blobs      int   // data blobs and manifests read
+	Blobs      int   // data blobs, manifests and quarantined records read
 	Records    int64 // records, counted once per part (most faithful format)
 	Bytes      int64 // stored bytes read
 }
@@ -98,6 +101,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			return rep, fmt.Errorf("%s/%s: %w", j.Tenant, j.Stream.Name, err)
 		}
 		r.stateFound = found
+		r.lost, r.stateQuarantined = st.Lost, st.Quarantined
 		switch {
 		case found && st.Partition != "" && st.Partition != j.Partition.String():
 			r.fault(o.Layout.StateName(j.Tenant, j.Stream.Name),
@@ -134,9 +138,17 @@ type jobRun struct {
 	// has at least one part, its highest part number + 1, for the coverage
 	// checks.
 	withParts map[time.Time]int
-	// seals holds the manifests of the job's granularity by partition start.
-	seals  map[time.Time]sealInfo
-	faults []Fault
+	// seals holds the manifests of the job's granularity by partition start,
+	// and lostSeals the reason of those that seal a partition as lost.
+	seals     map[time.Time]sealInfo
+	lostSeals map[time.Time]string
+	// lost and stateQuarantined are the state's lost spans and count of
+	// quarantined records; quarantined counts those found in quarantineDir.
+	lost             []state.LostSpan
+	stateQuarantined int64
+	quarantined      int
+	quarantineDir    string
+	faults           []Fault
 }
 
 func newJobRun(o Options, j Job, rep *Report) *jobRun {
@@ -145,6 +157,7 @@ func newJobRun(o Options, j Job, rep *Report) *jobRun {
 		dir:       o.Layout.StreamDir(j.Tenant, j.Stream.Name),
 		withParts: map[time.Time]int{},
 		seals:     map[time.Time]sealInfo{},
+		lostSeals: map[time.Time]string{},
 	}
 }
 
@@ -176,6 +189,7 @@ func (r *jobRun) run(ctx context.Context) error {
 	defer func() {
 		slices.SortStableFunc(r.faults, func(a, b Fault) int { return cmp.Compare(a.Blob, b.Blob) })
 		r.rep.Faults = append(r.rep.Faults, r.faults...)
+		r.rep.Jobs = append(r.rep.Jobs, r.info())
 	}()
 	err := r.o.Sink.List(ctx, r.dir, func(o archive.Object) error {
 		return r.listed(ctx, o)
@@ -186,10 +200,14 @@ func (r *jobRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := r.checkQuarantine(ctx); err != nil {
+		return err
+	}
 	if r.st == nil && !r.inferState() {
 		return nil
 	}
 	r.checkCoverage()
+	r.checkLostSeals()
 	r.checkRecorded()
 	return r.checkChain(ctx)
 }

@@ -13,15 +13,25 @@
 //     7-day retention (its source serves nothing older); its provisioning run fails after the first day with
 //     an error full of HTML, leaving the watermark at risk; its
 //     directory-audits job never ran.
+//
+// Then the states get what production Graph leaves in them, written
+// directly: contoso/directory-audits never read its first six hours (Graph no
+// longer served them: their p000s are removed), contoso/interactive-signins
+// missed the 24h recheck of six hours and quarantined two records (their
+// blobs are stored), and every job that ran has an observed volume, contoso's
+// large enough to need 85 % of its Graph budget.
 package statustest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +39,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/archive/local"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/capacity"
 	"github.com/entra-archiver/entra-archiver/internal/config"
 	"github.com/entra-archiver/entra-archiver/internal/job"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
@@ -90,7 +101,22 @@ type Fixture struct {
 	// CSVOnly is the contoso/interactive-signins partition whose p000 is
 	// left with its csv blob only.
 	CSVOnly audit.Partition
+	// NeverRead is the contoso/directory-audits span Graph no longer served
+	// (its partitions have no parts); RecheckMissed the contoso/
+	// interactive-signins span the 24h recheck missed.
+	NeverRead, RecheckMissed state.LostSpan
+	// Quarantined are the blobs of contoso/interactive-signins' quarantined
+	// records.
+	Quarantined []string
+	// RecordsPerDay is each job's observed volume, by "tenant/stream".
+	RecordsPerDay map[string]float64
 }
+
+// Reasons of the fixture's lost spans.
+const (
+	NeverReadReason     = "before Graph's minimum allowed time when the job got there (an outage of a month)"
+	RecheckMissedReason = "the 24h recheck came after Graph's minimum allowed time"
+)
 
 // Build writes the archive as of now (see the package comment).
 func Build(t testing.TB, now time.Time) *Fixture {
@@ -151,7 +177,66 @@ func Build(t testing.TB, now time.Time) *Fixture {
 	f.CSVOnly = audit.Hour.Of(now.Add(-40 * time.Hour))
 	f.deletePart(t, "contoso", audit.InteractiveSignIns, f.Gap, layout.FormatJSONL, layout.FormatCSV)
 	f.deletePart(t, "contoso", audit.InteractiveSignIns, f.CSVOnly, layout.FormatJSONL)
+	f.production(t)
 	return f
+}
+
+// production leaves in the states (and the archive) what production Graph
+// does: a never-read span, a missed recheck, quarantined records and the
+// observed volumes (see the package comment).
+func (f *Fixture) production(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	f.RecordsPerDay = map[string]float64{
+		"contoso/interactive-signins": 12_000_000, "contoso/directory-audits": 100_000, "fabrikam/provisioning": 8,
+	}
+	start := audit.Hour.Floor(f.Now.Add(-52 * time.Hour))
+	f.NeverRead = state.LostSpan{From: start, To: start.Add(6 * time.Hour), Reason: NeverReadReason, Noted: f.Now}
+	missed := audit.Day.Floor(f.Now.Add(-24 * time.Hour))
+	f.RecheckMissed = state.LostSpan{From: missed, To: missed.Add(6 * time.Hour), Recheck: (24 * time.Hour).String(),
+		Reason: RecheckMissedReason, Noted: f.Now}
+	for p := audit.Hour.Of(f.NeverRead.From); p.Start.Before(f.NeverRead.To); p = p.Next() {
+		f.deletePart(t, "contoso", audit.DirectoryAudits, p, layout.FormatJSONL, layout.FormatCSV)
+	}
+	for _, raw := range []string{`{"createdDateTime":"2026-11-19T03:00:00Z"}`, `{"id":"q2","createdDateTime":"yesterday"}`} {
+		sum := sha256.Sum256([]byte(raw))
+		hexSum := hex.EncodeToString(sum[:])
+		name := f.Layout.QuarantineName("contoso", audit.InteractiveSignIns.Name, hexSum)
+		meta := map[string]string{archive.MetaSHA256: hexSum, archive.MetaReason: "no readable id or time",
+			archive.MetaStream: audit.InteractiveSignIns.Name, archive.MetaTenantID: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+			archive.MetaArchiverVersion: "statustest"}
+		if err := f.Sink.Put(ctx, name, strings.NewReader(raw), int64(len(raw)), meta); err != nil {
+			t.Fatal(err)
+		}
+		f.Quarantined = append(f.Quarantined, name)
+	}
+	for key, perDay := range f.RecordsPerDay {
+		tenant, stream, _ := strings.Cut(key, "/")
+		f.editState(t, tenant, stream, func(st *state.State) {
+			st.RecordsPerDay = perDay
+			switch key {
+			case "contoso/directory-audits":
+				st.NoteLost(f.NeverRead)
+			case "contoso/interactive-signins":
+				st.NoteLost(f.RecheckMissed)
+				st.Quarantined = int64(len(f.Quarantined))
+			}
+		})
+	}
+}
+
+// editState changes a job's state document.
+func (f *Fixture) editState(t testing.TB, tenant, stream string, edit func(*state.State)) {
+	t.Helper()
+	ctx := context.Background()
+	st, version, found, err := f.State.Load(ctx, tenant, stream)
+	if err != nil || !found {
+		t.Fatalf("state of %s/%s: found %v, %v", tenant, stream, found, err)
+	}
+	edit(&st)
+	if _, err := f.State.Save(ctx, tenant, stream, st, version); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // run runs one job once; wantErr says the run is meant to fail.
@@ -258,7 +343,10 @@ func (f *Fixture) Jobs() []status.Job {
 	for _, t := range f.Config.Tenants {
 		for _, st := range t.Settings.Streams {
 			out = append(out, status.Job{Tenant: t.Name, Stream: st.Name, Partition: t.Settings.Partition,
-				RetentionWarning: t.Settings.RetentionWarning, Schedule: t.Settings.Schedule})
+				RetentionWarning: t.Settings.RetentionWarning, Schedule: t.Settings.Schedule,
+				Rechecks:    len(t.Settings.Recheck),
+				RateLimit:   capacity.Rate{Requests: t.Settings.RateLimit.Requests, Per: t.Settings.RateLimit.Per},
+				BudgetGroup: capacity.GroupKey(t.GraphEndpoint, t.TenantID, t.Auth.ClientID)})
 		}
 	}
 	return out
