@@ -63,6 +63,8 @@ func TestFilterRules(t *testing.T) {
 		tc{"beta", "signIns", "userAgent eq 'x'", true},
 		// event types: beta only, one per query
 		tc{"v1.0", "signIns", "signInEventTypes/any(t: t eq 'nonInteractiveUser')", false},
+		tc{"v1.0", "signIns", "signInEventTypes/any(t: t eq 'interactiveUser')", false},
+		tc{"beta", "signIns", "signInEventTypes/any(t: t eq 'interactiveUser')", true},
 		tc{"beta", "signIns", "signInEventTypes/any(t: t eq 'nonInteractiveUser')", true},
 		tc{"beta", "signIns", "(createdDateTime ge " + ts + " and createdDateTime le " + ts2 + ") and signInEventTypes/any(t: t eq 'servicePrincipal')", true},
 		tc{"beta", "signIns", "signInEventTypes/any(t: t eq 'nonInteractiveUser' or t eq 'servicePrincipal')", false},

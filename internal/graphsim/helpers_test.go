@@ -24,6 +24,12 @@ const (
 // testNow is the fake "now" of most tests: records start 31 days earlier.
 var testNow = time.Date(2026, 11, 27, 3, 30, 0, 0, time.UTC)
 
+// v1SignIns is the interactive stream as v1.0 serves it: Graph still
+// answers /v1.0/auditLogs/signIns (interactive sign-ins, without the beta
+// properties), although the archiver reads them from beta.
+var v1SignIns = audit.Stream{Name: audit.InteractiveSignIns.Name, APIVersion: "v1.0",
+	Resource: "auditLogs/signIns", TimeField: "createdDateTime", SignIns: true}
+
 // fakeClock is a settable clock for Options.Now.
 type fakeClock struct {
 	mu sync.Mutex

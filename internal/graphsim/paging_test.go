@@ -133,7 +133,7 @@ func TestNextLink(t *testing.T) {
 	s, _ := startSim(t, nil)
 	tok := fetchToken(t, s)
 	filter := "createdDateTime ge 2026-11-20T00:00:00Z and createdDateTime le 2026-11-20T02:00:00Z and status/errorCode eq 0"
-	u := collectionURL(s, audit.InteractiveSignIns, filter, "$top=10")
+	u := collectionURL(s, v1SignIns, filter, "$top=10")
 	var links []string
 	oddities := map[string]bool{}
 	for k := 0; k < 12; k++ {

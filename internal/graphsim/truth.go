@@ -13,8 +13,9 @@ import (
 // Ground truth. Every answer is computed from the same functions the Graph
 // endpoint serves from, at the instant asked for, so tests compare an
 // archive with exactly what Graph offered. Records are compact JSON, in the
-// stream's canonical shape (v1.0 for interactive-signins, beta for the other
-// sign-in streams), ordered by event time, then id, then version.
+// stream's canonical shape (its audit.Stream APIVersion: beta for every
+// sign-in stream, v1.0 for audits and provisioning), ordered by event time,
+// then id, then version.
 
 // Visible returns what a complete query of the window at asOf returns, with
 // re-published copies collapsed: the newest visible version of each record

@@ -81,7 +81,7 @@ func buildVocabs() {
 		switch {
 		case s.SignIns:
 			add(vocabKey{kindSignIn, true}, "microsoft.graph.signIn", s)
-			if s.EventType == "" {
+			if s.EventType == eventInteractive { // v1.0 serves interactive sign-ins only
 				add(vocabKey{kindSignIn, false}, "microsoft.graph.signIn", s)
 			}
 		case s.Name == audit.DirectoryAudits.Name:
