@@ -24,6 +24,16 @@
 // spaces and the place of the link in the body, and skiptokens are sealed
 // cursors bound to the tenant and the query.
 //
+// Production Graph is less kind than a test would like, and graphsim is as
+// unkind by default; each behaviour below is a TenantConfig field whose zero
+// value is Graph's behaviour and whose negative value (or explicit bool)
+// turns it off (GRAPH-NOTES.md has the facts):
+//
+//   - Minimum allowed time (MinimumTimeAge): a lower time bound before
+//     midnight UTC 30 days back is a 400 with Graph's message, also on a
+//     nextLink once midnight passes while paging. The Date header carries
+//     the simulated clock, from which clients compute the edge.
+//
 // The clock Options.Now drives event time, visibility, retention and token
 // expiry, so tests move time by swapping the clock. A token's expires_in is
 // relative, so a client that caches tokens on real time keeps using one the

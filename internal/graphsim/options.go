@@ -89,6 +89,13 @@ type TenantConfig struct {
 	Faults Faults
 	// TokenLifetime is the access-token lifetime; default 1h.
 	TokenLifetime time.Duration
+
+	// MinimumTimeAge places Graph's minimum allowed time (GRAPH-NOTES.md
+	// "Minimum allowed time"): a query whose lower time bound (a ge, gt or
+	// eq literal on the time field) lies before midnight UTC this long
+	// before Now is answered 400, its nextLinks too. 0 means Graph's 30
+	// days; a negative value accepts any bound.
+	MinimumTimeAge time.Duration
 }
 
 // Late makes Fraction of the records visible only after event time plus a
@@ -208,6 +215,8 @@ const (
 	defaultTokenLifetime = time.Hour
 	defaultEpochBack     = 31 * 24 * time.Hour
 	defaultStatsWindow   = 10 * time.Second
+	// defaultMinimumTimeAge is Graph's: midnight UTC 30 days back.
+	defaultMinimumTimeAge = 30 * 24 * time.Hour
 	// maxVolume keeps record spacing at 10 ticks (1µs) or more.
 	maxVolume = 3.6e9
 )

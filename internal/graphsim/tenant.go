@@ -22,6 +22,7 @@ type Tenant struct {
 	dir            *directory
 	streams        map[string]*streamSim
 	fixedRetention time.Duration // TenantConfig.Retention; 0 = licence default
+	minimumTimeAge time.Duration // 0 = no minimum allowed time
 
 	mu        sync.Mutex
 	free      bool
@@ -80,6 +81,12 @@ func newTenant(s *Server, cfg TenantConfig) *Tenant {
 	}
 	if t.lifetime <= 0 {
 		t.lifetime = defaultTokenLifetime
+	}
+	switch {
+	case cfg.MinimumTimeAge == 0:
+		t.minimumTimeAge = defaultMinimumTimeAge
+	case cfg.MinimumTimeAge > 0:
+		t.minimumTimeAge = cfg.MinimumTimeAge
 	}
 	for _, p := range []string{permAuditLog, permDirectory} {
 		if !slices.Contains(cfg.MissingPermissions, p) {
