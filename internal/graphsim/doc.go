@@ -33,6 +33,10 @@
 //     midnight UTC 30 days back is a 400 with Graph's message, also on a
 //     nextLink once midnight passes while paging. The Date header carries
 //     the simulated clock, from which clients compute the edge.
+//   - Wide queries time out (WideQuery): the first page of a query whose
+//     time span holds more than 250,000 of the stream's records, whatever
+//     the rest of its filter keeps, answers 504 on every attempt; nextLinks
+//     of a query already begun are served.
 //
 // The clock Options.Now drives event time, visibility, retention and token
 // expiry, so tests move time by swapping the clock. A token's expires_in is

@@ -116,7 +116,7 @@ func TestRandomFaultsAreDeterministic(t *testing.T) {
 	run := func() []string {
 		s, _ := startSim(t, func(o *Options) { o.Tenants[0].Faults = faults })
 		tok := fetchToken(t, s)
-		u := collectionURL(s, audit.DirectoryAudits, "", "$top=3")
+		u := recentURL(s, audit.DirectoryAudits, "$top=3")
 		var outcomes []string
 		for range 60 {
 			r := get(t, s, tok, u)

@@ -12,8 +12,8 @@ import (
 
 // serveGraph answers GET /{v1.0|beta}/auditLogs/{signIns|directoryAudits|provisioning}.
 // Order of checks: token (401), throttling (429), injected faults,
-// permissions and licence (403), query and minimum allowed time (400), then
-// the page.
+// permissions and licence (403), query and minimum allowed time (400), a
+// wide first page (504), then the page.
 func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, segs []string) {
 	x := s.newExchange(w, r)
 	t, msg := s.authenticate(r)
@@ -57,14 +57,19 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, segs []strin
 	}
 	beta := strings.EqualFold(segs[0], "beta")
 	q, err := s.parseQuery(t, res, beta, r.URL.RawQuery)
+	now := s.now()
 	if err == nil {
-		err = t.checkMinimumTime(q, s.now())
+		err = t.checkMinimumTime(q, now)
 	}
 	if err != nil {
 		x.fail(http.StatusBadRequest, "BadRequest", err.Error())
 		return
 	}
-	pg := s.buildPage(t, q)
+	if t.timesOut(q, toTicks(now)) {
+		x.fail(http.StatusGatewayTimeout, gatewayTimeoutCode, gatewayTimeoutMessage)
+		return
+	}
+	pg := s.buildPage(t, q, toTicks(now))
 	if f.kind == FaultEarlyEnd {
 		pg.nextLink = ""
 	}

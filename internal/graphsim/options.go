@@ -96,6 +96,14 @@ type TenantConfig struct {
 	// before Now is answered 400, its nextLinks too. 0 means Graph's 30
 	// days; a negative value accepts any bound.
 	MinimumTimeAge time.Duration
+	// WideQuery is how many records a query's time span may hold before its
+	// first page (a request without $skiptoken) answers 504 Gateway
+	// Timeout, the same on every retry (GRAPH-NOTES.md "Wide queries time
+	// out"); nextLinks are not affected. The span counts every record of the
+	// stream between the query's time bounds, within retention and up to
+	// now, whatever the rest of the filter keeps: that is what Graph scans.
+	// 0 means 250,000; -1 never.
+	WideQuery int
 }
 
 // Late makes Fraction of the records visible only after event time plus a
@@ -217,9 +225,27 @@ const (
 	defaultStatsWindow   = 10 * time.Second
 	// defaultMinimumTimeAge is Graph's: midnight UTC 30 days back.
 	defaultMinimumTimeAge = 30 * 24 * time.Hour
+	// defaultWideQuery: Microsoft's advice is to start with three days and
+	// narrow on timeouts. 250,000 records are three days of a tenant with
+	// about 3,500 sign-ins an hour, so a mid-sized tenant's 3-day window
+	// passes while a large tenant's day, or a month of a mid-sized one (a
+	// query without time bounds), times out, as people pulling these logs
+	// at scale report. It is also the portal's largest (audit) download.
+	defaultWideQuery = 250_000
 	// maxVolume keeps record spacing at 10 ticks (1µs) or more.
 	maxVolume = 3.6e9
 )
+
+// orDefault resolves a count option: 0 means def, a negative value 0 (never).
+func orDefault(n, def int) int {
+	switch {
+	case n == 0:
+		return def
+	case n < 0:
+		return 0
+	}
+	return n
+}
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 

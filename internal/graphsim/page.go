@@ -24,12 +24,9 @@ type page struct {
 // buildPage serves the query at the server's current instant. Entries are
 // positions 2*index+copy in event-time order; the cursor is such a position,
 // so it keeps its meaning while new records appear.
-func (s *Server) buildPage(t *Tenant, q *query) *page {
+func (s *Server) buildPage(t *Tenant, q *query, now int64) *page {
 	ss := t.streams[q.plan.stream.Name]
-	now := toTicks(s.now())
-	from := max(q.plan.span.from, now-durTicks(t.retention()))
-	to := min(q.plan.span.to, now+1)
-	lo, hi := ss.tl.indexes(span{from, to})
+	lo, hi := ss.tl.indexes(t.scope(q, now))
 	pg := &page{stream: ss.stream.Name}
 	if lo >= hi {
 		return pg

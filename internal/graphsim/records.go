@@ -46,12 +46,7 @@ func newRecordGen(s audit.Stream, salt uint64, tl *timeline, dir *directory, big
 	default:
 		g.kind = kindProvisioning
 	}
-	switch {
-	case bigEvery == 0:
-		g.bigEvery = defaultBigEvery
-	case bigEvery > 0:
-		g.bigEvery = int64(bigEvery)
-	}
+	g.bigEvery = int64(orDefault(bigEvery, defaultBigEvery))
 	return g
 }
 

@@ -23,6 +23,7 @@ type Tenant struct {
 	streams        map[string]*streamSim
 	fixedRetention time.Duration // TenantConfig.Retention; 0 = licence default
 	minimumTimeAge time.Duration // 0 = no minimum allowed time
+	wideQuery      int64         // 0 = first pages never time out
 
 	mu        sync.Mutex
 	free      bool
@@ -82,6 +83,7 @@ func newTenant(s *Server, cfg TenantConfig) *Tenant {
 	if t.lifetime <= 0 {
 		t.lifetime = defaultTokenLifetime
 	}
+	t.wideQuery = int64(orDefault(cfg.WideQuery, defaultWideQuery))
 	switch {
 	case cfg.MinimumTimeAge == 0:
 		t.minimumTimeAge = defaultMinimumTimeAge
