@@ -37,6 +37,10 @@
 //     time span holds more than 250,000 of the stream's records, whatever
 //     the rest of its filter keeps, answers 504 on every attempt; nextLinks
 //     of a query already begun are served.
+//   - Intermittent licence 403 (LicenceFlake): a licensed tenant refuses 1 %
+//     of its sign-in and provisioning requests with the premium-licence 403,
+//     mid-paging too, once it has served one of them; a Free tenant refuses
+//     them all.
 //
 // The clock Options.Now drives event time, visibility, retention and token
 // expiry, so tests move time by swapping the clock. A token's expires_in is

@@ -51,8 +51,8 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, segs []strin
 		x.fail(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation. The app lacks the application permissions "+strings.Join(missing, " and ")+".")
 		return
 	}
-	if res.kind == kindSignIn && t.isFree() {
-		x.fail(http.StatusForbidden, "Authentication_RequestFromNonPremiumTenantOrB2CTenant", "Neither tenant is B2C or tenant doesn't have premium license")
+	if res.needsPremium() && t.licenceRefuses(adm.request) {
+		x.fail(http.StatusForbidden, licenceCode, licenceMessage)
 		return
 	}
 	beta := strings.EqualFold(segs[0], "beta")

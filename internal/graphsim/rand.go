@@ -17,6 +17,7 @@ const (
 	saltRevise
 	saltFault
 	saltPage
+	saltLicence
 )
 
 // splitmix is the SplitMix64 finaliser: a fast, well-mixed 64-bit hash.

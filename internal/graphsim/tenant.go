@@ -24,9 +24,11 @@ type Tenant struct {
 	fixedRetention time.Duration // TenantConfig.Retention; 0 = licence default
 	minimumTimeAge time.Duration // 0 = no minimum allowed time
 	wideQuery      int64         // 0 = first pages never time out
+	licenceFlake   float64       // 0 = licensed tenants never get the licence 403
 
 	mu        sync.Mutex
 	free      bool
+	premiumOK bool // a sign-in or provisioning request was answered 200
 	throttle  *Throttle
 	faults    Faults
 	requests  int // Graph requests attributed so far; numbers faults
@@ -85,6 +87,12 @@ func newTenant(s *Server, cfg TenantConfig) *Tenant {
 	}
 	t.wideQuery = int64(orDefault(cfg.WideQuery, defaultWideQuery))
 	switch {
+	case cfg.LicenceFlake == 0:
+		t.licenceFlake = defaultLicenceFlake
+	case cfg.LicenceFlake > 0:
+		t.licenceFlake = cfg.LicenceFlake
+	}
+	switch {
 	case cfg.MinimumTimeAge == 0:
 		t.minimumTimeAge = defaultMinimumTimeAge
 	case cfg.MinimumTimeAge > 0:
@@ -142,7 +150,8 @@ func (t *Tenant) SetFaults(f Faults) {
 }
 
 // SetFree switches the tenant's licence: a Free tenant answers 403 on
-// sign-ins and, unless Retention was configured, keeps 7 days instead of 30.
+// sign-ins and provisioning and, unless Retention was configured, keeps 7
+// days instead of 30.
 func (t *Tenant) SetFree(free bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
