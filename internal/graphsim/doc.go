@@ -41,6 +41,9 @@
 //     of its sign-in and provisioning requests with the premium-licence 403,
 //     mid-paging too, once it has served one of them; a Free tenant refuses
 //     them all.
+//   - National clouds (Cloud): China has none of the activity-log
+//     collections and answers 400 "Resource not found for the segment …";
+//     cloudCollections is the availability table.
 //
 // The clock Options.Now drives event time, visibility, retention and token
 // expiry, so tests move time by swapping the clock. A token's expires_in is

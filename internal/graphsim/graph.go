@@ -11,8 +11,8 @@ import (
 )
 
 // serveGraph answers GET /{v1.0|beta}/auditLogs/{signIns|directoryAudits|provisioning}.
-// Order of checks: token (401), throttling (429), injected faults,
-// permissions and licence (403), query and minimum allowed time (400), a
+// Order of checks: token (401), throttling (429), injected faults, the
+// collection and its cloud (400), permissions and licence (403), query and minimum allowed time (400), a
 // wide first page (504), then the page.
 func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, segs []string) {
 	x := s.newExchange(w, r)
@@ -43,7 +43,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, segs []strin
 		return
 	}
 	res, ok := resourceByPath(segs[2])
-	if !ok {
+	if !ok || !t.cloudServes(res) {
 		x.fail(http.StatusBadRequest, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", segs[2]))
 		return
 	}

@@ -49,6 +49,11 @@ type TenantConfig struct {
 	// Free tenants have no P1/P2 licence: sign-ins and provisioning answer
 	// 403 and retention defaults to 7 days.
 	Free bool
+	// Cloud is the national cloud the tenant lives in: "" or "public",
+	// "usgov", "usgov-dod" or "china". Its Graph answers only the
+	// collections the cloud has (cloudCollections); the others are a 400
+	// "Resource not found for the segment '…'.".
+	Cloud string
 	// MissingPermissions lists application permissions the app lacks, e.g.
 	// {"AuditLog.Read.All"}; Graph then answers 403 naming them.
 	MissingPermissions []string
@@ -265,6 +270,9 @@ var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 func (c *TenantConfig) validate() error {
 	if !guidRE.MatchString(c.ID) {
 		return fmt.Errorf("tenant %q: ID must be a GUID", c.ID)
+	}
+	if err := checkCloud(c.Cloud); err != nil {
+		return fmt.Errorf("tenant %s: %w", c.ID, err)
 	}
 	if err := c.validateCredentials(); err != nil {
 		return fmt.Errorf("tenant %s: %w", c.ID, err)

@@ -22,6 +22,7 @@ type Tenant struct {
 	dir            *directory
 	streams        map[string]*streamSim
 	fixedRetention time.Duration // TenantConfig.Retention; 0 = licence default
+	cloud          string        // a key of cloudCollections
 	minimumTimeAge time.Duration // 0 = no minimum allowed time
 	wideQuery      int64         // 0 = first pages never time out
 	licenceFlake   float64       // 0 = licensed tenants never get the licence 403
@@ -77,6 +78,7 @@ func newTenant(s *Server, cfg TenantConfig) *Tenant {
 		dir:            newDirectory(cfg.ID, cfg.Seed),
 		streams:        map[string]*streamSim{},
 		fixedRetention: cfg.Retention,
+		cloud:          cloudName(cfg.Cloud),
 		free:           cfg.Free,
 		faults:         cfg.Faults,
 		byStatus:       map[int]int{},
