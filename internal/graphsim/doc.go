@@ -44,6 +44,8 @@
 //   - National clouds (Cloud): China has none of the activity-log
 //     collections and answers 400 "Resource not found for the segment …";
 //     cloudCollections is the availability table.
+//   - A null nextLink (NoNullNextLink): about half of last pages carry
+//     "@odata.nextLink":null instead of leaving it out.
 //
 // The clock Options.Now drives event time, visibility, retention and token
 // expiry, so tests move time by swapping the clock. A token's expires_in is

@@ -118,6 +118,10 @@ type TenantConfig struct {
 	// first request meets the licence verdict it deserves. 0 means 1 %; a
 	// negative value never.
 	LicenceFlake float64
+	// NoNullNextLink makes the last page always leave @odata.nextLink out.
+	// By default about half of last pages carry "@odata.nextLink":null
+	// instead, which a client must read as the end (issue 13).
+	NoNullNextLink bool
 }
 
 // Late makes Fraction of the records visible only after event time plus a

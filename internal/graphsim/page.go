@@ -16,6 +16,9 @@ type page struct {
 	count    int
 	keys     []servedKey
 	nextLink string
+	// nullLink: without a nextLink, the page says "@odata.nextLink":null
+	// instead of leaving it out, as Graph does now and then.
+	nullLink bool
 	// variant drives choices clients must not depend on: the audit order,
 	// the nextLink's spelling, annotations and their order
 	variant uint64
@@ -29,6 +32,8 @@ func (s *Server) buildPage(t *Tenant, q *query, now int64) *page {
 	lo, hi := ss.tl.indexes(t.scope(q, now))
 	pg := &page{stream: ss.stream.Name}
 	if lo >= hi {
+		pg.variant = hash3(ss.vis.salt, saltPage, int64(q.key))
+		pg.nullLink = t.nullNextLink && pg.variant&32 != 0
 		return pg
 	}
 	first, last := 2*lo, 2*hi-1
@@ -47,6 +52,7 @@ func (s *Server) buildPage(t *Tenant, q *query, now int64) *page {
 	// Choices made from the start position keep a page's bytes stable when
 	// it is requested again (the audit order is "stable pseudo-random").
 	pg.variant = hash3(ss.vis.salt, saltPage, pos)
+	pg.nullLink = t.nullNextLink && pg.variant&32 != 0
 	var offsets []int
 	var lc lifecycle
 	lcIndex := int64(-1)
@@ -173,15 +179,22 @@ func (pg *page) render(base string, q *query) []byte {
 	if pg.variant&8 == 8 {
 		out = append(out, tipsAnnotation...)
 	}
+	member := ""
+	switch {
+	case link != "":
+		member = `"@odata.nextLink":"` + link + `"`
+	case pg.nullLink:
+		member = `"@odata.nextLink":null`
+	}
 	linkLast := pg.variant&16 == 16
-	if link != "" && !linkLast {
-		out = append(out, `"@odata.nextLink":"`+link+`",`...)
+	if member != "" && !linkLast {
+		out = append(out, member+","...)
 	}
 	out = append(out, `"value":[`...)
 	out = append(out, pg.records...)
 	out = append(out, ']')
-	if link != "" && linkLast {
-		out = append(out, `,"@odata.nextLink":"`+link+`"`...)
+	if member != "" && linkLast {
+		out = append(out, ","+member...)
 	}
 	return append(out, '}')
 }

@@ -23,6 +23,7 @@ type Tenant struct {
 	streams        map[string]*streamSim
 	fixedRetention time.Duration // TenantConfig.Retention; 0 = licence default
 	cloud          string        // a key of cloudCollections
+	nullNextLink   bool          // last pages may say "@odata.nextLink":null
 	minimumTimeAge time.Duration // 0 = no minimum allowed time
 	wideQuery      int64         // 0 = first pages never time out
 	licenceFlake   float64       // 0 = licensed tenants never get the licence 403
@@ -79,6 +80,7 @@ func newTenant(s *Server, cfg TenantConfig) *Tenant {
 		streams:        map[string]*streamSim{},
 		fixedRetention: cfg.Retention,
 		cloud:          cloudName(cfg.Cloud),
+		nullNextLink:   !cfg.NoNullNextLink,
 		free:           cfg.Free,
 		faults:         cfg.Faults,
 		byStatus:       map[int]int{},
