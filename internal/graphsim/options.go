@@ -73,6 +73,14 @@ type TenantConfig struct {
 	Retention time.Duration
 	// Late delays the visibility of a fraction of the records.
 	Late Late
+	// LateTail makes a few records later still: its Fraction of the records
+	// become visible after event time plus a delay in [Min, Max], past a
+	// 24 h recheck (staff say sign-ins "can take up to 24 hours", users
+	// report more: GRAPH-NOTES.md "Retention and latency"). A record drawn by
+	// both Late and LateTail takes the longer delay. The zero value means
+	// 0.2 % between 20 h and 30 h, which a 72 h recheck catches; a negative
+	// Fraction means none.
+	LateTail Late
 	// Republish is the fraction of records served twice: an identical second
 	// copy becomes visible later, as when Microsoft re-publishes a batch.
 	Republish float64
@@ -296,6 +304,9 @@ func (c *TenantConfig) validate() error {
 	}
 	if c.Late.Min < 0 || c.Late.Max < c.Late.Min {
 		return fmt.Errorf("tenant %s: Late needs 0 <= Min <= Max", c.ID)
+	}
+	if tail := c.LateTail; tail.Fraction >= 0 && (tail.Fraction > 1 || tail.Min < 0 || tail.Max < tail.Min) {
+		return fmt.Errorf("tenant %s: LateTail needs Fraction <= 1 and 0 <= Min <= Max", c.ID)
 	}
 	if err := c.Throttle.validate(); err != nil {
 		return fmt.Errorf("tenant %s: %w", c.ID, err)

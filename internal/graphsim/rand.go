@@ -18,6 +18,7 @@ const (
 	saltFault
 	saltPage
 	saltLicence
+	saltLateTail
 )
 
 // splitmix is the SplitMix64 finaliser: a fast, well-mixed 64-bit hash.

@@ -113,7 +113,7 @@ func newTenant(s *Server, cfg TenantConfig) *Tenant {
 		ss := &streamSim{
 			stream: st,
 			tl:     newTimeline(salt, epoch, cfg.Until, cfg.Volume[st.Name]),
-			vis: visibility{salt: salt, late: cfg.Late, republish: cfg.Republish, revise: cfg.Revise,
+			vis: visibility{salt: salt, late: cfg.Late, tail: resolveLateTail(cfg.LateTail), republish: cfg.Republish, revise: cfg.Revise,
 				republishDelay: cfg.RepublishDelay, reviseDelay: cfg.ReviseDelay},
 		}
 		ss.gen = newRecordGen(st, salt, &ss.tl, t.dir, cfg.BigEvery)
