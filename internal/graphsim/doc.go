@@ -48,6 +48,11 @@
 //     "@odata.nextLink":null instead of leaving it out.
 //   - A late tail (LateTail): 0.2 % of the records appear 20 to 30 hours
 //     after their event time, past a 24 h recheck; ground truth honours it.
+//   - Evolvable enums: a few percent of sign-ins carry newer tokenIssuerType
+//     and riskDetail members, served as "unknownFutureValue" unless the
+//     request says Prefer: include-unknown-enum-members (then answered
+//     Preference-Applied). Ground truth shows them as they are; Served
+//     returns what was sent. There is no switch: a client opts in by header.
 //
 // The clock Options.Now drives event time, visibility, retention and token
 // expiry, so tests move time by swapping the clock. A token's expires_in is

@@ -69,6 +69,10 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, segs []strin
 		x.fail(http.StatusGatewayTimeout, gatewayTimeoutCode, gatewayTimeoutMessage)
 		return
 	}
+	q.shape = shape{beta: q.beta, allEnums: prefersAllEnums(r.Header)}
+	if q.shape.allEnums {
+		x.header().Set("Preference-Applied", preferUnknownEnums)
+	}
 	pg := s.buildPage(t, q, toTicks(now))
 	if f.kind == FaultEarlyEnd {
 		pg.nextLink = ""

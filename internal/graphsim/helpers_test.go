@@ -118,11 +118,25 @@ type response struct {
 	err    error // transport or body error
 }
 
+// asClient is what every request of the archiver carries: evolvable enum
+// members as they are.
+var asClient = http.Header{"Prefer": {preferUnknownEnums}}
+
+// get sends a request as the archiver does (asClient).
 func get(t testing.TB, s *Server, token, u string) response {
+	t.Helper()
+	return getWith(t, s, token, u, asClient)
+}
+
+// getWith sends a request with the headers h.
+func getWith(t testing.TB, s *Server, token, u string, h http.Header) response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range h {
+		req.Header[k] = v
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -155,11 +169,18 @@ func decodePage(t *testing.T, r response) collection {
 	return c
 }
 
-// fetchAll follows nextLinks from u and returns every record, compacted, in
-// the order served, and the number of pages.
+// fetchAll follows nextLinks from u as the archiver does (asClient) and
+// returns every record, compacted, in the order served, and the number of
+// pages.
 func fetchAll(t testing.TB, s *Server, token, u string) ([][]byte, int) {
 	t.Helper()
-	recs, pages, err := pageAll(s, token, u)
+	return fetchAllWith(t, s, token, u, asClient)
+}
+
+// fetchAllWith is fetchAll with the request headers h.
+func fetchAllWith(t testing.TB, s *Server, token, u string, h http.Header) ([][]byte, int) {
+	t.Helper()
+	recs, pages, err := pageAllWith(s, token, u, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,12 +189,19 @@ func fetchAll(t testing.TB, s *Server, token, u string) ([][]byte, int) {
 
 // pageAll is fetchAll for goroutines: it reports instead of failing.
 func pageAll(s *Server, token, u string) ([][]byte, int, error) {
+	return pageAllWith(s, token, u, asClient)
+}
+
+func pageAllWith(s *Server, token, u string, h http.Header) ([][]byte, int, error) {
 	var out [][]byte
 	pages, flakes := 0, 0
 	for u != "" {
 		req, err := http.NewRequest(http.MethodGet, u, nil)
 		if err != nil {
 			return nil, pages, err
+		}
+		for k, v := range h {
+			req.Header[k] = v
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := s.HTTPClient().Do(req)

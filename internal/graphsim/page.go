@@ -74,7 +74,7 @@ func (s *Server) buildPage(t *Tenant, q *query, now int64) *page {
 			pg.records = append(pg.records, ',')
 		}
 		recStart := len(pg.records)
-		pg.records = ss.gen.appendRecord(pg.records, i, ver, q.beta)
+		pg.records = ss.gen.appendRecord(pg.records, i, ver, q.shape)
 		if q.plan.matcher != nil {
 			if ok, err := q.plan.matcher.Match(pg.records[recStart:]); err != nil || !ok {
 				pg.records = pg.records[:start]
@@ -83,7 +83,7 @@ func (s *Server) buildPage(t *Tenant, q *query, now int64) *page {
 		}
 		offsets = append(offsets, recStart)
 		if s.opts.TrackServed {
-			pg.keys = append(pg.keys, servedKey{index: i, version: ver, beta: q.beta})
+			pg.keys = append(pg.keys, servedKey{index: i, version: ver, shape: q.shape})
 		}
 		if pg.count++; pg.count == q.top {
 			// A full page always links on, even when nothing follows: Graph

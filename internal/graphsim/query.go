@@ -28,6 +28,7 @@ const maxTop = 1000
 type query struct {
 	res     resource
 	beta    bool
+	shape   shape // how records are rendered: beta, and the Prefer header
 	plan    plan
 	top     int
 	order   pageOrder

@@ -19,6 +19,7 @@ const (
 	saltPage
 	saltLicence
 	saltLateTail
+	saltEnum
 )
 
 // splitmix is the SplitMix64 finaliser: a fast, well-mixed 64-bit hash.

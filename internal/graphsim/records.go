@@ -50,14 +50,24 @@ func newRecordGen(s audit.Stream, salt uint64, tl *timeline, dir *directory, big
 	return g
 }
 
-// appendRecord appends the compact JSON of version ver of record i. beta
-// selects the beta shape of sign-ins (extra properties).
-func (g *recordGen) appendRecord(dst []byte, i int64, ver int, beta bool) []byte {
+// shape is how a record is rendered.
+type shape struct {
+	// beta selects the beta shape of sign-ins (extra properties).
+	beta bool
+	// allEnums shows evolvable enum members as they are (the request said
+	// Prefer: include-unknown-enum-members); otherwise they read
+	// unknownFutureValue.
+	allEnums bool
+}
+
+// appendRecord appends the compact JSON of version ver of record i in shape
+// sh.
+func (g *recordGen) appendRecord(dst []byte, i int64, ver int, sh shape) []byte {
 	r := rng{s: hash3(g.salt, saltContent, i)}
 	big := g.bigEvery > 0 && i%g.bigEvery == g.bigEvery-1
 	switch g.kind {
 	case kindSignIn:
-		return g.appendSignIn(dst, &r, i, ver, beta, big)
+		return g.appendSignIn(dst, &r, i, ver, sh, big)
 	case kindDirectoryAudit:
 		return g.appendDirectoryAudit(dst, &r, i, ver, big)
 	}

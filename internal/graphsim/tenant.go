@@ -53,7 +53,7 @@ type streamSim struct {
 type servedKey struct {
 	index   int64
 	version int
-	beta    bool
+	shape   shape
 }
 
 // permissions every collection needs: sign-ins need both (a documented

@@ -15,7 +15,8 @@ import (
 // archive with exactly what Graph offered. Records are compact JSON, in the
 // stream's canonical shape (its audit.Stream APIVersion: beta for every
 // sign-in stream, v1.0 for audits and provisioning), ordered by event time,
-// then id, then version.
+// then id, then version, with evolvable enum members as they are (what a
+// client that sends Prefer: include-unknown-enum-members receives).
 
 // Visible returns what a complete query of the window at asOf returns, with
 // re-published copies collapsed: the newest visible version of each record
@@ -59,9 +60,10 @@ func (t *Tenant) AllVersions(stream string, w audit.Window, asOf time.Time) [][]
 	return sortedRaw(out)
 }
 
-// Served returns the distinct record versions sent in complete 200
-// responses so far, in the shape they were sent. It needs
-// Options.TrackServed; otherwise it is empty.
+// Served returns the distinct records sent in complete 200 responses so
+// far, byte for byte as they were sent (API version, evolvable members as
+// the request asked; renderings that came out the same count once). It
+// needs Options.TrackServed; otherwise it is empty.
 func (t *Tenant) Served(stream string) [][]byte {
 	ss := t.streams[stream]
 	if ss == nil {
@@ -77,10 +79,10 @@ func (t *Tenant) Served(stream string) [][]byte {
 	for _, k := range keys {
 		e := truthEntry{time: ss.tl.time(k.index), version: k.version}
 		e.id = ss.gen.appendID(nil, k.index)
-		e.raw = ss.gen.appendRecord(nil, k.index, k.version, k.beta)
+		e.raw = ss.gen.appendRecord(nil, k.index, k.version, k.shape)
 		out = append(out, e)
 	}
-	return sortedRaw(out)
+	return slices.CompactFunc(sortedRaw(out), bytes.Equal)
 }
 
 // Count returns how many entries a complete query of the window at asOf
@@ -127,8 +129,14 @@ func (ss *streamSim) entry(i, at int64, ver int) truthEntry {
 		time:    at,
 		id:      ss.gen.appendID(nil, i),
 		version: ver,
-		raw:     ss.gen.appendRecord(nil, i, ver, ss.stream.APIVersion == "beta"),
+		raw:     ss.gen.appendRecord(nil, i, ver, ss.canonical()),
 	}
+}
+
+// canonical is the shape ground truth renders a stream in: its own API
+// version, evolvable enum members as they are.
+func (ss *streamSim) canonical() shape {
+	return shape{beta: ss.stream.APIVersion == "beta", allEnums: true}
 }
 
 func sortedRaw(es []truthEntry) [][]byte {

@@ -73,7 +73,7 @@ func buildVocabs() {
 		g := newRecordGen(s, 7, &tl, dir, -1)
 		for i := int64(0); i < 120; i++ {
 			for ver := 0; ver <= maxRevisions; ver++ {
-				collectKeys(v, g.appendRecord(nil, i, ver, key.beta))
+				collectKeys(v, g.appendRecord(nil, i, ver, shape{beta: key.beta}))
 			}
 		}
 	}
