@@ -15,7 +15,8 @@
 // query at any instant costs only the records it returns. Visibility (when a
 // record, its re-published copy and its revisions appear) is a function of i
 // and the clock, which makes the ground-truth methods (Visible, AllVersions,
-// Count) exact: they answer what a complete query returns at a given instant.
+// Count, Rejected) exact: they answer what a complete query returns at a
+// given instant.
 //
 // Paging follows Graph's habits: a full page always carries a nextLink, so
 // the page after the last full one is empty; a page whose filter matches
@@ -53,6 +54,12 @@
 //     request says Prefer: include-unknown-enum-members (then answered
 //     Preference-Applied). Ground truth shows them as they are; Served
 //     returns what was sent. There is no switch: a client opts in by header.
+//   - Records without a time or an id (NoTimeEvery, NoIDEvery): about one
+//     record in 20,000 of each stream has its time field null or missing,
+//     one in 100,000 its id; each is served by the queries whose window
+//     holds its hidden event time. Ground truth keeps them apart: Visible,
+//     AllVersions, Count and Served list archivable records only, Rejected
+//     and ServedRejects the others.
 //
 // The clock Options.Now drives event time, visibility, retention and token
 // expiry, so tests move time by swapping the clock. A token's expires_in is

@@ -3,10 +3,12 @@ package graphsim
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -277,6 +279,31 @@ func collectionURL(s *Server, st audit.Stream, filter string, extra ...string) s
 func recentURL(s *Server, st audit.Stream, extra ...string) string {
 	w := audit.Window{From: testNow.Add(-time.Hour), To: testNow}
 	return collectionURL(s, st, windowFilter(st, w), extra...)
+}
+
+// splitRejects separates the records with a readable id and event time
+// from the others (rejects), keeping the order of each.
+func splitRejects(t *testing.T, st audit.Stream, recs [][]byte) (archivable, rejects [][]byte) {
+	t.Helper()
+	for _, raw := range recs {
+		rec, err := audit.ParseRecord(raw, st.TimeField)
+		switch {
+		case errors.Is(err, audit.ErrNoTime) || err == nil && rec.ID == "":
+			rejects = append(rejects, raw)
+		case err != nil:
+			t.Fatalf("%v: %.200s", err, raw)
+		default:
+			archivable = append(archivable, raw)
+		}
+	}
+	return archivable, rejects
+}
+
+// sortedSet sorts records byte-wise and drops repeats.
+func sortedSet(recs [][]byte) [][]byte {
+	out := slices.Clone(recs)
+	slices.SortFunc(out, bytes.Compare)
+	return slices.CompactFunc(out, bytes.Equal)
 }
 
 // recordTime parses the event time of a record of the stream.

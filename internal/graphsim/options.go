@@ -96,6 +96,13 @@ type TenantConfig struct {
 	// BigEvery makes every Nth record larger than 100 KB; 0 means the default
 	// 5000, -1 never.
 	BigEvery int
+	// NoTimeEvery serves about one record in N of each stream with its time
+	// field null or missing, and NoIDEvery one with its id null or missing
+	// (issue 13: one odd record must not stall a stream). Such a record is
+	// still served by every query whose window holds its hidden event time;
+	// ground truth lists it under Rejected, not Visible. 0 means one in
+	// 20,000 and one in 100,000; -1 never.
+	NoTimeEvery, NoIDEvery int
 	// Throttle is the per-tenant limit (Graph: 5 per 10s); nil means none.
 	Throttle *Throttle
 	// Faults injects transport and paging faults into Graph requests.
@@ -245,6 +252,8 @@ const (
 	defaultRetention     = 30 * 24 * time.Hour
 	freeRetention        = 7 * 24 * time.Hour
 	defaultBigEvery      = 5000
+	defaultNoTimeEvery   = 20_000
+	defaultNoIDEvery     = 100_000
 	defaultSlowDelay     = 90 * time.Second
 	defaultTokenLifetime = time.Hour
 	defaultEpochBack     = 31 * 24 * time.Hour

@@ -20,6 +20,8 @@ const (
 	saltLicence
 	saltLateTail
 	saltEnum
+	saltNoTime
+	saltNoID
 )
 
 // splitmix is the SplitMix64 finaliser: a fast, well-mixed 64-bit hash.

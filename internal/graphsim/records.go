@@ -29,10 +29,16 @@ type recordGen struct {
 	salt      uint64
 	tl        *timeline
 	dir       *directory
-	bigEvery  int64 // 0 = never
+	// about one record in each of these is big, has no time, has no id;
+	// 0 = never
+	bigEvery, noTimeEvery, noIDEvery int64
 }
 
-func newRecordGen(s audit.Stream, salt uint64, tl *timeline, dir *directory, bigEvery int) *recordGen {
+// oddities say how often a stream's records are odd, as TenantConfig
+// counts them: 0 is the default, a negative value never.
+type oddities struct{ bigEvery, noTimeEvery, noIDEvery int }
+
+func newRecordGen(s audit.Stream, salt uint64, tl *timeline, dir *directory, odd oddities) *recordGen {
 	g := &recordGen{salt: salt, tl: tl, dir: dir}
 	switch {
 	case s.SignIns:
@@ -46,7 +52,9 @@ func newRecordGen(s audit.Stream, salt uint64, tl *timeline, dir *directory, big
 	default:
 		g.kind = kindProvisioning
 	}
-	g.bigEvery = int64(orDefault(bigEvery, defaultBigEvery))
+	g.bigEvery = int64(orDefault(odd.bigEvery, defaultBigEvery))
+	g.noTimeEvery = int64(orDefault(odd.noTimeEvery, defaultNoTimeEvery))
+	g.noIDEvery = int64(orDefault(odd.noIDEvery, defaultNoIDEvery))
 	return g
 }
 

@@ -54,6 +54,7 @@ var nastiness = map[string]*regexp.Regexp{
 func TestRecordsAreNasty(t *testing.T) {
 	cfg := baseTenant()
 	cfg.BigEvery = 0
+	cfg.NoTimeEvery, cfg.NoIDEvery = -1, -1 // TestRecordsWithoutTimeOrID has those
 	for _, st := range audit.Streams {
 		t.Run(st.Name, func(t *testing.T) {
 			ss := testGen(t, cfg, st.Name)

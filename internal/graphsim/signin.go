@@ -38,10 +38,8 @@ func (g *recordGen) appendSignIn(dst []byte, r *rng, i int64, ver int, sh shape,
 	spIdx := r.intn(len(servicePrincipalNames))
 	miIdx := r.intn(len(managedIdentityNames))
 
-	dst = append(dst, `{"id":"`...)
-	dst = g.appendID(dst, i)
-	dst = append(dst, `","createdDateTime":`...)
-	dst = g.appendEventTime(dst, i)
+	dst = append(dst, '{')
+	dst = g.appendLeadMembers(dst, i, "createdDateTime")
 	if user {
 		dst = append(dst, `,"userDisplayName":`...)
 		dst = appendQuoted(dst, u.name)

@@ -18,10 +18,26 @@ import (
 // then id, then version, with evolvable enum members as they are (what a
 // client that sends Prefer: include-unknown-enum-members receives).
 
+// Only archivable records (a readable id and event time) count as records;
+// the others, which Graph serves now and then, are Rejected.
+
 // Visible returns what a complete query of the window at asOf returns, with
-// re-published copies collapsed: the newest visible version of each record
-// still within retention.
+// re-published copies collapsed: the newest visible version of each
+// archivable record still within retention.
 func (t *Tenant) Visible(stream string, w audit.Window, asOf time.Time) [][]byte {
+	return t.newest(stream, w, asOf, true)
+}
+
+// Rejected returns the records without a readable id or event time that a
+// complete query of the window at asOf returns (their hidden event time
+// lies in the window), as Visible does for the others.
+func (t *Tenant) Rejected(stream string, w audit.Window, asOf time.Time) [][]byte {
+	return t.newest(stream, w, asOf, false)
+}
+
+// newest returns the newest visible version of each record of the window
+// whose archivability is archivable.
+func (t *Tenant) newest(stream string, w audit.Window, asOf time.Time, archivable bool) [][]byte {
 	ss := t.streams[stream]
 	if ss == nil {
 		return nil
@@ -30,6 +46,9 @@ func (t *Tenant) Visible(stream string, w audit.Window, asOf time.Time) [][]byte
 	lo, hi := ss.tl.indexes(t.retained(w, now))
 	var out []truthEntry
 	for i := lo; i < hi; i++ {
+		if ss.gen.archivable(i) != archivable {
+			continue
+		}
 		at := ss.tl.time(i)
 		lc := ss.vis.lifecycle(i, at)
 		if n, ver := lc.entries(now); n > 0 {
@@ -39,9 +58,10 @@ func (t *Tenant) Visible(stream string, w audit.Window, asOf time.Time) [][]byte
 	return sortedRaw(out)
 }
 
-// AllVersions returns every distinct version of the window's records that
-// had become visible by asOf, superseded revisions included. Retention is
-// not applied: a version that has since expired was visible once.
+// AllVersions returns every distinct version of the window's archivable
+// records that had become visible by asOf, superseded revisions included.
+// Retention is not applied: a version that has since expired was visible
+// once.
 func (t *Tenant) AllVersions(stream string, w audit.Window, asOf time.Time) [][]byte {
 	ss := t.streams[stream]
 	if ss == nil {
@@ -51,6 +71,9 @@ func (t *Tenant) AllVersions(stream string, w audit.Window, asOf time.Time) [][]
 	lo, hi := ss.tl.indexes(span{from: toTicks(w.From), to: min(toTicks(w.To), now+1)})
 	var out []truthEntry
 	for i := lo; i < hi; i++ {
+		if !ss.gen.archivable(i) {
+			continue
+		}
 		at := ss.tl.time(i)
 		lc := ss.vis.lifecycle(i, at)
 		for ver := range lc.versionsBy(now) {
@@ -60,11 +83,17 @@ func (t *Tenant) AllVersions(stream string, w audit.Window, asOf time.Time) [][]
 	return sortedRaw(out)
 }
 
-// Served returns the distinct records sent in complete 200 responses so
-// far, byte for byte as they were sent (API version, evolvable members as
-// the request asked; renderings that came out the same count once). It
-// needs Options.TrackServed; otherwise it is empty.
-func (t *Tenant) Served(stream string) [][]byte {
+// Served returns the distinct archivable records sent in complete 200
+// responses so far, byte for byte as they were sent (API version,
+// evolvable members as the request asked; renderings that came out the
+// same count once). It needs Options.TrackServed; otherwise it is empty.
+func (t *Tenant) Served(stream string) [][]byte { return t.sent(stream, true) }
+
+// ServedRejects is Served for the records without a readable id or event
+// time.
+func (t *Tenant) ServedRejects(stream string) [][]byte { return t.sent(stream, false) }
+
+func (t *Tenant) sent(stream string, archivable bool) [][]byte {
 	ss := t.streams[stream]
 	if ss == nil {
 		return nil
@@ -72,7 +101,9 @@ func (t *Tenant) Served(stream string) [][]byte {
 	t.mu.Lock()
 	keys := make([]servedKey, 0, len(t.served[stream]))
 	for k := range t.served[stream] {
-		keys = append(keys, k)
+		if ss.gen.archivable(k.index) == archivable {
+			keys = append(keys, k)
+		}
 	}
 	t.mu.Unlock()
 	out := make([]truthEntry, 0, len(keys))
@@ -85,8 +116,9 @@ func (t *Tenant) Served(stream string) [][]byte {
 	return slices.CompactFunc(sortedRaw(out), bytes.Equal)
 }
 
-// Count returns how many entries a complete query of the window at asOf
-// returns, re-published copies included, without building any record.
+// Count returns how many archivable entries a complete query of the window
+// at asOf returns, re-published copies included, without building any
+// record.
 func (t *Tenant) Count(stream string, w audit.Window, asOf time.Time) int {
 	ss := t.streams[stream]
 	if ss == nil {
@@ -96,6 +128,9 @@ func (t *Tenant) Count(stream string, w audit.Window, asOf time.Time) int {
 	lo, hi := ss.tl.indexes(t.retained(w, now))
 	total := 0
 	for i := lo; i < hi; i++ {
+		if !ss.gen.archivable(i) {
+			continue
+		}
 		lc := ss.vis.lifecycle(i, ss.tl.time(i))
 		n, _ := lc.entries(now)
 		total += n
@@ -117,8 +152,8 @@ func (t *Tenant) retained(w audit.Window, now int64) span {
 }
 
 type truthEntry struct {
-	time    int64
-	id      []byte
+	time    int64  // the event time, hidden or not
+	id      []byte // the id, hidden or not
 	version int
 	raw     []byte
 }
