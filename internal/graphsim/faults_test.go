@@ -63,6 +63,7 @@ func TestScriptedFaults(t *testing.T) {
 		t.Run(c.kind.String(), func(t *testing.T) {
 			s, _ := startSim(t, func(o *Options) {
 				o.Tenants[0].Faults = Faults{Script: []ScriptedFault{{Request: 2, Kind: c.kind}}}
+				o.Tenants[0].LicenceFlake = -1 // request 2 meets the scripted fault only
 			})
 			tok := fetchToken(t, s)
 			ten := s.Tenant(testTenant)

@@ -14,7 +14,7 @@ func statuses(t *testing.T, s *Server, tok, u string, n int) []int {
 	t.Helper()
 	out := make([]int, n)
 	for k := range out {
-		r := get(t, s, tok, u)
+		r := getWith(t, s, tok, u, asClient)
 		out[k] = r.status
 		if r.status == http.StatusForbidden && !isLicenceFlake(r.status, r.body) {
 			t.Fatalf("403 that is not the licence one: %s", r.body)

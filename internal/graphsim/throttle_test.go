@@ -66,7 +66,9 @@ func TestTenantThrottle(t *testing.T) {
 func TestAppThrottle(t *testing.T) {
 	second := baseTenant()
 	second.ID, second.ClientID = "22222222-2222-4333-8444-555555555555", "bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+	second.LicenceFlake = -1 // exact statuses
 	s, _ := startSim(t, func(o *Options) {
+		o.Tenants[0].LicenceFlake = -1
 		o.Tenants = append(o.Tenants, second)
 		o.AppThrottle = &Throttle{Requests: 3, Per: time.Hour, RetryAfter: RetryAfterInteger}
 	})
