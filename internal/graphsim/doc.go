@@ -26,9 +26,10 @@
 // cursors bound to the tenant and the query.
 //
 // Production Graph is less kind than a test would like, and graphsim is as
-// unkind by default; each behaviour below is a TenantConfig field whose zero
-// value is Graph's behaviour and whose negative value (or explicit bool)
-// turns it off (GRAPH-NOTES.md has the facts):
+// unkind by default (GRAPH-NOTES.md has the facts). Each behaviour below is
+// on unless turned off by its TenantConfig field, whose zero value is
+// Graph's behaviour and whose negative value (or explicit bool) is off; the
+// evolvable enums have no field, a client opts in by header:
 //
 //   - Minimum allowed time (MinimumTimeAge): a lower time bound before
 //     midnight UTC 30 days back is a 400 with Graph's message, also on a
@@ -53,7 +54,7 @@
 //     and riskDetail members, served as "unknownFutureValue" unless the
 //     request says Prefer: include-unknown-enum-members (then answered
 //     Preference-Applied). Ground truth shows them as they are; Served
-//     returns what was sent. There is no switch: a client opts in by header.
+//     returns what was sent.
 //   - Records without a time or an id (NoTimeEvery, NoIDEvery): about one
 //     record in 20,000 of each stream has its time field null or missing,
 //     one in 100,000 its id; each is served by the queries whose window

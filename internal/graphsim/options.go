@@ -12,8 +12,9 @@ import (
 // Options configure a simulated Graph server.
 type Options struct {
 	Tenants []TenantConfig
-	// Now is the clock for event time, visibility, retention, live generation
-	// and token expiry; default time.Now.
+	// Now is the clock for event time, visibility, retention, live
+	// generation, token expiry and Graph's minimum allowed time, and what
+	// responses say in their Date header; default time.Now.
 	Now func() time.Time
 	// Addr is the listen address; default "127.0.0.1:0".
 	Addr string
@@ -23,7 +24,8 @@ type Options struct {
 	// 10s); nil means none.
 	AppThrottle *Throttle
 	// TrackServed remembers every record version sent in a complete 200
-	// response, for Tenant.Served.
+	// response, and how it was rendered, for Tenant.Served and
+	// Tenant.ServedRejects.
 	TrackServed bool
 	// Pretty indents responses; clients must then compact records themselves.
 	Pretty bool
@@ -109,6 +111,10 @@ type TenantConfig struct {
 	Faults Faults
 	// TokenLifetime is the access-token lifetime; default 1h.
 	TokenLifetime time.Duration
+
+	// Graph's harsher habits (doc.go lists them; Cloud, LateTail,
+	// NoTimeEvery and NoIDEvery above are more): on by default, a negative
+	// value or the bool turns one off.
 
 	// MinimumTimeAge places Graph's minimum allowed time (GRAPH-NOTES.md
 	// "Minimum allowed time"): a query whose lower time bound (a ge, gt or
