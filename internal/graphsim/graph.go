@@ -69,7 +69,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, segs []strin
 		x.fail(http.StatusGatewayTimeout, gatewayTimeoutCode, gatewayTimeoutMessage)
 		return
 	}
-	q.shape = shape{beta: q.beta, allEnums: prefersAllEnums(r.Header)}
+	q.shape.allEnums = prefersAllEnums(r.Header)
 	if q.shape.allEnums {
 		x.header().Set("Preference-Applied", preferUnknownEnums)
 	}

@@ -129,7 +129,7 @@ func shuffleRecords(recs []byte, offsets []int, seed uint64) []byte {
 // of spaces, which clients must follow as given.
 func (s *Server) nextLink(q *query, pos int64, variant uint64) string {
 	version := "v1.0"
-	if q.beta {
+	if q.shape.beta {
 		version = "beta"
 	}
 	path := q.res.path
@@ -165,7 +165,7 @@ const tipsAnnotation = `"@microsoft.graph.tips":"Use $select to choose only the 
 // render produces the response body.
 func (pg *page) render(base string, q *query) []byte {
 	version := "v1.0"
-	if q.beta {
+	if q.shape.beta {
 		version = "beta"
 	}
 	link := pg.nextLink
