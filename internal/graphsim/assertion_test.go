@@ -47,7 +47,7 @@ func graphWorks(t *testing.T, s *Server, cred azcore.TokenCredential) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := get(t, s, tok.Token, collectionURL(s, audit.DirectoryAudits, "", "$top=1"))
+	r := get(t, s, tok.Token, recentURL(s, audit.DirectoryAudits, "$top=1"))
 	if r.status != 200 || len(decodePage(t, r).Value) != 1 {
 		t.Fatalf("Graph with the token: %d %s", r.status, r.body)
 	}

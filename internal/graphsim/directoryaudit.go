@@ -38,10 +38,14 @@ func (g *recordGen) appendDirectoryAudit(dst []byte, r *rng, i int64, ver int, b
 	byApp := r.chance(0.25)
 	svc := r.intn(len(auditServices))
 	failed := r.chance(0.05)
+	idDefect, timeDefect := g.defects(i)
 
-	dst = append(dst, `{"id":"`...)
-	dst = g.appendID(dst, i)
-	dst = append(dst, `","category":"`...)
+	dst = append(dst, '{')
+	if idDefect != missing {
+		dst = g.appendIDMember(dst, i, idDefect)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"category":"`...)
 	dst = append(dst, act.category...)
 	dst = append(dst, `","correlationId":"`...)
 	dst = r.appendGUID(dst)
@@ -62,8 +66,10 @@ func (g *recordGen) appendDirectoryAudit(dst []byte, r *rng, i int64, ver int, b
 	}
 	dst = append(dst, `,"activityDisplayName":`...)
 	dst = appendQuoted(dst, act.name)
-	dst = append(dst, `,"activityDateTime":`...)
-	dst = g.appendEventTime(dst, i)
+	if timeDefect != missing {
+		dst = append(dst, ',')
+		dst = g.appendTimeMember(dst, i, "activityDateTime", timeDefect)
+	}
 	dst = append(dst, `,"loggedByService":`...)
 	dst = appendQuoted(dst, auditServices[svc])
 	dst = append(dst, `,"operationType":`...)

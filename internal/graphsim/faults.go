@@ -160,6 +160,10 @@ func (x *exchange) writePage(pg *page, q *query, f faultPlan) {
 	x.tenant.markServed(pg.stream, pg.keys, +1)
 	if !x.send(http.StatusOK, body) {
 		x.tenant.markServed(pg.stream, pg.keys, -1)
+		return
+	}
+	if q.res.needsPremium() {
+		x.tenant.notePremiumServed()
 	}
 }
 

@@ -63,6 +63,7 @@ func TestScriptedFaults(t *testing.T) {
 		t.Run(c.kind.String(), func(t *testing.T) {
 			s, _ := startSim(t, func(o *Options) {
 				o.Tenants[0].Faults = Faults{Script: []ScriptedFault{{Request: 2, Kind: c.kind}}}
+				o.Tenants[0].LicenceFlake = -1 // request 2 meets the scripted fault only
 			})
 			tok := fetchToken(t, s)
 			ten := s.Tenant(testTenant)
@@ -116,7 +117,7 @@ func TestRandomFaultsAreDeterministic(t *testing.T) {
 	run := func() []string {
 		s, _ := startSim(t, func(o *Options) { o.Tenants[0].Faults = faults })
 		tok := fetchToken(t, s)
-		u := collectionURL(s, audit.DirectoryAudits, "", "$top=3")
+		u := recentURL(s, audit.DirectoryAudits, "$top=3")
 		var outcomes []string
 		for range 60 {
 			r := get(t, s, tok, u)

@@ -38,8 +38,12 @@ func resourceByPath(seg string) (resource, bool) {
 // plan is what a $filter selects: the stream, the event-time span its time
 // clauses bound, and a matcher for everything else.
 type plan struct {
-	stream  audit.Stream
-	span    span
+	stream audit.Stream
+	span   span
+	// lowest is the oldest lower-bound literal (ge, gt or eq) on the time
+	// field, math.MaxInt64 when there is none: Graph checks it against its
+	// minimum allowed time.
+	lowest  int64
 	matcher *odata.Matcher // nil: every record
 }
 
@@ -65,7 +69,7 @@ func rejectf(format string, args ...any) error {
 // signInEventTypes/any(t: t eq '…') clause picks the stream (interactive
 // sign-ins without it); everything else is evaluated per record.
 func planFilter(res resource, beta bool, src string) (plan, error) {
-	p := plan{span: span{from: math.MinInt64, to: math.MaxInt64}}
+	p := plan{span: span{from: math.MinInt64, to: math.MaxInt64}, lowest: math.MaxInt64}
 	switch res.kind {
 	case kindSignIn:
 		p.stream = audit.InteractiveSignIns
@@ -137,6 +141,9 @@ func (p *plan) bound(res resource, cmp odata.Compare) error {
 		return rejectf("the operator '%s' is not supported for %s; use %s", cmp.Op, res.timeField, strings.Join(res.ops, ", "))
 	}
 	t := toTicks(lit.Time)
+	if cmp.Op == "eq" || cmp.Op == "ge" || cmp.Op == "gt" {
+		p.lowest = min(p.lowest, t)
+	}
 	switch cmp.Op {
 	case "eq":
 		p.span.from, p.span.to = max(p.span.from, t), min(p.span.to, t+1)

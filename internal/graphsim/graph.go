@@ -11,8 +11,9 @@ import (
 )
 
 // serveGraph answers GET /{v1.0|beta}/auditLogs/{signIns|directoryAudits|provisioning}.
-// Order of checks: token (401), throttling (429), injected faults,
-// permissions and licence (403), query (400), then the page.
+// Order of checks: token (401), throttling (429), injected faults, the
+// collection and its cloud (400), permissions and licence (403), query and minimum allowed time (400), a
+// wide first page (504), then the page.
 func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, segs []string) {
 	x := s.newExchange(w, r)
 	t, msg := s.authenticate(r)
@@ -42,7 +43,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, segs []strin
 		return
 	}
 	res, ok := resourceByPath(segs[2])
-	if !ok {
+	if !ok || !t.cloudServes(res) {
 		x.fail(http.StatusBadRequest, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", segs[2]))
 		return
 	}
@@ -50,17 +51,29 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, segs []strin
 		x.fail(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation. The app lacks the application permissions "+strings.Join(missing, " and ")+".")
 		return
 	}
-	if res.kind == kindSignIn && t.isFree() {
-		x.fail(http.StatusForbidden, "Authentication_RequestFromNonPremiumTenantOrB2CTenant", "Neither tenant is B2C or tenant doesn't have premium license")
+	if res.needsPremium() && t.licenceRefuses(adm.request) {
+		x.fail(http.StatusForbidden, licenceCode, licenceMessage)
 		return
 	}
 	beta := strings.EqualFold(segs[0], "beta")
 	q, err := s.parseQuery(t, res, beta, r.URL.RawQuery)
+	now := s.now()
+	if err == nil {
+		err = t.checkMinimumTime(q, now)
+	}
 	if err != nil {
 		x.fail(http.StatusBadRequest, "BadRequest", err.Error())
 		return
 	}
-	pg := s.buildPage(t, q)
+	if t.timesOut(q, toTicks(now)) {
+		x.fail(http.StatusGatewayTimeout, gatewayTimeoutCode, gatewayTimeoutMessage)
+		return
+	}
+	q.shape.allEnums = prefersAllEnums(r.Header)
+	if q.shape.allEnums {
+		x.header().Set("Preference-Applied", preferUnknownEnums)
+	}
+	pg := s.buildPage(t, q, toTicks(now))
 	if f.kind == FaultEarlyEnd {
 		pg.nextLink = ""
 	}

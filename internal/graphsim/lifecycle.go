@@ -21,6 +21,7 @@ type lifecycle struct {
 type visibility struct {
 	salt           uint64
 	late           Late
+	tail           Late // the late tail (TenantConfig.LateTail, resolved)
 	republish      float64
 	revise         float64
 	republishDelay Delay
@@ -31,7 +32,30 @@ type visibility struct {
 var (
 	defaultRepublishDelay = Delay{Min: 10 * time.Minute, Max: 3*time.Hour + 10*time.Minute}
 	defaultReviseDelay    = Delay{Min: 5 * time.Minute, Max: 2 * time.Hour}
+	// defaultLateTail: a few records arrive after a 24 h recheck and before
+	// a 72 h one.
+	defaultLateTail = Late{Fraction: 0.002, Min: 20 * time.Hour, Max: 30 * time.Hour}
 )
+
+// resolveLateTail applies TenantConfig.LateTail's defaults.
+func resolveLateTail(tail Late) Late {
+	switch {
+	case tail == Late{}:
+		return defaultLateTail
+	case tail.Fraction < 0:
+		return Late{}
+	}
+	return tail
+}
+
+// delay draws whether record i is late and by how much; kind separates the
+// draws of Late and LateTail.
+func (l Late) delay(salt, kind uint64, i int64) time.Duration {
+	if l.Fraction <= 0 || unit(hash3(salt, kind, i)) >= l.Fraction {
+		return 0
+	}
+	return l.Min + time.Duration(unit(hash3(salt, kind, ^i))*float64(l.Max-l.Min))
+}
 
 func (d Delay) draw(u float64) time.Duration {
 	return d.Min + time.Duration(u*float64(d.Max-d.Min))
@@ -39,12 +63,8 @@ func (d Delay) draw(u float64) time.Duration {
 
 // lifecycle computes record i's lifecycle from its event time t.
 func (v *visibility) lifecycle(i int64, t int64) lifecycle {
-	lc := lifecycle{visible: t}
-	if v.late.Fraction > 0 && unit(hash3(v.salt, saltLate, i)) < v.late.Fraction {
-		spread := float64(v.late.Max - v.late.Min)
-		d := v.late.Min + time.Duration(unit(hash3(v.salt, saltLate, ^i))*spread)
-		lc.visible += durTicks(d)
-	}
+	delay := max(v.late.delay(v.salt, saltLate, i), v.tail.delay(v.salt, saltLateTail, i))
+	lc := lifecycle{visible: t + durTicks(delay)}
 	if v.republish > 0 {
 		h := hash3(v.salt, saltRepublish, i/republishBlock)
 		if unit(h) < v.republish {

@@ -12,8 +12,9 @@ import (
 // Options configure a simulated Graph server.
 type Options struct {
 	Tenants []TenantConfig
-	// Now is the clock for event time, visibility, retention, live generation
-	// and token expiry; default time.Now.
+	// Now is the clock for event time, visibility, retention, live
+	// generation, token expiry and Graph's minimum allowed time, and what
+	// responses say in their Date header; default time.Now.
 	Now func() time.Time
 	// Addr is the listen address; default "127.0.0.1:0".
 	Addr string
@@ -23,7 +24,8 @@ type Options struct {
 	// 10s); nil means none.
 	AppThrottle *Throttle
 	// TrackServed remembers every record version sent in a complete 200
-	// response, for Tenant.Served.
+	// response, and how it was rendered, for Tenant.Served and
+	// Tenant.ServedRejects.
 	TrackServed bool
 	// Pretty indents responses; clients must then compact records themselves.
 	Pretty bool
@@ -46,9 +48,14 @@ type TenantConfig struct {
 	// ManagedIdentity makes the app a managed identity whose tokens the
 	// server's managed-identity endpoint issues.
 	ManagedIdentity ManagedIdentityKind
-	// Free tenants have no P1/P2 licence: sign-ins answer 403 and retention
-	// defaults to 7 days.
+	// Free tenants have no P1/P2 licence: sign-ins and provisioning answer
+	// 403 and retention defaults to 7 days.
 	Free bool
+	// Cloud is the national cloud the tenant lives in: "" or "public",
+	// "usgov", "usgov-dod" or "china". Its Graph answers only the
+	// collections the cloud has (cloudCollections); the others are a 400
+	// "Resource not found for the segment '…'.".
+	Cloud string
 	// MissingPermissions lists application permissions the app lacks, e.g.
 	// {"AuditLog.Read.All"}; Graph then answers 403 naming them.
 	MissingPermissions []string
@@ -68,6 +75,14 @@ type TenantConfig struct {
 	Retention time.Duration
 	// Late delays the visibility of a fraction of the records.
 	Late Late
+	// LateTail makes a few records later still: its Fraction of the records
+	// become visible after event time plus a delay in [Min, Max], past a
+	// 24 h recheck (staff say sign-ins "can take up to 24 hours", users
+	// report more: GRAPH-NOTES.md "Retention and latency"). A record drawn by
+	// both Late and LateTail takes the longer delay. The zero value means
+	// 0.2 % between 20 h and 30 h, which a 72 h recheck catches; a negative
+	// Fraction means none.
+	LateTail Late
 	// Republish is the fraction of records served twice: an identical second
 	// copy becomes visible later, as when Microsoft re-publishes a batch.
 	Republish float64
@@ -83,12 +98,51 @@ type TenantConfig struct {
 	// BigEvery makes every Nth record larger than 100 KB; 0 means the default
 	// 5000, -1 never.
 	BigEvery int
+	// NoTimeEvery serves about one record in N of each stream with its time
+	// field null or missing, and NoIDEvery one with its id null or missing
+	// (issue 13: one odd record must not stall a stream). Such a record is
+	// still served by every query whose window holds its hidden event time;
+	// ground truth lists it under Rejected, not Visible. 0 means one in
+	// 20,000 and one in 100,000; -1 never.
+	NoTimeEvery, NoIDEvery int
 	// Throttle is the per-tenant limit (Graph: 5 per 10s); nil means none.
 	Throttle *Throttle
 	// Faults injects transport and paging faults into Graph requests.
 	Faults Faults
 	// TokenLifetime is the access-token lifetime; default 1h.
 	TokenLifetime time.Duration
+
+	// Graph's harsher habits (doc.go lists them; Cloud, LateTail,
+	// NoTimeEvery and NoIDEvery above are more): on by default, a negative
+	// value or the bool turns one off.
+
+	// MinimumTimeAge places Graph's minimum allowed time (GRAPH-NOTES.md
+	// "Minimum allowed time"): a query whose lower time bound (a ge, gt or
+	// eq literal on the time field) lies before midnight UTC this long
+	// before Now is answered 400, its nextLinks too. 0 means Graph's 30
+	// days; a negative value accepts any bound.
+	MinimumTimeAge time.Duration
+	// WideQuery is how many records a query's time span may hold before its
+	// first page (a request without $skiptoken) answers 504 Gateway
+	// Timeout, the same on every retry (GRAPH-NOTES.md "Wide queries time
+	// out"); nextLinks are not affected. The span counts every record of the
+	// stream between the query's time bounds, within retention and up to
+	// now, whatever the rest of the filter keeps: that is what Graph scans.
+	// 0 means 250,000; -1 never.
+	WideQuery int
+	// LicenceFlake is the probability that a sign-in or provisioning request
+	// of a licensed tenant is refused with the premium-licence 403 anyway,
+	// as Graph does now and then, mid-paging too (GRAPH-NOTES.md
+	// "Permissions and licences"). Which requests are refused follows from
+	// Faults.Seed and the request number. A tenant flakes only once it has
+	// served a 200 to a sign-in or provisioning request, so a deployment's
+	// first request meets the licence verdict it deserves. 0 means 1 %; a
+	// negative value never.
+	LicenceFlake float64
+	// NoNullNextLink makes the last page always leave @odata.nextLink out.
+	// By default about half of last pages carry "@odata.nextLink":null
+	// instead, which a client must read as the end (issue 13).
+	NoNullNextLink bool
 }
 
 // Late makes Fraction of the records visible only after event time plus a
@@ -204,13 +258,38 @@ const (
 	defaultRetention     = 30 * 24 * time.Hour
 	freeRetention        = 7 * 24 * time.Hour
 	defaultBigEvery      = 5000
+	defaultNoTimeEvery   = 20_000
+	defaultNoIDEvery     = 100_000
 	defaultSlowDelay     = 90 * time.Second
 	defaultTokenLifetime = time.Hour
 	defaultEpochBack     = 31 * 24 * time.Hour
 	defaultStatsWindow   = 10 * time.Second
+	// defaultMinimumTimeAge is Graph's: midnight UTC 30 days back.
+	defaultMinimumTimeAge = 30 * 24 * time.Hour
+	// defaultWideQuery: Microsoft's advice is to start with three days and
+	// narrow on timeouts. 250,000 records are three days of a tenant with
+	// about 3,500 sign-ins an hour, so a mid-sized tenant's 3-day window
+	// passes while a large tenant's day, or a month of a mid-sized one (a
+	// query without time bounds), times out, as people pulling these logs
+	// at scale report. It is also the portal's largest (audit) download.
+	defaultWideQuery = 250_000
+	// defaultLicenceFlake: "now and then" in reports; at 1 % a backfill of a
+	// few hundred pages meets several.
+	defaultLicenceFlake = 0.01
 	// maxVolume keeps record spacing at 10 ticks (1µs) or more.
 	maxVolume = 3.6e9
 )
+
+// orDefault resolves a count option: 0 means def, a negative value 0 (never).
+func orDefault(n, def int) int {
+	switch {
+	case n == 0:
+		return def
+	case n < 0:
+		return 0
+	}
+	return n
+}
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
@@ -218,6 +297,9 @@ var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 func (c *TenantConfig) validate() error {
 	if !guidRE.MatchString(c.ID) {
 		return fmt.Errorf("tenant %q: ID must be a GUID", c.ID)
+	}
+	if err := checkCloud(c.Cloud); err != nil {
+		return fmt.Errorf("tenant %s: %w", c.ID, err)
 	}
 	if err := c.validateCredentials(); err != nil {
 		return fmt.Errorf("tenant %s: %w", c.ID, err)
@@ -230,13 +312,16 @@ func (c *TenantConfig) validate() error {
 			return fmt.Errorf("tenant %s: Volume[%s] = %g out of range [0, %g]", c.ID, name, v, float64(maxVolume))
 		}
 	}
-	for _, f := range []float64{c.Late.Fraction, c.Republish, c.Revise} {
+	for _, f := range []float64{c.Late.Fraction, c.Republish, c.Revise, max(c.LicenceFlake, 0)} {
 		if f < 0 || f > 1 {
 			return fmt.Errorf("tenant %s: fractions must be in [0, 1]", c.ID)
 		}
 	}
 	if c.Late.Min < 0 || c.Late.Max < c.Late.Min {
 		return fmt.Errorf("tenant %s: Late needs 0 <= Min <= Max", c.ID)
+	}
+	if tail := c.LateTail; tail.Fraction >= 0 && (tail.Fraction > 1 || tail.Min < 0 || tail.Max < tail.Min) {
+		return fmt.Errorf("tenant %s: LateTail needs Fraction <= 1 and 0 <= Min <= Max", c.ID)
 	}
 	if err := c.Throttle.validate(); err != nil {
 		return fmt.Errorf("tenant %s: %w", c.ID, err)

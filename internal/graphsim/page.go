@@ -16,6 +16,9 @@ type page struct {
 	count    int
 	keys     []servedKey
 	nextLink string
+	// nullLink: without a nextLink, the page says "@odata.nextLink":null
+	// instead of leaving it out, as Graph does now and then.
+	nullLink bool
 	// variant drives choices clients must not depend on: the audit order,
 	// the nextLink's spelling, annotations and their order
 	variant uint64
@@ -24,14 +27,13 @@ type page struct {
 // buildPage serves the query at the server's current instant. Entries are
 // positions 2*index+copy in event-time order; the cursor is such a position,
 // so it keeps its meaning while new records appear.
-func (s *Server) buildPage(t *Tenant, q *query) *page {
+func (s *Server) buildPage(t *Tenant, q *query, now int64) *page {
 	ss := t.streams[q.plan.stream.Name]
-	now := toTicks(s.now())
-	from := max(q.plan.span.from, now-durTicks(t.retention()))
-	to := min(q.plan.span.to, now+1)
-	lo, hi := ss.tl.indexes(span{from, to})
+	lo, hi := ss.tl.indexes(t.scope(q, now))
 	pg := &page{stream: ss.stream.Name}
 	if lo >= hi {
+		pg.variant = hash3(ss.vis.salt, saltPage, int64(q.key))
+		pg.nullLink = t.nullNextLink && pg.variant&32 != 0
 		return pg
 	}
 	first, last := 2*lo, 2*hi-1
@@ -50,6 +52,7 @@ func (s *Server) buildPage(t *Tenant, q *query) *page {
 	// Choices made from the start position keep a page's bytes stable when
 	// it is requested again (the audit order is "stable pseudo-random").
 	pg.variant = hash3(ss.vis.salt, saltPage, pos)
+	pg.nullLink = t.nullNextLink && pg.variant&32 != 0
 	var offsets []int
 	var lc lifecycle
 	lcIndex := int64(-1)
@@ -71,7 +74,7 @@ func (s *Server) buildPage(t *Tenant, q *query) *page {
 			pg.records = append(pg.records, ',')
 		}
 		recStart := len(pg.records)
-		pg.records = ss.gen.appendRecord(pg.records, i, ver, q.beta)
+		pg.records = ss.gen.appendRecord(pg.records, i, ver, q.shape)
 		if q.plan.matcher != nil {
 			if ok, err := q.plan.matcher.Match(pg.records[recStart:]); err != nil || !ok {
 				pg.records = pg.records[:start]
@@ -80,7 +83,7 @@ func (s *Server) buildPage(t *Tenant, q *query) *page {
 		}
 		offsets = append(offsets, recStart)
 		if s.opts.TrackServed {
-			pg.keys = append(pg.keys, servedKey{index: i, version: ver, beta: q.beta})
+			pg.keys = append(pg.keys, servedKey{index: i, version: ver, shape: q.shape})
 		}
 		if pg.count++; pg.count == q.top {
 			// A full page always links on, even when nothing follows: Graph
@@ -126,7 +129,7 @@ func shuffleRecords(recs []byte, offsets []int, seed uint64) []byte {
 // of spaces, which clients must follow as given.
 func (s *Server) nextLink(q *query, pos int64, variant uint64) string {
 	version := "v1.0"
-	if q.beta {
+	if q.shape.beta {
 		version = "beta"
 	}
 	path := q.res.path
@@ -162,7 +165,7 @@ const tipsAnnotation = `"@microsoft.graph.tips":"Use $select to choose only the 
 // render produces the response body.
 func (pg *page) render(base string, q *query) []byte {
 	version := "v1.0"
-	if q.beta {
+	if q.shape.beta {
 		version = "beta"
 	}
 	link := pg.nextLink
@@ -176,15 +179,22 @@ func (pg *page) render(base string, q *query) []byte {
 	if pg.variant&8 == 8 {
 		out = append(out, tipsAnnotation...)
 	}
+	member := ""
+	switch {
+	case link != "":
+		member = `"@odata.nextLink":"` + link + `"`
+	case pg.nullLink:
+		member = `"@odata.nextLink":null`
+	}
 	linkLast := pg.variant&16 == 16
-	if link != "" && !linkLast {
-		out = append(out, `"@odata.nextLink":"`+link+`",`...)
+	if member != "" && !linkLast {
+		out = append(out, member+","...)
 	}
 	out = append(out, `"value":[`...)
 	out = append(out, pg.records...)
 	out = append(out, ']')
-	if link != "" && linkLast {
-		out = append(out, `,"@odata.nextLink":"`+link+`"`...)
+	if member != "" && linkLast {
+		out = append(out, ","+member...)
 	}
 	return append(out, '}')
 }

@@ -20,10 +20,8 @@ func (g *recordGen) appendProvisioning(dst []byte, r *rng, i int64, ver int, big
 	who := d.users[r.intn(len(d.users))]
 	failed := r.chance(0.1)
 
-	dst = append(dst, `{"id":"`...)
-	dst = g.appendID(dst, i)
-	dst = append(dst, `","activityDateTime":`...)
-	dst = g.appendEventTime(dst, i)
+	dst = append(dst, '{')
+	dst = g.appendLeadMembers(dst, i, "activityDateTime")
 	dst = append(dst, `,"tenantId":"`...)
 	dst = append(dst, d.tenantID...)
 	jobStart := len(dst) + len(`","jobId":`)

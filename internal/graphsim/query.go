@@ -27,7 +27,7 @@ const maxTop = 1000
 // query is a parsed collection request.
 type query struct {
 	res     resource
-	beta    bool
+	shape   shape // how records are rendered: API version, Prefer header
 	plan    plan
 	top     int
 	order   pageOrder
@@ -46,7 +46,7 @@ func (s *Server) parseQuery(t *Tenant, res resource, beta bool, raw string) (*qu
 	if err != nil {
 		return nil, badRequest("The query string is malformed: %v", err)
 	}
-	q := &query{res: res, beta: beta, top: maxTop, cursor: -1, order: orderDesc}
+	q := &query{res: res, shape: shape{beta: beta}, top: maxTop, cursor: -1, order: orderDesc}
 	switch res.kind {
 	case kindProvisioning:
 		q.order = orderAsc

@@ -17,6 +17,11 @@ const (
 	saltRevise
 	saltFault
 	saltPage
+	saltLicence
+	saltLateTail
+	saltEnum
+	saltNoTime
+	saltNoID
 )
 
 // splitmix is the SplitMix64 finaliser: a fast, well-mixed 64-bit hash.

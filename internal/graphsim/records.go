@@ -29,10 +29,16 @@ type recordGen struct {
 	salt      uint64
 	tl        *timeline
 	dir       *directory
-	bigEvery  int64 // 0 = never
+	// about one record in each of these is big, has no time, has no id;
+	// 0 = never
+	bigEvery, noTimeEvery, noIDEvery int64
 }
 
-func newRecordGen(s audit.Stream, salt uint64, tl *timeline, dir *directory, bigEvery int) *recordGen {
+// oddities say how often a stream's records are odd, as TenantConfig
+// counts them: 0 is the default, a negative value never.
+type oddities struct{ bigEvery, noTimeEvery, noIDEvery int }
+
+func newRecordGen(s audit.Stream, salt uint64, tl *timeline, dir *directory, odd oddities) *recordGen {
 	g := &recordGen{salt: salt, tl: tl, dir: dir}
 	switch {
 	case s.SignIns:
@@ -46,23 +52,30 @@ func newRecordGen(s audit.Stream, salt uint64, tl *timeline, dir *directory, big
 	default:
 		g.kind = kindProvisioning
 	}
-	switch {
-	case bigEvery == 0:
-		g.bigEvery = defaultBigEvery
-	case bigEvery > 0:
-		g.bigEvery = int64(bigEvery)
-	}
+	g.bigEvery = int64(orDefault(odd.bigEvery, defaultBigEvery))
+	g.noTimeEvery = int64(orDefault(odd.noTimeEvery, defaultNoTimeEvery))
+	g.noIDEvery = int64(orDefault(odd.noIDEvery, defaultNoIDEvery))
 	return g
 }
 
-// appendRecord appends the compact JSON of version ver of record i. beta
-// selects the beta shape of sign-ins (extra properties).
-func (g *recordGen) appendRecord(dst []byte, i int64, ver int, beta bool) []byte {
+// shape is how a record is rendered.
+type shape struct {
+	// beta selects the beta shape of sign-ins (extra properties).
+	beta bool
+	// allEnums shows evolvable enum members as they are (the request said
+	// Prefer: include-unknown-enum-members); otherwise they read
+	// unknownFutureValue.
+	allEnums bool
+}
+
+// appendRecord appends the compact JSON of version ver of record i in shape
+// sh.
+func (g *recordGen) appendRecord(dst []byte, i int64, ver int, sh shape) []byte {
 	r := rng{s: hash3(g.salt, saltContent, i)}
 	big := g.bigEvery > 0 && i%g.bigEvery == g.bigEvery-1
 	switch g.kind {
 	case kindSignIn:
-		return g.appendSignIn(dst, &r, i, ver, beta, big)
+		return g.appendSignIn(dst, &r, i, ver, sh, big)
 	case kindDirectoryAudit:
 		return g.appendDirectoryAudit(dst, &r, i, ver, big)
 	}

@@ -54,6 +54,7 @@ var nastiness = map[string]*regexp.Regexp{
 func TestRecordsAreNasty(t *testing.T) {
 	cfg := baseTenant()
 	cfg.BigEvery = 0
+	cfg.NoTimeEvery, cfg.NoIDEvery = -1, -1 // TestRecordsWithoutTimeOrID has those
 	for _, st := range audit.Streams {
 		t.Run(st.Name, func(t *testing.T) {
 			ss := testGen(t, cfg, st.Name)
@@ -62,7 +63,7 @@ func TestRecordsAreNasty(t *testing.T) {
 			dups, typeUpper, typeLower := 0, 0, 0
 			for i := int64(0); i < 1200; i++ {
 				ver := int(i % 3)
-				raw := ss.gen.appendRecord(nil, i, ver, beta)
+				raw := ss.gen.appendRecord(nil, i, ver, shape{beta: beta})
 				if !json.Valid(raw) {
 					t.Fatalf("record %d is not JSON: %s", i, raw)
 				}
@@ -141,7 +142,7 @@ func TestBigRecords(t *testing.T) {
 	for _, st := range audit.Streams {
 		ss := testGen(t, cfg, st.Name)
 		for i := int64(0); i < 40; i++ {
-			raw := ss.gen.appendRecord(nil, i, 0, st.APIVersion == "beta")
+			raw := ss.gen.appendRecord(nil, i, 0, shape{beta: st.APIVersion == "beta"})
 			big := i%10 == 9
 			if big != (len(raw) > 100*1024) || !json.Valid(raw) {
 				t.Errorf("%s record %d: %d bytes, big=%v", st.Name, i, len(raw), big)
@@ -151,7 +152,7 @@ func TestBigRecords(t *testing.T) {
 	cfg.BigEvery = -1
 	ss := testGen(t, cfg, audit.Provisioning.Name)
 	for i := int64(0); i < 20000; i++ {
-		if raw := ss.gen.appendRecord(nil, i, 0, false); len(raw) > 4096 {
+		if raw := ss.gen.appendRecord(nil, i, 0, shape{beta: false}); len(raw) > 4096 {
 			t.Fatalf("BigEvery -1 still makes record %d big", i)
 		}
 	}
@@ -164,11 +165,11 @@ func TestRecordsAreDeterministic(t *testing.T) {
 	for _, st := range audit.Streams {
 		ga, gb, gc := testGen(t, a, st.Name), testGen(t, b, st.Name), testGen(t, c, st.Name)
 		for _, i := range []int64{0, 1, 699, 12345} {
-			ra := ga.gen.appendRecord(nil, i, 1, true)
-			if !bytes.Equal(ra, gb.gen.appendRecord(nil, i, 1, true)) {
+			ra := ga.gen.appendRecord(nil, i, 1, shape{beta: true})
+			if !bytes.Equal(ra, gb.gen.appendRecord(nil, i, 1, shape{beta: true})) {
 				t.Fatalf("%s record %d differs between tenants with the same seed", st.Name, i)
 			}
-			if bytes.Equal(ra, gc.gen.appendRecord(nil, i, 1, true)) {
+			if bytes.Equal(ra, gc.gen.appendRecord(nil, i, 1, shape{beta: true})) {
 				t.Fatalf("%s record %d is the same under another seed", st.Name, i)
 			}
 		}
@@ -182,10 +183,10 @@ func TestVersionsAndShapes(t *testing.T) {
 	for _, st := range audit.Streams {
 		ss := testGen(t, baseTenant(), st.Name)
 		for i := int64(0); i < 50; i++ {
-			v0 := ss.gen.appendRecord(nil, i, 0, false)
+			v0 := ss.gen.appendRecord(nil, i, 0, shape{beta: false})
 			r0, _ := audit.ParseRecord(v0, st.TimeField)
 			for ver := 1; ver <= maxRevisions; ver++ {
-				vn := ss.gen.appendRecord(nil, i, ver, false)
+				vn := ss.gen.appendRecord(nil, i, ver, shape{beta: false})
 				rn, err := audit.ParseRecord(vn, st.TimeField)
 				if err != nil || rn.ID != r0.ID || !rn.Time.Equal(r0.Time) || bytes.Equal(vn, v0) {
 					t.Fatalf("%s record %d version %d: same id/time, other content expected", st.Name, i, ver)
@@ -194,8 +195,8 @@ func TestVersionsAndShapes(t *testing.T) {
 		}
 	}
 	ss := testGen(t, baseTenant(), audit.InteractiveSignIns.Name)
-	v1 := ss.gen.appendRecord(nil, 5, 0, false)
-	beta := ss.gen.appendRecord(nil, 5, 0, true)
+	v1 := ss.gen.appendRecord(nil, 5, 0, shape{beta: false})
+	beta := ss.gen.appendRecord(nil, 5, 0, shape{beta: true})
 	cut := bytes.Index(v1, []byte(`,"networkLocationDetails"`))
 	if cut < 0 || !bytes.HasPrefix(beta, v1[:cut]) || !strings.Contains(string(beta), `"signInEventTypes":["interactiveUser"]`) ||
 		strings.Contains(string(v1), "signInEventTypes") {
@@ -214,7 +215,7 @@ func BenchmarkGenerate(b *testing.B) {
 			buf := make([]byte, 0, 8<<20)
 			size := 0
 			for i := int64(0); i < batch; i++ {
-				size += len(ss.gen.appendRecord(nil, i, 0, beta))
+				size += len(ss.gen.appendRecord(nil, i, 0, shape{beta: beta}))
 			}
 			b.SetBytes(int64(size))
 			b.ResetTimer()
@@ -222,7 +223,7 @@ func BenchmarkGenerate(b *testing.B) {
 				buf = buf[:0]
 				base := int64(n) * batch
 				for i := base; i < base+batch; i++ {
-					buf = ss.gen.appendRecord(buf, i%batch, 0, beta)
+					buf = ss.gen.appendRecord(buf, i%batch, 0, shape{beta: beta})
 				}
 			}
 		})

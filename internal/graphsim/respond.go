@@ -35,6 +35,9 @@ func newRequestID() string { return guidString(rand.Uint64(), rand.Uint64()) }
 // header sets the headers every Graph response carries.
 func (x *exchange) header() http.Header {
 	h := x.w.Header()
+	// Date is Graph's clock: clients compute the minimum allowed time from
+	// it, so it follows Options.Now.
+	h.Set("Date", x.s.now().UTC().Format(http.TimeFormat))
 	h.Set("Content-Type", graphContentType)
 	h.Set("request-id", x.reqID)
 	h.Set("client-request-id", x.clientReqID)

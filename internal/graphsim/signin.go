@@ -17,8 +17,8 @@ var authMethods = []string{"Password", "Mobile app notification", "OATH verifica
 
 // appendSignIn appends a signIn (microsoft.graph.signIn). Version 0 is the
 // record as first published; later versions carry the MFA result aggregated
-// into it. beta adds the beta-only properties.
-func (g *recordGen) appendSignIn(dst []byte, r *rng, i int64, ver int, beta, big bool) []byte {
+// into it. The beta shape adds the beta-only properties.
+func (g *recordGen) appendSignIn(dst []byte, r *rng, i int64, ver int, sh shape, big bool) []byte {
 	d := g.dir
 	u := d.users[r.intn(len(d.users))]
 	ca := pick(r, clientApps)
@@ -38,10 +38,8 @@ func (g *recordGen) appendSignIn(dst []byte, r *rng, i int64, ver int, beta, big
 	spIdx := r.intn(len(servicePrincipalNames))
 	miIdx := r.intn(len(managedIdentityNames))
 
-	dst = append(dst, `{"id":"`...)
-	dst = g.appendID(dst, i)
-	dst = append(dst, `","createdDateTime":`...)
-	dst = g.appendEventTime(dst, i)
+	dst = append(dst, '{')
+	dst = g.appendLeadMembers(dst, i, "createdDateTime")
 	if user {
 		dst = append(dst, `,"userDisplayName":`...)
 		dst = appendQuoted(dst, u.name)
@@ -84,7 +82,9 @@ func (g *recordGen) appendSignIn(dst []byte, r *rng, i int64, ver int, beta, big
 	}
 	dst = append(dst, `,"isInteractive":`...)
 	dst = appendBool(dst, interactive)
-	dst = append(dst, `,"riskDetail":"none","riskLevelAggregated":"`...)
+	dst = append(dst, `,"riskDetail":`...)
+	dst = g.appendEnum(dst, &riskDetails, i, sh.allEnums)
+	dst = append(dst, `,"riskLevelAggregated":"`...)
 	dst = append(dst, risk...)
 	dst = append(dst, `","riskLevelDuringSignIn":"`...)
 	dst = append(dst, risk...)
@@ -159,8 +159,8 @@ func (g *recordGen) appendSignIn(dst []byte, r *rng, i int64, ver int, beta, big
 	} else {
 		dst = append(dst, `[{"networkType":"trustedNamedLocation","networkNames":["HQ, Building 7"]}]`...)
 	}
-	if beta {
-		dst = g.appendSignInBeta(dst, i, ver, interactive)
+	if sh.beta {
+		dst = g.appendSignInBeta(dst, i, ver, interactive, sh.allEnums)
 	}
 	dst = appendExtras(dst, r, "riskState", jsonNone)
 	return append(dst, '}')

@@ -3,7 +3,7 @@ package graphsim
 // appendSignInBeta appends the properties only the beta signIn carries. It
 // draws from its own rng so the shared properties of a v1.0 and a beta
 // rendering of the same record are identical.
-func (g *recordGen) appendSignInBeta(dst []byte, i int64, ver int, interactive bool) []byte {
+func (g *recordGen) appendSignInBeta(dst []byte, i int64, ver int, interactive, allEnums bool) []byte {
 	r := rng{s: hash3(g.salt, saltContent, ^i)}
 	t, _ := g.tl.at(i)
 	dst = append(dst, `,"signInEventTypes":["`...)
@@ -16,7 +16,9 @@ func (g *recordGen) appendSignInBeta(dst []byte, i int64, ver int, interactive b
 	} else {
 		dst = append(dst, `"singleFactorAuthentication"`...)
 	}
-	dst = append(dst, `,"tokenIssuerType":"AzureAD","homeTenantId":"`...)
+	dst = append(dst, `,"tokenIssuerType":`...)
+	dst = g.appendEnum(dst, &tokenIssuerTypes, i, allEnums)
+	dst = append(dst, `,"homeTenantId":"`...)
 	dst = append(dst, g.dir.tenantID...)
 	dst = append(dst, `","resourceTenantId":"`...)
 	dst = append(dst, g.dir.tenantID...)

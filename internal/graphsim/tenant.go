@@ -22,9 +22,15 @@ type Tenant struct {
 	dir            *directory
 	streams        map[string]*streamSim
 	fixedRetention time.Duration // TenantConfig.Retention; 0 = licence default
+	cloud          string        // a key of cloudCollections
+	nullNextLink   bool          // last pages may say "@odata.nextLink":null
+	minimumTimeAge time.Duration // 0 = no minimum allowed time
+	wideQuery      int64         // 0 = first pages never time out
+	licenceFlake   float64       // 0 = licensed tenants never get the licence 403
 
 	mu        sync.Mutex
 	free      bool
+	premiumOK bool // a sign-in or provisioning request was answered 200
 	throttle  *Throttle
 	faults    Faults
 	requests  int // Graph requests attributed so far; numbers faults
@@ -47,7 +53,7 @@ type streamSim struct {
 type servedKey struct {
 	index   int64
 	version int
-	beta    bool
+	shape   shape
 }
 
 // permissions every collection needs: sign-ins need both (a documented
@@ -73,6 +79,8 @@ func newTenant(s *Server, cfg TenantConfig) *Tenant {
 		dir:            newDirectory(cfg.ID, cfg.Seed),
 		streams:        map[string]*streamSim{},
 		fixedRetention: cfg.Retention,
+		cloud:          cloudName(cfg.Cloud),
+		nullNextLink:   !cfg.NoNullNextLink,
 		free:           cfg.Free,
 		faults:         cfg.Faults,
 		byStatus:       map[int]int{},
@@ -80,6 +88,19 @@ func newTenant(s *Server, cfg TenantConfig) *Tenant {
 	}
 	if t.lifetime <= 0 {
 		t.lifetime = defaultTokenLifetime
+	}
+	t.wideQuery = int64(orDefault(cfg.WideQuery, defaultWideQuery))
+	switch {
+	case cfg.LicenceFlake == 0:
+		t.licenceFlake = defaultLicenceFlake
+	case cfg.LicenceFlake > 0:
+		t.licenceFlake = cfg.LicenceFlake
+	}
+	switch {
+	case cfg.MinimumTimeAge == 0:
+		t.minimumTimeAge = defaultMinimumTimeAge
+	case cfg.MinimumTimeAge > 0:
+		t.minimumTimeAge = cfg.MinimumTimeAge
 	}
 	for _, p := range []string{permAuditLog, permDirectory} {
 		if !slices.Contains(cfg.MissingPermissions, p) {
@@ -92,10 +113,10 @@ func newTenant(s *Server, cfg TenantConfig) *Tenant {
 		ss := &streamSim{
 			stream: st,
 			tl:     newTimeline(salt, epoch, cfg.Until, cfg.Volume[st.Name]),
-			vis: visibility{salt: salt, late: cfg.Late, republish: cfg.Republish, revise: cfg.Revise,
+			vis: visibility{salt: salt, late: cfg.Late, tail: resolveLateTail(cfg.LateTail), republish: cfg.Republish, revise: cfg.Revise,
 				republishDelay: cfg.RepublishDelay, reviseDelay: cfg.ReviseDelay},
 		}
-		ss.gen = newRecordGen(st, salt, &ss.tl, t.dir, cfg.BigEvery)
+		ss.gen = newRecordGen(st, salt, &ss.tl, t.dir, oddities{cfg.BigEvery, cfg.NoTimeEvery, cfg.NoIDEvery})
 		t.streams[st.Name] = ss
 	}
 	return t
@@ -133,7 +154,8 @@ func (t *Tenant) SetFaults(f Faults) {
 }
 
 // SetFree switches the tenant's licence: a Free tenant answers 403 on
-// sign-ins and, unless Retention was configured, keeps 7 days instead of 30.
+// sign-ins and provisioning and, unless Retention was configured, keeps 7
+// days instead of 30.
 func (t *Tenant) SetFree(free bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -27,7 +27,7 @@ func TestTenantThrottle(t *testing.T) {
 			o.Tenants[0].Throttle = &Throttle{Requests: 3, Per: time.Hour, RetryAfter: c.mode}
 		})
 		tok := fetchToken(t, s)
-		u := collectionURL(s, audit.DirectoryAudits, "", "$top=1")
+		u := recentURL(s, audit.DirectoryAudits, "$top=1")
 		var statuses []int
 		var retry []string
 		for range 5 {
@@ -66,7 +66,9 @@ func TestTenantThrottle(t *testing.T) {
 func TestAppThrottle(t *testing.T) {
 	second := baseTenant()
 	second.ID, second.ClientID = "22222222-2222-4333-8444-555555555555", "bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+	second.LicenceFlake = -1 // exact statuses
 	s, _ := startSim(t, func(o *Options) {
+		o.Tenants[0].LicenceFlake = -1
 		o.Tenants = append(o.Tenants, second)
 		o.AppThrottle = &Throttle{Requests: 3, Per: time.Hour, RetryAfter: RetryAfterInteger}
 	})
@@ -133,8 +135,8 @@ func TestLicenceAndPermissions(t *testing.T) {
 	})
 	tok := fetchToken(t, s)
 	ten := s.Tenant(testTenant)
-	signIns := collectionURL(s, audit.InteractiveSignIns, "", "$top=1")
-	audits := collectionURL(s, audit.DirectoryAudits, "", "$top=1")
+	signIns := recentURL(s, audit.InteractiveSignIns, "$top=1")
+	audits := recentURL(s, audit.DirectoryAudits, "$top=1")
 	r := get(t, s, tok, signIns)
 	if r.status != http.StatusForbidden || !strings.Contains(string(r.body), "Neither tenant is B2C or tenant doesn't have premium license") {
 		t.Fatalf("Free sign-ins: %d %s", r.status, r.body)
@@ -164,7 +166,7 @@ func TestLicenceAndPermissions(t *testing.T) {
 	} {
 		s, _ := startSim(t, func(o *Options) { o.Tenants[0].MissingPermissions = []string{c.missing} })
 		tok := fetchToken(t, s)
-		for u, want := range map[string]int{collectionURL(s, audit.InteractiveSignIns, ""): c.signIns, collectionURL(s, audit.DirectoryAudits, ""): c.auds} {
+		for u, want := range map[string]int{recentURL(s, audit.InteractiveSignIns): c.signIns, recentURL(s, audit.DirectoryAudits): c.auds} {
 			r := get(t, s, tok, u)
 			if r.status != want {
 				t.Errorf("missing %s: %s: %d, want %d", c.missing, u, r.status, want)

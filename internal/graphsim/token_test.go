@@ -41,7 +41,7 @@ func TestAzidentityClientSecretFlow(t *testing.T) {
 	if !tok.ExpiresOn.After(time.Now().Add(50 * time.Minute)) {
 		t.Errorf("token expires %v, want about an hour ahead", tok.ExpiresOn)
 	}
-	r := get(t, s, tok.Token, collectionURL(s, audit.DirectoryAudits, "", "$top=5"))
+	r := get(t, s, tok.Token, recentURL(s, audit.DirectoryAudits, "$top=5"))
 	if c := decodePage(t, r); len(c.Value) != 5 {
 		t.Fatalf("got %d records, want 5", len(c.Value))
 	}
@@ -121,7 +121,7 @@ func TestTokenEndpointStatuses(t *testing.T) {
 func TestGraphAuthentication(t *testing.T) {
 	s, clock := startSim(t, func(o *Options) { o.Tenants[0].TokenLifetime = 10 * time.Minute })
 	tok := fetchToken(t, s)
-	u := collectionURL(s, audit.DirectoryAudits, "", "$top=1")
+	u := recentURL(s, audit.DirectoryAudits, "$top=1")
 	if r := get(t, s, tok, u); r.status != 200 {
 		t.Fatalf("fresh token: %d %s", r.status, r.body)
 	}

@@ -24,6 +24,7 @@ func ids(t *testing.T, st audit.Stream, recs [][]byte) []string {
 func TestLateVisibility(t *testing.T) {
 	s, _ := startSim(t, func(o *Options) {
 		o.Tenants[0].Late = Late{Fraction: 0.5, Min: time.Hour, Max: 2 * time.Hour}
+		o.Tenants[0].LateTail = Late{Fraction: -1} // all in by Max
 	})
 	ten := s.Tenant(testTenant)
 	st := audit.DirectoryAudits
@@ -56,6 +57,7 @@ func TestRepublishAndRevise(t *testing.T) {
 	s, _ := startSim(t, func(o *Options) {
 		o.Tenants[0].Republish = 1
 		o.Tenants[0].Revise = 0.3
+		o.Tenants[0].LateTail = Late{Fraction: -1} // nothing late
 	})
 	ten := s.Tenant(testTenant)
 	st := audit.InteractiveSignIns

@@ -70,10 +70,10 @@ func buildVocabs() {
 			v = &vocab{typeName: typeName, top: map[string]bool{}, fold: map[string]string{}}
 			vocabs[key] = v
 		}
-		g := newRecordGen(s, 7, &tl, dir, -1)
+		g := newRecordGen(s, 7, &tl, dir, oddities{-1, -1, -1})
 		for i := int64(0); i < 120; i++ {
 			for ver := 0; ver <= maxRevisions; ver++ {
-				collectKeys(v, g.appendRecord(nil, i, ver, key.beta))
+				collectKeys(v, g.appendRecord(nil, i, ver, shape{beta: key.beta}))
 			}
 		}
 	}
@@ -81,7 +81,7 @@ func buildVocabs() {
 		switch {
 		case s.SignIns:
 			add(vocabKey{kindSignIn, true}, "microsoft.graph.signIn", s)
-			if s.EventType == "" {
+			if s.EventType == eventInteractive { // v1.0 serves interactive sign-ins only
 				add(vocabKey{kindSignIn, false}, "microsoft.graph.signIn", s)
 			}
 		case s.Name == audit.DirectoryAudits.Name:
