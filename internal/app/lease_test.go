@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -274,5 +276,52 @@ func TestDaemonLeaseLingers(t *testing.T) {
 	}
 	if a, r := f.locks.counts("_locks/contoso"); a != 2 || r != 2 {
 		t.Fatalf("acquired %d, released %d; want 2, 2", a, r)
+	}
+}
+
+// TestSameDirectorySharesOneLease: two configured tenants that are one
+// directory read by one app share one Graph budget, so their runs take one
+// lease, the first one's; another directory has its own.
+func TestSameDirectorySharesOneLease(t *testing.T) {
+	dir := t.TempDir()
+	const shared, other = "72f988bf-86f1-41af-91ab-2d7cd011db47", "0b6c5b4e-0000-4000-8000-000000000001"
+	const client = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346"
+	yaml := fmt.Sprintf(`http: {listen: ""}
+storage: {type: local, local: {path: %q}}
+tenants:
+  - {name: contoso-signins, tenant_id: %s, auth: {client_id: %s, client_secret_env: SECRET}, streams: [interactive-signins]}
+  - {name: contoso-audits, tenant_id: %s, auth: {client_id: %s, client_secret_env: SECRET}, streams: [directory-audits]}
+  - {name: fabrikam, tenant_id: %s, auth: {client_id: %s, client_secret_env: SECRET}, streams: [directory-audits]}
+`, dir, shared, client, shared, client, other, client)
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := config.Load(path, []string{"SECRET=s3cret~0123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(t.Context(), Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := a.w()
+	locker := w.sink.(archive.Locker)
+	for tenant, lock := range map[string]string{
+		"contoso-signins": "_locks/contoso-signins", "contoso-audits": "_locks/contoso-signins", "fabrikam": "_locks/fabrikam",
+	} {
+		entries, err := a.Jobs(tenant, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = a.withLease(t.Context(), w, entries[0], 0, func(context.Context) error {
+			if _, err := locker.Acquire(t.Context(), lock, LeaseTTL); !errors.Is(err, archive.ErrLeased) {
+				return fmt.Errorf("%s while a run of %s holds its lease: %v, want ErrLeased", lock, tenant, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
