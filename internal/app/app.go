@@ -70,6 +70,8 @@ type App struct {
 	slots chan struct{}
 	// sortBudget is the sort memory all jobs share, whichever wiring.
 	sortBudget *job.SortBudget
+	// leases are the tenant leases this process holds, shared by its runs.
+	leases *tenantLeases
 }
 
 // MaxConcurrentRuns bounds how many job runs one process executes at once:
@@ -98,6 +100,10 @@ type Entry struct {
 	// err is set when the tenant could not be wired (credential); every run
 	// of the entry fails with it, while other tenants carry on.
 	err error
+	// budget names the tenant whose Graph budget (and so whose lease) the
+	// entry uses: its own, or that of the first configured tenant of the
+	// same directory and app.
+	budget string
 }
 
 // Name is "tenant/stream".
@@ -116,7 +122,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		o.Registry = prometheus.NewRegistry()
 	}
 	a := &App{opts: o, log: o.Logger, registry: o.Registry, clock: o.Clock,
-		slots: make(chan struct{}, MaxConcurrentRuns), sortBudget: job.NewSortBudget(o.SortMemory)}
+		slots: make(chan struct{}, MaxConcurrentRuns), sortBudget: job.NewSortBudget(o.SortMemory),
+		leases: newTenantLeases(o.Logger.Named("lease"), o.Clock)}
 	a.metrics = metrics.New(o.Registry, o.Clock)
 	w, err := a.wire(ctx, o.Config)
 	if err != nil {
@@ -161,7 +168,7 @@ func (a *App) wire(ctx context.Context, cfg *config.Config) (*wiring, error) {
 		}
 		src, err := a.newSource(cfg, t, b.pacer, appPacer)
 		for _, st := range t.Settings.Streams {
-			e := &Entry{Tenant: t, Stream: st, err: err}
+			e := &Entry{Tenant: t, Stream: st, err: err, budget: b.owner}
 			if err == nil {
 				e.Job = job.New(jobSettings(t, st), job.Deps{
 					Source: src, Sink: w.sink, Layout: w.layout, State: w.state, Clock: a.clock,

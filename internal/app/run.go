@@ -38,6 +38,8 @@ func (a *App) Run(ctx context.Context, ro RunOptions) error {
 		return err
 	}
 	defer func() { shutdownHTTP(srv) }()
+	a.leases.SetLinger(true)
+	defer a.leases.SetLinger(false)
 	sched, err := a.startScheduler(a.w())
 	if err != nil {
 		return err
@@ -59,6 +61,7 @@ func (a *App) Run(ctx context.Context, ro RunOptions) error {
 			continue
 		}
 		sched.Stop(StopTimeout)
+		a.leases.ReleaseIdle()
 		a.cur.Store(w)
 		if w.cfg.HTTP.Listen != listen {
 			shutdownHTTP(srv)

@@ -91,34 +91,32 @@ func killBackfill(t *testing.T, p *process, sim *graphsim.Server, sink archive.S
 
 var backfillStreams = []audit.Stream{audit.InteractiveSignIns, audit.NonInteractiveSignIns, audit.DirectoryAudits}
 
-// expireLocalLeases does to the local sink's job leases what time does to
-// the leases of a killed process (they expire a minute after it died):
+// expireLocalLeases does to the local sink's tenant leases what time does
+// to the leases of a killed process (they expire a minute after it died):
 // their files go, so the next process takes the jobs over at once.
 func expireLocalLeases(t *testing.T, dir string) {
 	t.Helper()
-	locks := filepath.Join(dir, filepath.FromSlash(path.Dir(layout.Layout{}.LockName("contoso", "x"))))
+	locks := filepath.Join(dir, filepath.FromSlash(path.Dir(layout.Layout{}.LockName("contoso"))))
 	if err := os.RemoveAll(locks); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// breakLeases breaks the job leases a killed process left on Azurite, as
-// their expiry would a minute later.
-func breakLeases(t *testing.T, conn, container string, streams []audit.Stream) {
+// breakLeases breaks the tenant lease a killed process left on Azurite, as
+// its expiry would a minute later.
+func breakLeases(t *testing.T, conn, container string) {
 	t.Helper()
 	c, err := azcontainer.NewClientFromConnectionString(conn, container, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range streams {
-		lc, err := lease.NewBlobClient(c.NewBlobClient(layout.Layout{}.LockName("contoso", st.Name)), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = lc.BreakLease(context.Background(), &lease.BlobBreakOptions{BreakPeriod: to.Ptr(int32(0))})
-		if err != nil && !bloberror.HasCode(err, bloberror.BlobNotFound, bloberror.LeaseNotPresentWithLeaseOperation) {
-			t.Fatalf("break the lease of %s: %v", st.Name, err)
-		}
+	lc, err := lease.NewBlobClient(c.NewBlobClient(layout.Layout{}.LockName("contoso")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lc.BreakLease(context.Background(), &lease.BlobBreakOptions{BreakPeriod: to.Ptr(int32(0))})
+	if err != nil && !bloberror.HasCode(err, bloberror.BlobNotFound, bloberror.LeaseNotPresentWithLeaseOperation) {
+		t.Fatalf("break the tenant's lease: %v", err)
 	}
 }
 
@@ -160,7 +158,7 @@ storage:
   azblob: {connection_string_env: AZURE_STORAGE_CONNECTION_STRING, container: %s}
 %s%s`, container, backfillDefaults, tenantYAML(sim, "")), "AZURE_STORAGE_CONNECTION_STRING="+conn)
 	killBackfill(t, p, sim, sink, killPoints(20261128, 4, 500*time.Millisecond, 5*time.Second),
-		func() { breakLeases(t, conn, container, backfillStreams) })
+		func() { breakLeases(t, conn, container) })
 }
 
 // TestKill9DuringLiveRun kills the daemon at 8 seeded moments while Graph

@@ -93,9 +93,11 @@ func (l Layout) QuarantineName(tenant, stream, sha256 string) string {
 	return l.QuarantineDir(tenant, stream) + sha256 + ".json"
 }
 
-// LockName is the blob a replica leases while it runs a job.
-func (l Layout) LockName(tenant, stream string) string {
-	return l.Prefix + "_locks/" + tenant + "/" + stream
+// LockName is the blob a replica leases while it runs any job of a tenant:
+// "{prefix}_locks/{tenant}". One lease per tenant, not per job, because
+// Graph's budget is per tenant and only one process can pace it.
+func (l Layout) LockName(tenant string) string {
+	return l.Prefix + "_locks/" + tenant
 }
 
 // Entry is a parsed archive name inside a partition folder.

@@ -21,7 +21,7 @@ func TestNamesMatchTheContract(t *testing.T) {
 		{l.ManifestName("contoso", "interactive-signins", p),
 			"archive/contoso/interactive-signins/y=2026/m=11/d=27/h=03/interactive-signins_20261127T03Z_manifest.json"},
 		{l.StateName("contoso", "interactive-signins"), "archive/_state/contoso/interactive-signins.json"},
-		{l.LockName("contoso", "interactive-signins"), "archive/_locks/contoso/interactive-signins"},
+		{l.LockName("contoso"), "archive/_locks/contoso"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

@@ -49,7 +49,7 @@ func TestLeaseExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	const name, ttl = "_locks/contoso/interactive-signins", time.Minute
+	const name, ttl = "_locks/contoso", time.Minute
 	held, err := a.Acquire(ctx, name, ttl)
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +112,42 @@ func TestLeaseFileDamaged(t *testing.T) {
 	}
 	if _, err := s.Acquire(t.Context(), "_locks/t/s", 0); !errors.Is(err, archive.ErrInvalid) {
 		t.Fatalf("Acquire with ttl 0 = %v, want ErrInvalid", err)
+	}
+}
+
+// TestTenantLockBesideOldJobLocks: versions before tenant leases locked
+// "_locks/{tenant}/{stream}", which on disk is a folder "_locks/{tenant}/"
+// of lease files. The tenant's lock "_locks/{tenant}" is the file
+// "_locks/.{tenant}.lease" beside that folder: neither is in the other's
+// way, and a job lease an old process still holds stays held.
+func TestTenantLockBesideOldJobLocks(t *testing.T) {
+	s := newSink(t)
+	old := filepath.Join(s.Root(), "_locks", "contoso", ".interactive-signins.lease")
+	if err := os.MkdirAll(filepath.Dir(old), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	held := fmt.Sprintf(`{"owner":"old","host":"another-host","pid":7,"expires":%q}`, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	if err := os.WriteFile(old, []byte(held), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	lease, err := s.Acquire(t.Context(), "_locks/contoso", time.Minute)
+	if err != nil {
+		t.Fatalf("Acquire of the tenant's lock beside an old job lock: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Root(), "_locks", ".contoso.lease")); err != nil {
+		t.Fatalf("the tenant's lease file: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Dir(old)); err != nil || !fi.IsDir() {
+		t.Fatalf("the old job locks' folder: %v", err)
+	}
+	if _, err := s.Acquire(t.Context(), "_locks/contoso/interactive-signins", time.Minute); !errors.Is(err, archive.ErrLeased) {
+		t.Fatalf("Acquire of the old job lock its old holder still has = %v, want ErrLeased", err)
+	}
+	if err := lease.Renew(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := lease.Release(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -201,7 +237,7 @@ func TestLeaseOfDeadProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const name = "_locks/contoso/interactive-signins"
+	const name = "_locks/contoso"
 	child := func(mode string) *exec.Cmd {
 		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestLeaseChild$")
 		cmd.Env = append(os.Environ(), leaseChildEnv+"="+mode+":"+root)
@@ -252,7 +288,7 @@ func TestLeaseChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Acquire(t.Context(), "_locks/contoso/interactive-signins", time.Hour); err != nil {
+	if _, err := s.Acquire(t.Context(), "_locks/contoso", time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	os.Stdout.WriteString("held")
