@@ -90,6 +90,7 @@ type wiring struct {
 	layout layout.Layout
 	state  state.Store
 	jobs   []*Entry
+	needs  *budgetNeeds
 }
 
 // Entry is one tenant × stream job.
@@ -150,14 +151,13 @@ func (a *App) wire(ctx context.Context, cfg *config.Config) (*wiring, error) {
 	appPacer := graph.NewPacer(cfg.Graph.AppRateLimit.Requests, cfg.Graph.AppRateLimit.Per)
 	// Graph's budget is per app per directory: configured tenants that are
 	// the same directory read by the same app share one pacer.
-	type budgetKey struct{ graph, tenantID, clientID string }
 	type budget struct {
 		pacer *graph.Pacer
 		owner string // the first tenant with this budget
 	}
-	budgets := map[budgetKey]budget{}
+	budgets := map[string]budget{}
 	for _, t := range cfg.Tenants {
-		k := budgetKey{t.GraphEndpoint, strings.ToLower(t.TenantID), strings.ToLower(t.Auth.ClientID)}
+		k := budgetGroup(t)
 		b, shared := budgets[k]
 		if !shared {
 			b = budget{graph.NewPacer(t.Settings.RateLimit.Requests, t.Settings.RateLimit.Per), t.Name}
@@ -169,6 +169,10 @@ func (a *App) wire(ctx context.Context, cfg *config.Config) (*wiring, error) {
 		src, err := a.newSource(cfg, t, b.pacer, appPacer)
 		for _, st := range t.Settings.Streams {
 			e := &Entry{Tenant: t, Stream: st, err: err, budget: b.owner}
+			// A job's loss and quarantine series exist from the start, so
+			// an alert on their increase sees the first one.
+			a.metrics.Lost(t.Name, st.Name, 0)
+			a.metrics.Quarantined(t.Name, st.Name, 0)
 			if err == nil {
 				e.Job = job.New(jobSettings(t, st), job.Deps{
 					Source: src, Sink: w.sink, Layout: w.layout, State: w.state, Clock: a.clock,
@@ -179,6 +183,7 @@ func (a *App) wire(ctx context.Context, cfg *config.Config) (*wiring, error) {
 			w.jobs = append(w.jobs, e)
 		}
 	}
+	w.needs = newBudgetNeeds(w.jobs, a.log, a.metrics)
 	return w, nil
 }
 
@@ -275,7 +280,8 @@ func (a *App) run(ctx context.Context, w *wiring, e *Entry, wait time.Duration) 
 		return ctx.Err()
 	}
 	return a.withLease(ctx, w, e, wait, func(ctx context.Context) error {
-		_, err := e.Job.Run(ctx)
+		res, err := e.Job.Run(ctx)
+		w.needs.observe(e, res.RecordsPerDay)
 		return err
 	})
 }

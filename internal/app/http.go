@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/entra-archiver/entra-archiver/internal/capacity"
 	"github.com/entra-archiver/entra-archiver/internal/config"
 	"github.com/entra-archiver/entra-archiver/internal/status"
 )
@@ -61,6 +62,9 @@ func StatusJobs(cfg *config.Config) []status.Job {
 			jobs = append(jobs, status.Job{
 				Tenant: t.Name, Stream: st.Name, Partition: t.Settings.Partition,
 				RetentionWarning: t.Settings.RetentionWarning, Schedule: t.Settings.Schedule,
+				Rechecks:    len(t.Settings.Recheck),
+				RateLimit:   capacity.Rate{Requests: t.Settings.RateLimit.Requests, Per: t.Settings.RateLimit.Per},
+				BudgetGroup: budgetGroup(t),
 			})
 		}
 	}

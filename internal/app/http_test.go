@@ -184,10 +184,10 @@ func TestStatusPageInChromium(t *testing.T) {
 		}
 	}
 	wantRows := []string{
-		"contoso\tinteractive-signins\tok\t15m00s\tok\t2026-11-20 11:45Z\t2026-11-20 12:00Z\t7",
-		"contoso\tdirectory-audits\tok\t15m00s\tok\t2026-11-20 11:45Z\t2026-11-20 12:00Z\t3",
-		"fabrikam\tdirectory-audits\t-\t-\t-\tnever run\t-\t-",
-		"fabrikam\tprovisioning\tfailed\t6d12h\tAT RISK edge 2026-11-13 12:00Z\t2026-11-14 00:00Z\t2026-11-20 12:00Z\t4",
+		"contoso\tinteractive-signins\tok\t15m00s\tok\t2026-11-20 11:45Z\t2026-11-20 12:00Z\t7\t1 recheck\t2\t85%",
+		"contoso\tdirectory-audits\tok\t15m00s\tok\t2026-11-20 11:45Z\t2026-11-20 12:00Z\t3\t6h00m\t-\t85%",
+		"fabrikam\tdirectory-audits\t-\t-\t-\tnever run\t-\t-\t-\t-\t1%",
+		"fabrikam\tprovisioning\tfailed\t28d12h\tAT RISK edge 2026-10-21 12:00Z\t2026-10-23 00:00Z\t2026-11-20 12:00Z\t8\t-\t-\t1%",
 		"Last error: " + failure,
 	}
 	if strings.Join(rows, "\n") != strings.Join(wantRows, "\n") {

@@ -108,7 +108,9 @@ func (a *App) startScheduler(w *wiring) (*scheduler.Scheduler, error) {
 			if err := a.run(ctx, w, e, 0); errors.Is(err, ErrJobBusy) {
 				a.log.Debug("job runs in another replica; skipping this tick",
 					zap.String("tenant", e.Tenant.Name), zap.String("stream", e.Stream.Name))
-				if err := e.Job.Observe(ctx); err != nil {
+				perDay, err := e.Job.Observe(ctx)
+				w.needs.observe(e, perDay)
+				if err != nil {
 					a.log.Debug("could not read the job's state", zap.Error(err))
 				}
 			}

@@ -29,7 +29,7 @@ func TestObserveExportsStoredProgress(t *testing.T) {
 	// puts any watermark at risk, so the gauge must read 1.
 	h.set.RetentionWarning = 31 * 24 * time.Hour
 	other := New(h.set, Deps{Source: h.src, Sink: h.sink, State: h.store, Clock: h.clock.Now, Metrics: m})
-	if err := other.Observe(context.Background()); err != nil {
+	if _, err := other.Observe(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	want := float64(st.Watermark.UnixNano()) / 1e9
@@ -70,7 +70,7 @@ func TestFailedFirstRunIsRecorded(t *testing.T) {
 	// Observe must not report a job that never started as at risk.
 	reg := prometheus.NewRegistry()
 	other := New(h.set, Deps{Source: h.src, Sink: h.sink, State: h.store, Clock: h.clock.Now, Metrics: metrics.New(reg, h.clock.Now)})
-	if err := other.Observe(context.Background()); err != nil {
+	if _, err := other.Observe(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := testutil.GatherAndCount(reg, "entra_archiver_retention_risk"); n != 0 {

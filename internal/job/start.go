@@ -345,15 +345,17 @@ func (j *Job) checkRetention(st state.State, now time.Time) {
 }
 
 // Observe refreshes the job's gauges (watermark, lag, retention risk) from
-// the stored state without archiving: a replica whose tick finds the job
-// running elsewhere keeps exporting current values, not stale ones.
-func (j *Job) Observe(ctx context.Context) error {
+// the stored state without archiving, and returns the stream's volume as
+// last observed (records per day, 0 when not known): a replica whose tick
+// finds the job running elsewhere keeps exporting current values, not stale
+// ones.
+func (j *Job) Observe(ctx context.Context) (float64, error) {
 	st, _, found, err := j.deps.State.Load(ctx, j.set.Tenant, j.set.Stream.Name)
 	if err != nil || !found || st.Start.IsZero() {
-		return err
+		return 0, err
 	}
 	atRisk, _ := j.retentionRisk(st, j.deps.Clock())
 	j.deps.Metrics.Watermark(j.set.Tenant, j.set.Stream.Name, st.Watermark)
 	j.deps.Metrics.RetentionRisk(j.set.Tenant, j.set.Stream.Name, atRisk)
-	return nil
+	return st.RecordsPerDay, nil
 }

@@ -81,7 +81,7 @@ func TestPage(t *testing.T) {
 		{"contoso", "interactive-signins", "ok", "15m00s", "ok", "2026-11-20 11:45Z", "2026-11-20 12:00Z", "7", "1 recheck", "2", "85%"},
 		{"contoso", "directory-audits", "ok", "15m00s", "ok", "2026-11-20 11:45Z", "2026-11-20 12:00Z", "3", "6h00m", "-", "85%"},
 		{"fabrikam", "directory-audits", "-", "-", "-", "never run", "-", "-", "-", "-", "1%"},
-		{"fabrikam", "provisioning", "failed", "6d12h", "AT RISK edge 2026-11-13 12:00Z", "2026-11-14 00:00Z", "2026-11-20 12:00Z", "4", "-", "-", "1%"},
+		{"fabrikam", "provisioning", "failed", "28d12h", "AT RISK edge 2026-10-21 12:00Z", "2026-10-23 00:00Z", "2026-11-20 12:00Z", "8", "-", "-", "1%"},
 		// A row's error goes below it, across the table.
 		{"Last error: " + failure},
 	}

@@ -22,6 +22,8 @@ var t0 = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
 func date(day int) time.Time { return time.Date(2026, 11, day, 0, 0, 0, 0, time.UTC) }
 
+func octDate(day int) time.Time { return time.Date(2026, 10, day, 0, 0, 0, 0, time.UTC) }
+
 func collect(t *testing.T, o status.Options) status.Report {
 	t.Helper()
 	rep, err := status.Collect(context.Background(), o)
@@ -59,7 +61,7 @@ func TestCollectRows(t *testing.T) {
 		// 5-day warning.
 		// Streams run in contract order, whatever order the config names.
 		{"fabrikam", "directory-audits", true, time.Time{}, time.Time{}, 0, 0, false, "", ""},
-		{"fabrikam", "provisioning", false, date(13), date(14), 6*24*time.Hour + 12*time.Hour, 7 * 24 * time.Hour, true, "failed", statustest.FailureText},
+		{"fabrikam", "provisioning", false, octDate(22), octDate(23), 28*24*time.Hour + 12*time.Hour, 30 * 24 * time.Hour, true, "failed", statustest.FailureText},
 	}
 	if len(rep.Rows) != len(wants) {
 		t.Fatalf("%d rows, want %d: %+v", len(rep.Rows), len(wants), rep.Rows)
@@ -188,7 +190,7 @@ func TestCollectCoverage(t *testing.T) {
 		// 18th: its first six hours were never read (a known loss).
 		"contoso/directory-audits": strings.Repeat(".", 32) + "x#+",
 		// The watermark stopped at the start of the 14th.
-		"fabrikam/provisioning":     strings.Repeat(".", 27) + "#" + strings.Repeat(".", 7),
+		"fabrikam/provisioning":     strings.Repeat(".", 5) + "#" + strings.Repeat(".", 29),
 		"fabrikam/directory-audits": strings.Repeat(".", 35),
 	}
 	for i, c := range rep.Coverage {

@@ -25,7 +25,7 @@ func TestWriteText(t *testing.T) {
 contoso   interactive-signins  2026-11-20 11:45Z  15m00s  2026-11-20 12:00Z  ok      -        1 recheck  2            85%-HIGH
 contoso   directory-audits     2026-11-20 11:45Z  15m00s  2026-11-20 12:00Z  ok      -        6h00m      -            85%-HIGH
 fabrikam  directory-audits     never run          -       -                  -       -        -          -            1%
-fabrikam  provisioning         2026-11-14 00:00Z  6d12h   2026-11-20 12:00Z  failed  AT-RISK  -          -            1%        ` + failure + `
+fabrikam  provisioning         2026-10-23 00:00Z  28d12h  2026-11-20 12:00Z  failed  AT-RISK  -          -            1%        ` + failure + `
 
 KNOWN LOSSES (Graph no longer served these spans when the archiver got there; not gaps, not faults)
 contoso/interactive-signins  missed recheck at 24h  2026-11-19 00:00Z .. 2026-11-19 06:00Z  6h00m  ` + statustest.RecheckMissedReason + `
@@ -41,7 +41,7 @@ COVERAGE 2026-10-17 .. 2026-11-20 (one character per day: # complete, + partial,
 contoso/interactive-signins  ................................#!+  154 records
 contoso/directory-audits     ................................x#+  61 records
 fabrikam/directory-audits    ...................................  0 records
-fabrikam/provisioning        ...........................#.......  4 records
+fabrikam/provisioning        .....#.............................  8 records
 `
 	if b.String() != want {
 		t.Errorf("text output\n%s\nwant\n%s", b.String(), want)

@@ -9,10 +9,11 @@
 //     the hour of a sign-in published late. Afterwards that hour's p000 is
 //     deleted (a gap) and the jsonl blob of another p000 is deleted (its csv
 //     sibling still counts).
-//   - fabrikam (day partitions, jsonl, start at the retention edge) has a
-//     7-day retention (its source serves nothing older); its provisioning run fails after the first day with
-//     an error full of HTML, leaving the watermark at risk; its
-//     directory-audits job never ran.
+//   - fabrikam (day partitions, jsonl, start at the retention edge) is
+//     licensed: its provisioning job starts at Graph's minimum allowed time
+//     (30 days back) and its run fails after the first day with an error
+//     full of HTML, leaving the watermark at risk; its directory-audits job
+//     never ran.
 //
 // Then the states get what production Graph leaves in them, written
 // directly: contoso/directory-audits never read its first six hours (Graph no
@@ -147,9 +148,11 @@ func Build(t testing.TB, now time.Time) *Fixture {
 	// Records older than 8 days: the job detects Graph's 30-day retention.
 	signins := f.source("contoso", audit.InteractiveSignIns, now.Add(-31*24*time.Hour), now, 20*time.Minute)
 	audits := f.source("contoso", audit.DirectoryAudits, now.Add(-31*24*time.Hour), now, 45*time.Minute)
-	// Nothing older than 8 days: the job detects a 7-day (Free) retention.
-	provisioning := f.source("fabrikam", audit.Provisioning, now.Add(-7*24*time.Hour), now, 3*time.Hour)
-	edge := audit.Day.Floor(now.Add(-7 * 24 * time.Hour))
+	// Provisioning is served, so the tenant is licensed: the job starts at
+	// Graph's minimum allowed time (the day after it: provisioning's gt
+	// bound lies a second before its window) and fails after a day.
+	provisioning := f.source("fabrikam", audit.Provisioning, now.Add(-31*24*time.Hour), now, 3*time.Hour)
+	edge := audit.Day.Ceil(audit.Provisioning.EarliestFrom(audit.MinimumTime(now)))
 	provisioning.fail = func(w audit.Window) error {
 		if w.To.After(edge.Add(24 * time.Hour)) {
 			return errors.New(FailureText)
