@@ -73,6 +73,7 @@ func fetchOnly(ctx context.Context, first, tokenFile string) (fetchResult, error
 		}
 		req.Header.Set("Authorization", auth)
 		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Prefer", "include-unknown-enum-members")
 		resp, err := client.Do(req)
 		if err != nil {
 			return res, err
@@ -119,6 +120,9 @@ func nextLink(body []byte) (string, error) {
 		return "", nil
 	}
 	rest := body[i+len(key):]
+	if bytes.HasPrefix(rest, []byte("null")) {
+		return "", nil // Graph's other way of saying "last page"
+	}
 	end := 1
 	for end < len(rest) && rest[end] != '"' {
 		if rest[end] == '\\' {

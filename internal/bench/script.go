@@ -20,7 +20,7 @@ curl -sS --fail --cacert "$CA" --data @"$TOKEN_FORM" "$TOKEN_URL" | jq -r .acces
 printf 'Authorization: Bearer %s\n' "$(cat "$WORK/token")" > "$WORK/auth-header"
 url="$FIRST_URL"
 while [ -n "$url" ]; do
-	curl -sS --fail --cacert "$CA" -H @"$WORK/auth-header" -o "$WORK/page.json" "$url"
+	curl -sS --fail --cacert "$CA" -H @"$WORK/auth-header" -H 'Prefer: include-unknown-enum-members' -o "$WORK/page.json" "$url"
 	jq -c '.value[]' "$WORK/page.json"
 	url=$(jq -r '."@odata.nextLink" // empty' "$WORK/page.json")
 done | gzip > "$OUT"

@@ -54,7 +54,11 @@ tenants:
 		t.Fatal(err)
 	}
 	code, stdout, stderr := entra(t, "verify", "--config", config)
-	if code != cli.ExitOK || !strings.HasPrefix(stdout, "verified 6 job(s): ") || !strings.HasSuffix(stdout, ": no faults\n") {
+	// The simulated Graph serves about one record in 20,000 without a time
+	// or id, as production does: verify reports them, not as faults.
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	last := lines[len(lines)-1]
+	if code != cli.ExitOK || !strings.HasPrefix(last, "verified 6 job(s): ") || !strings.HasSuffix(last, ": no faults") {
 		t.Fatalf("verify of the demo archive: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }

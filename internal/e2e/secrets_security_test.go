@@ -148,7 +148,11 @@ func TestSecretsNeverShown(t *testing.T) {
 		"client secret (env)": secretEnv, "client secret (file)": secretFile, "client secret (inline)": secretInline,
 		"wrong client secret": wrongSecret, "certificate password": certPassword,
 		"account key": azuriteAccountKey, "account key (start)": azuriteAccountKey[:16], "account key (end)": azuriteAccountKey[len(azuriteAccountKey)-16:],
-		"SAS signature": sig, "SAS signature (URL-encoded)": url.QueryEscape(sig), "JWT (bearer token or client assertion)": "eyJ",
+		"SAS signature": sig, "SAS signature (URL-encoded)": url.QueryEscape(sig),
+		// A JWT's header, {"alg": or {"typ":, base64url-encoded: every token
+		// and client assertion begins with one. ("eyJ" alone also turns up
+		// by chance in the random base64url ids of beta sign-ins.)
+		"JWT (bearer token or client assertion)": "eyJhbGci", "JWT (typ first)": "eyJ0eXAi",
 	}
 	// The scan itself can fail: the config file holds the inline secret.
 	config, err := os.ReadFile(keyed.config)

@@ -228,7 +228,7 @@ func TestLocalSinkReadOnly(t *testing.T) {
 	sim := startSim(t, graphsim.Options{Tenants: []graphsim.TenantConfig{
 		frozenTenant(now, 31, map[string]float64{"interactive-signins": 600, "directory-audits": 300}),
 	}})
-	dir := mountTmpfs(t, "64m")
+	dir := mountTmpfs(t, "256m") // uncompressed beta sign-ins: about 60 MB
 	p := newProcess(t, sim, localConfig(sim, dir))
 	p.mustRun("once", "--stream", "directory-audits")
 	before := tree(t, dir)

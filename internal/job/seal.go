@@ -43,7 +43,7 @@ func (r *run) seal(ctx context.Context) (int, error) {
 			return sealed, err
 		}
 		lost := ""
-		if l, ok := st.LostAt(p.Start); ok && !p.End().After(l.To) && len(pt.inv.parts) == 0 {
+		if l, ok := st.LostAt(p.Start); ok && st.NeverRead(p.Start, p.End()) && len(pt.inv.parts) == 0 {
 			lost = l.Reason
 		}
 		name, sum, err := pt.seal(ctx, st.LastManifest, st.LastManifestSHA256, lost)

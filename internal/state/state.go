@@ -177,6 +177,19 @@ func (s *State) LostAt(t time.Time) (LostSpan, bool) {
 	return LostSpan{}, false
 }
 
+// NeverRead reports whether never-read spans cover all of [from, to): a
+// partition there has no p000 by right, and is sealed as lost.
+func (s *State) NeverRead(from, to time.Time) bool {
+	for at := from; at.Before(to); {
+		l, ok := s.LostAt(at)
+		if !ok {
+			return false
+		}
+		at = l.To
+	}
+	return true
+}
+
 // LostSeconds is the total length of the never-read spans.
 func (s *State) LostSeconds() float64 {
 	var d time.Duration

@@ -185,7 +185,7 @@ func dayState(j Job, st state.State, found bool, d time.Time, l dayListing) DayS
 	covered, lost := false, false
 	for _, p := range j.Partition.Partitions(day) {
 		switch {
-		case !l.hasP000(p) && neverRead(st, p.Window()):
+		case !l.hasP000(p) && st.NeverRead(p.Start, p.End()):
 			// Lost spans can lie before the start too (a start before
 			// Graph's minimum allowed time).
 			covered, lost = true, true
@@ -205,16 +205,4 @@ func dayState(j Job, st state.State, found bool, d time.Time, l dayListing) DayS
 		return Partial
 	}
 	return Complete
-}
-
-// neverRead reports whether the never-read spans of st cover all of w.
-func neverRead(st state.State, w audit.Window) bool {
-	for at := w.From; at.Before(w.To); {
-		s, ok := st.LostAt(at)
-		if !ok {
-			return false
-		}
-		at = s.To
-	}
-	return true
 }

@@ -39,19 +39,7 @@ func (r *jobRun) knownLost(p audit.Partition) bool {
 	if _, ok := r.lostSeals[p.Start]; ok {
 		return true
 	}
-	return !r.inferred && neverRead(r.st, p.Window())
-}
-
-// neverRead reports whether the never-read spans of st cover all of w.
-func neverRead(st *state.State, w audit.Window) bool {
-	for at := w.From; at.Before(w.To); {
-		s, ok := st.LostAt(at)
-		if !ok {
-			return false
-		}
-		at = s.To
-	}
-	return true
+	return !r.inferred && r.st.NeverRead(p.Start, p.End())
 }
 
 // checkLostManifest checks the seal of a partition the job never read: it
@@ -80,7 +68,7 @@ func (r *jobRun) checkLostSeals() {
 	}
 	for _, start := range slices.SortedFunc(maps.Keys(r.lostSeals), time.Time.Compare) {
 		p := audit.Partition{Start: start, Granularity: r.job.Partition}
-		if !neverRead(r.st, p.Window()) {
+		if !r.st.NeverRead(p.Start, p.End()) {
 			r.fault(r.o.Layout.ManifestName(r.job.Tenant, r.job.Stream.Name, p),
 				"seals partition %s as lost (%q), but the state records no never-read span over it", p.Label(), r.lostSeals[start])
 		}
