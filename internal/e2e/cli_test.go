@@ -56,6 +56,8 @@ func TestBackfillCommand(t *testing.T) {
 		ID: tenantID, ClientID: clientID, ClientSecret: secret, Seed: 3,
 		Volume: map[string]float64{"directory-audits": 600},
 		Epoch:  now.Add(-30 * time.Hour), Until: now.Add(-time.Hour),
+		// Compared with what Graph serves at check time: no late tail.
+		LateTail: graphsim.Late{Fraction: -1},
 	}}})
 	dir := t.TempDir()
 	p := newProcess(t, sim, fmt.Sprintf(`
