@@ -110,6 +110,10 @@ func (o ThrottleOptions) backfill(ctx context.Context, p Profile, ti tenantIdent
 	// Graph keeps 30 days; a day more here keeps the oldest partition
 	// stable while the run lasts, so the archive can be compared exactly.
 	cfg.Retention = 31 * 24 * time.Hour
+	// The archive is compared with what Graph serves after the run: a
+	// record of the 20–30 h late tail turning visible in between would
+	// count as missing (the 72 h recheck finds it later).
+	cfg.LateTail = graphsim.Late{Fraction: -1}
 	cfg.Throttle = &graphsim.Throttle{Requests: o.Limit.Requests, Per: o.Limit.Per, RetryAfter: graphsim.RetryAfterFractional}
 	sim, err := startSim(dir, graphsim.Options{Tenants: []graphsim.TenantConfig{cfg}, Logf: reqs.logf})
 	if err != nil {

@@ -37,10 +37,15 @@ func (g *recordGen) appendSignInBeta(dst []byte, i int64, ver int, interactive, 
 	dst = append(dst, `,"autonomousSystemNumber":`...)
 	dst = appendUint(dst, uint64(pick(&r, []int{8075, 3320, 7922, 16509, 13335})))
 	dst = append(dst, `,"crossTenantAccessType":"none","incomingTokenType":"none","flaggedForReview":false`...)
+	// Properties the portal's download has columns for: the owning tenants
+	// of the app and the resource, token protection, the managed identity.
+	dst = append(dst, `,"appOwnerTenantId":"`...)
+	dst = append(dst, g.dir.tenantID...)
+	dst = append(dst, `","resourceOwnerTenantId":"f8cdef31-a31e-4b4a-93e4-5f571e91255a","tokenProtectionStatusDetails":{"signInSessionStatus":"unbound","signInSessionStatusCode":1002}`...)
 	if g.eventType == eventManagedIdentity {
-		dst = append(dst, `,"managedIdentityType":"systemAssigned"`...)
+		dst = append(dst, `,"managedIdentityType":"systemAssigned","managedServiceIdentity":{"msiType":"systemAssigned","associatedResourceId":"/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/prod/providers/Microsoft.Web/sites/orders","federatedTokenId":null,"federatedTokenIssuer":null}`...)
 	} else {
-		dst = append(dst, `,"managedIdentityType":"none"`...)
+		dst = append(dst, `,"managedIdentityType":"none","managedServiceIdentity":{"msiType":"none","associatedResourceId":null,"federatedTokenId":null,"federatedTokenIssuer":null}`...)
 	}
 	if g.eventType == eventServicePrincipal {
 		dst = append(dst, `,"clientCredentialType":"clientSecret"`...)
