@@ -45,6 +45,10 @@ type ThroughputResult struct {
 	Formats []string
 	// Records is what Graph holds for the hour (graphsim's ground truth).
 	Records int
+	// Rejected is how many more records Graph serves for the hour without a
+	// readable id or time: the archiver quarantines them, a naive script
+	// stores them with the others.
+	Rejected int
 	// GraphBytes is the size of the page bodies of one query of the hour,
 	// as the fetch-only baseline read them.
 	GraphBytes int64
@@ -97,7 +101,8 @@ func RunThroughput(ctx context.Context, o ThroughputOptions) (*ThroughputResult,
 	defer sim.Close()
 	tenant := sim.Tenant(throughputTenant.ID)
 	truth := truthSum(tenant, o.Stream, hour, now)
-	res := &ThroughputResult{Stream: o.Stream.Name, Formats: o.Formats, Records: truth.Records}
+	res := &ThroughputResult{Stream: o.Stream.Name, Formats: o.Formats, Records: truth.Records,
+		Rejected: len(tenant.Rejected(o.Stream.Name, hour, now))}
 	requests := func() int { return tenant.Stats().Requests }
 	first := firstPageURL(sim.GraphURL(), o.Stream, hour)
 
