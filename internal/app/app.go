@@ -126,6 +126,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		slots: make(chan struct{}, MaxConcurrentRuns), sortBudget: job.NewSortBudget(o.SortMemory),
 		leases: newTenantLeases(o.Logger.Named("lease"), o.Clock)}
 	a.metrics = metrics.New(o.Registry, o.Clock)
+	metrics.RegisterRuntime(o.Registry, o.Version)
 	w, err := a.wire(ctx, o.Config)
 	if err != nil {
 		return nil, err
@@ -169,10 +170,7 @@ func (a *App) wire(ctx context.Context, cfg *config.Config) (*wiring, error) {
 		src, err := a.newSource(cfg, t, b.pacer, appPacer)
 		for _, st := range t.Settings.Streams {
 			e := &Entry{Tenant: t, Stream: st, err: err, budget: b.owner}
-			// A job's loss and quarantine series exist from the start, so
-			// an alert on their increase sees the first one.
-			a.metrics.Lost(t.Name, st.Name, 0)
-			a.metrics.Quarantined(t.Name, st.Name, 0)
+			a.metrics.Job(t.Name, st.Name)
 			if err == nil {
 				e.Job = job.New(jobSettings(t, st), job.Deps{
 					Source: src, Sink: w.sink, Layout: w.layout, State: w.state, Clock: a.clock,

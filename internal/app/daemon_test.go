@@ -170,6 +170,22 @@ tenants:
 	if first["entra_archiver_config_last_reload_successful{}"] != 1 {
 		t.Error("config_last_reload_successful should be 1 after start")
 	}
+	// What Prometheus users expect of every process, and a job's series
+	// from the start (at 0 until something happens).
+	for _, series := range []string{"go_goroutines{}", "process_resident_memory_bytes{}", key("lost_seconds_total", "directory-audits"),
+		key("quarantined_records_total", "directory-audits"), `entra_archiver_runs_total{result=failed,stream=directory-audits,tenant=contoso}`,
+		`entra_archiver_graph_budget_need_ratio{tenant=contoso}`} {
+		if _, ok := first[series]; !ok {
+			t.Errorf("/metrics lacks %s", series)
+		}
+	}
+	buildInfo := false
+	for k, v := range first {
+		buildInfo = buildInfo || (strings.HasPrefix(k, "entra_archiver_build_info{goversion=go") && strings.Contains(k, ",version=") && v == 1)
+	}
+	if !buildInfo {
+		t.Error("/metrics lacks entra_archiver_build_info{goversion, version} 1")
+	}
 	// Values move as new windows are archived.
 	waitFor(t, func() bool {
 		m := scrape(t, base)

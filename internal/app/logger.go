@@ -2,6 +2,7 @@ package app
 
 import (
 	"io"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -9,7 +10,9 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/config"
 )
 
-// NewLogger builds the zap logger the config asks for, writing to w.
+// NewLogger builds the zap logger the config asks for, writing to w. Every
+// time it writes is UTC, whatever the host's zone (DESIGN.md "UTC
+// everywhere"): timestamps of log lines and time fields alike.
 func NewLogger(c config.Log, w io.Writer) (*zap.Logger, zap.AtomicLevel, error) {
 	level, err := zap.ParseAtomicLevel(c.Level)
 	if err != nil {
@@ -17,16 +20,23 @@ func NewLogger(c config.Log, w io.Writer) (*zap.Logger, zap.AtomicLevel, error) 
 	}
 	ec := zap.NewProductionEncoderConfig()
 	ec.TimeKey = "time"
-	ec.EncodeTime = zapcore.RFC3339NanoTimeEncoder
+	ec.EncodeTime = utcTime(time.RFC3339Nano)
 	ec.EncodeDuration = zapcore.StringDurationEncoder
 	var enc zapcore.Encoder
 	if c.Format == "console" {
 		ec.EncodeLevel = zapcore.CapitalLevelEncoder
-		ec.EncodeTime = zapcore.ISO8601TimeEncoder
+		ec.EncodeTime = utcTime("2006-01-02T15:04:05.000Z07:00")
 		enc = zapcore.NewConsoleEncoder(ec)
 	} else {
 		enc = zapcore.NewJSONEncoder(ec)
 	}
 	core := zapcore.NewCore(enc, zapcore.AddSync(w), level)
 	return zap.New(core, zap.ErrorOutput(zapcore.AddSync(w))), level, nil
+}
+
+// utcTime encodes times in UTC with layout.
+func utcTime(layout string) zapcore.TimeEncoder {
+	return func(t time.Time, enc zapcore.PrimitiveArrayEncoder) {
+		enc.AppendString(t.UTC().Format(layout))
+	}
 }

@@ -4,11 +4,13 @@
 package metrics
 
 import (
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 const namespace = "entra_archiver"
@@ -223,4 +225,34 @@ func statusLabel(status int) string {
 		return "0"
 	}
 	return strconv.Itoa(status)
+}
+
+// Job creates a job's series at their zero values, so they exist from the
+// start, not from the job's first event: rate() and increase() then see
+// the first run, failure or loss, and an alert comparing two series (runs
+// failed and none ok) can fire before the job has ever succeeded.
+func (m *Metrics) Job(tenant, stream string) {
+	if m == nil {
+		return
+	}
+	for _, c := range []*prometheus.CounterVec{m.recordsArchived, m.blobsWritten, m.bytesWritten, m.graphThrottled,
+		m.lateRecords, m.revisions, m.duplicatesDropped, m.lostSeconds, m.quarantined} {
+		c.WithLabelValues(tenant, stream)
+	}
+	for _, result := range []string{ResultOK, ResultFailed, ResultCanceled} {
+		m.runs.WithLabelValues(tenant, stream, result)
+	}
+	m.runDuration.WithLabelValues(tenant, stream)
+	m.retentionRisk.WithLabelValues(tenant, stream)
+}
+
+// RegisterRuntime registers what Prometheus users expect of every process:
+// entra_archiver_build_info (version and Go version as labels, value 1) and
+// the Go runtime and process collectors (go_*, process_*).
+func RegisterRuntime(reg prometheus.Registerer, version string) {
+	info := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "build_info",
+		Help:        "The archiver's build: version and Go version as labels; always 1.",
+		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()}})
+	info.Set(1)
+	reg.MustRegister(info, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }

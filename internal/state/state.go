@@ -71,6 +71,35 @@ type State struct {
 	LastRun *Run `json:"last_run,omitempty"`
 }
 
+// MarshalJSON writes every time in UTC (DESIGN.md "UTC everywhere"),
+// whatever zone the clock that made it was in.
+func (s State) MarshalJSON() ([]byte, error) {
+	type plain State // without this method
+	u := plain(s)
+	u.Start, u.Watermark, u.SealedThrough = u.Start.UTC(), u.Watermark.UTC(), u.SealedThrough.UTC()
+	if u.Recheck != nil {
+		u.Recheck = make(map[string]time.Time, len(s.Recheck))
+		for k, t := range s.Recheck {
+			u.Recheck[k] = t.UTC()
+		}
+	}
+	u.Junctions = slices.Clone(s.Junctions)
+	for i := range u.Junctions {
+		u.Junctions[i].At = u.Junctions[i].At.UTC()
+	}
+	u.Lost = slices.Clone(s.Lost)
+	for i := range u.Lost {
+		l := &u.Lost[i]
+		l.From, l.To, l.Noted = l.From.UTC(), l.To.UTC(), l.Noted.UTC()
+	}
+	if s.LastRun != nil {
+		r := *s.LastRun
+		r.Started, r.Finished = r.Started.UTC(), r.Finished.UTC()
+		u.LastRun = &r
+	}
+	return json.Marshal(u)
+}
+
 // Junction is a chain link kept in the state: the manifest of the
 // partition starting At names no previous one, and Previous (with its
 // SHA-256) is the manifest before it.
