@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"flag"
 	"image/png"
 	"io"
 	"net/http"
@@ -224,6 +225,8 @@ func TestStatusPageInChromium(t *testing.T) {
 
 // pageScreenshot writes a full-page PNG of the current page into the test's
 // temporary folder and checks it is an image of the page at that width.
+var updateScreenshot = flag.Bool("update-screenshot", false, "write the status page screenshots to docs/")
+
 func pageScreenshot(t *testing.T, browser context.Context, name string, width int) {
 	t.Helper()
 	shot, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
@@ -240,7 +243,12 @@ func pageScreenshot(t *testing.T, browser context.Context, name string, width in
 		t.Errorf("%s: %dx%d, %d bytes; want %d pixels wide, a full page, not blank", name, cfg.Width, cfg.Height, len(shot), width)
 	}
 	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, shot, 0o600); err != nil {
+	if *updateScreenshot && name == "status-desktop.png" {
+		// The README shows the desktop page: go test ./internal/app
+		// -run Chromium -args -update-screenshot rewrites it.
+		path = filepath.Join("..", "..", "docs", name)
+	}
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%dx%d)", path, cfg.Width, cfg.Height)

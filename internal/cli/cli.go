@@ -41,25 +41,31 @@ type invocation struct {
 	stdout, stderr io.Writer
 	env            env
 	ctx            context.Context
+	// storageOnly: the command only reads the archive, so the tenants'
+	// Graph credentials are never resolved (DESIGN.md "Read-only
+	// commands").
+	storageOnly bool
 }
 
 type command struct {
 	name    string
 	summary string
 	run     func(inv *invocation, args []string) int
+	// storageOnly commands read the archive and never talk to Graph.
+	storageOnly bool
 }
 
 func commands() []command {
 	return []command{
-		{"run", "daemon: schedules, /metrics, graceful SIGTERM", cmdRun},
-		{"once", "catch every job up to now - settle, then exit", cmdOnce},
-		{"backfill", "archive an explicit time range of one tenant and stream", cmdBackfill},
-		{"verify", "re-read the archive and check it against its metadata and manifests", cmdVerify},
-		{"export", "the portal's Download, from the archive", cmdExport},
-		{"status", "watermarks, lag, last run and retention risk per job", cmdStatus},
-		{"config", "config check: validate a configuration file", cmdConfig},
-		{"demo", "archive a simulated tenant into ./demo-archive (no Azure account needed)", cmdDemo},
-		{"version", "print the version", cmdVersion},
+		{"run", "daemon: schedules, /metrics, graceful SIGTERM", cmdRun, false},
+		{"once", "catch every job up to now - settle, then exit", cmdOnce, false},
+		{"backfill", "archive an explicit time range of one tenant and stream", cmdBackfill, false},
+		{"verify", "re-read the archive and check it against its metadata and manifests", cmdVerify, true},
+		{"export", "the portal's Download, from the archive", cmdExport, true},
+		{"status", "watermarks, lag, last run and retention risk per job", cmdStatus, true},
+		{"config", "config check: validate a configuration file", cmdConfig, false},
+		{"demo", "archive a simulated tenant into ./demo-archive (no Azure account needed)", cmdDemo, false},
+		{"version", "print the version", cmdVersion, false},
 	}
 }
 
@@ -83,6 +89,7 @@ func MainContext(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
+			inv.storageOnly = c.storageOnly
 			return c.run(inv, args[1:])
 		}
 	}
@@ -138,7 +145,11 @@ func (inv *invocation) loadConfig(path string) (*config.Config, bool) {
 		fmt.Fprintln(inv.stderr, "entra-archiver: no configuration: pass --config FILE or set ENTRA_ARCHIVER_CONFIG")
 		return nil, false
 	}
-	cfg, warnings, err := config.Load(path, inv.env)
+	var opts []config.LoadOption
+	if inv.storageOnly {
+		opts = append(opts, config.StorageOnly())
+	}
+	cfg, warnings, err := config.Load(path, inv.env, opts...)
 	for _, w := range warnings {
 		fmt.Fprintf(inv.stderr, "warning: %s\n", w)
 	}

@@ -23,6 +23,9 @@ func cmdConfig(inv *invocation, args []string) int {
 	if code, ok := inv.parse(fs, args[1:]); !ok {
 		return code
 	}
+	// Without --online nothing talks to Graph: its credentials are checked
+	// for form only, as the other read-only commands do.
+	inv.storageOnly = !*online
 	cfg, ok := inv.loadConfig(*path)
 	if !ok {
 		return ExitUsage
@@ -33,6 +36,7 @@ func cmdConfig(inv *invocation, args []string) int {
 	}
 	fmt.Fprintf(inv.stdout, "%s: OK (%d tenants, %d jobs, storage %s, state %s)\n", *path, len(cfg.Tenants), jobs, cfg.Storage.Type, cfg.State.Type)
 	if !*online {
+		fmt.Fprintln(inv.stdout, "Graph credentials were checked for form only: --online gets a token for every tenant.")
 		return ExitOK
 	}
 	return inv.checkOnline(cfg, app.OnlineOptions{})

@@ -137,7 +137,8 @@ func TestConfigCheckCloudWarnings(t *testing.T) {
     streams: [interactive-signins, provisioning]
 `)
 	code, stdout, stderr := runCheck(t, "config", "check", "--config", path)
-	if code != 0 || stdout != path+": OK (2 tenants, 3 jobs, storage local, state storage)\n" {
+	if code != 0 || stdout != path+": OK (2 tenants, 3 jobs, storage local, state storage)\n"+
+		"Graph credentials were checked for form only: --online gets a token for every tenant.\n" {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	want := []string{

@@ -32,42 +32,62 @@ var demoVolume = map[string]float64{
 	"provisioning":             30,
 }
 
+// demoConfig is the configuration the demo runs with and leaves beside its
+// archive as <dir>.yaml. status, verify and export read the archive with it
+// as it is (they need storage only); once and run need the simulated Graph,
+// which lives only while demo runs.
 const demoConfig = `# Written by "entra-archiver demo": a simulated tenant served by the built-in
-# simulated Graph, archived into a local folder.
-log: {level: warn, format: console}
-http: {listen: ""}
+# simulated Graph, archived into a local folder. status, verify and export
+# read the archive with this file:
+#   entra-archiver status --config %[6]s
+# The simulated Graph below lived only while demo ran: run demo again (or
+# demo --serve) to archive more.
+log: {level: %[7]s, format: console}
+http: {listen: %[8]q}
 graph: {app_rate_limit: {requests: 100000, per: 10s}}
 storage:
   type: local
-  local: {path: %q}
+  local: {path: %[1]q}
 state: {type: storage}
 defaults:
   streams: [all]
   formats: [jsonl, csv]
   start: 48h
   rate_limit: {requests: 100000, per: 10s}
-tenants:
+%[9]stenants:
   - name: demo
-    tenant_id: %s
+    tenant_id: %[2]s
     auth:
       method: client-secret
-      client_id: %s
+      client_id: %[3]s
       client_secret_env: ENTRA_ARCHIVER_DEMO_SECRET
-    graph_endpoint: %s
-    authority_host: %s
+    graph_endpoint: %[4]s
+    authority_host: %[5]s
     disable_instance_discovery: true
+`
+
+// serveDefaults make the daemon's work visible within minutes: a run every
+// 20 s, records settled after 30 s, rechecks at 2 and 5 minutes.
+const serveDefaults = `  schedule: "@every 20s"
+  settle: 30s
+  recheck: [2m, 5m]
 `
 
 // cmdDemo archives a simulated tenant into a local folder: the whole product
 // (token flow, Graph paging, sorting, formats, manifests) without an Azure
-// account.
+// account. It leaves <dir>.yaml beside the archive for status, verify and
+// export. With --serve it keeps the simulated Graph publishing (late
+// arrivals and revisions included) and runs the daemon on it, with the
+// status page and /metrics, until SIGINT or SIGTERM.
 func cmdDemo(inv *invocation, args []string) int {
 	fs := inv.flagSet("demo")
-	dir := fs.String("dir", "demo-archive", "output `folder`")
+	dir := fs.String("dir", "demo-archive", "output `folder`; its configuration is written to <folder>.yaml")
+	serve := fs.Bool("serve", false, "keep the simulated tenant publishing and run the daemon on it until Ctrl-C")
+	listen := fs.String("listen", "127.0.0.1:9464", "with --serve, the `address` of the status page and /metrics")
 	if code, ok := inv.parse(fs, args); !ok {
 		return code
 	}
-	abs, err := filepath.Abs(*dir)
+	abs, err := filepath.Abs(strings.TrimRight(*dir, `/\`))
 	if err != nil {
 		return inv.report(err)
 	}
@@ -80,21 +100,38 @@ func cmdDemo(inv *invocation, args []string) int {
 	}
 	defer os.RemoveAll(tmp)
 	now := time.Now().UTC()
-	sim, err := graphsim.Start(graphsim.Options{
-		Dir: tmp,
-		Tenants: []graphsim.TenantConfig{{
-			ID: demoTenantID, ClientID: demoClientID, ClientSecret: secret, Seed: 2026,
-			Volume: demoVolume, Epoch: now.Add(-31 * 24 * time.Hour).Truncate(time.Hour),
-		}},
-	})
+	tenant := graphsim.TenantConfig{
+		ID: demoTenantID, ClientID: demoClientID, ClientSecret: secret, Seed: 2026,
+		Volume: demoVolume, Epoch: now.Add(-31 * 24 * time.Hour).Truncate(time.Hour),
+	}
+	if *serve {
+		// Graph's habits at the daemon's pace: some records late by
+		// seconds to minutes, some revised (MFA details added) or
+		// re-published a few minutes later.
+		tenant.Late = graphsim.Late{Fraction: 0.1, Min: 20 * time.Second, Max: 3 * time.Minute}
+		tenant.Revise, tenant.ReviseDelay = 0.03, graphsim.Delay{Min: time.Minute, Max: 4 * time.Minute}
+		tenant.Republish, tenant.RepublishDelay = 0.02, graphsim.Delay{Min: 30 * time.Second, Max: 3 * time.Minute}
+	}
+	sim, err := graphsim.Start(graphsim.Options{Dir: tmp, Tenants: []graphsim.TenantConfig{tenant}})
 	if err != nil {
 		return inv.report(fmt.Errorf("start the simulated Graph: %w", err))
 	}
 	defer sim.Close()
 
+	yamlPath := abs + ".yaml"
+	level, httpListen, defaults := "warn", "", ""
+	if *serve {
+		level, httpListen, defaults = "info", *listen, serveDefaults
+	}
+	configFor := func(level, listen, defaults string) string {
+		return fmt.Sprintf(demoConfig, abs, demoTenantID, demoClientID, sim.GraphURL(), sim.AuthorityHost(),
+			filepath.Base(yamlPath), level, listen, defaults)
+	}
+	if err := os.WriteFile(yamlPath, []byte(configFor("warn", "", "")), 0o600); err != nil {
+		return inv.report(err)
+	}
 	cfgPath := filepath.Join(tmp, "demo.yaml")
-	cfgText := fmt.Sprintf(demoConfig, abs, demoTenantID, demoClientID, sim.GraphURL(), sim.AuthorityHost())
-	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(configFor(level, httpListen, defaults)), 0o600); err != nil {
 		return inv.report(err)
 	}
 	inv.env = append(inv.env, "ENTRA_ARCHIVER_DEMO_SECRET="+secret)
@@ -103,14 +140,23 @@ func cmdDemo(inv *invocation, args []string) int {
 		return ExitFailure
 	}
 	fmt.Fprintf(inv.stdout, "Simulated Graph at %s (tenant %s)\n", sim.GraphURL(), demoTenantID)
-	fmt.Fprintf(inv.stdout, "Archiving the last 48 hours of all six streams into %s ...\n", abs)
-	started := time.Now()
 	a, log, code := inv.openApp(cfg, app.Options{GraphTransport: sim.HTTPClient()})
 	if a == nil {
 		return code
 	}
 	defer a.Close()
 	defer log.Sync()
+	if *serve {
+		fmt.Fprintf(inv.stdout, "Archiving the simulated tenant into %s as it publishes (a run every 20 s).\n", abs)
+		fmt.Fprintf(inv.stdout, "Status page: http://%s/   Metrics: http://%s/metrics   Stop with Ctrl-C.\n\n", *listen, *listen)
+		if err := a.Run(inv.ctx, app.RunOptions{}); err != nil {
+			return inv.report(err)
+		}
+		fmt.Fprintf(inv.stdout, "\nStopped. The archive is in %s; its configuration in %s.\n", abs, yamlPath)
+		return ExitOK
+	}
+	fmt.Fprintf(inv.stdout, "Archiving the last 48 hours of all six streams into %s ...\n", abs)
+	started := time.Now()
 	before, err := archiveTotals(inv, a.Sink(), "demo/")
 	if err != nil {
 		return inv.report(err)
@@ -125,7 +171,27 @@ func cmdDemo(inv *invocation, args []string) int {
 	printArchiveSummary(inv, before, after)
 	fmt.Fprintf(inv.stdout, "\nDone in %s. Run the demo again to see an incremental run (nothing is archived twice).\n",
 		time.Since(started).Round(100*time.Millisecond))
+	printNextSteps(inv, yamlPath, now)
 	return ExitOK
+}
+
+// printNextSteps says what to try next with the archive and its
+// configuration.
+func printNextSteps(inv *invocation, yamlPath string, now time.Time) {
+	cfg := yamlPath
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, yamlPath); err == nil && !strings.HasPrefix(rel, "..") {
+			cfg = rel
+		}
+	}
+	day := now.Add(-24 * time.Hour).Format("2006-01-02")
+	fmt.Fprintf(inv.stdout, "\nNext, with the configuration it left in %s:\n", cfg)
+	fmt.Fprintf(inv.stdout, "  entra-archiver status --config %s            # watermarks, coverage, losses\n", cfg)
+	fmt.Fprintf(inv.stdout, "  entra-archiver verify --config %s            # re-read and check every blob and the manifest chain\n", cfg)
+	fmt.Fprintf(inv.stdout, "  entra-archiver export --config %s --tenant demo --stream interactive-signins \\\n", cfg)
+	fmt.Fprintf(inv.stdout, "      --from %s --to %s --format csv -o signins.csv\n", day, now.Format("2006-01-02"))
+	fmt.Fprintln(inv.stdout, "  entra-archiver demo --serve                   # the daemon on a live simulated tenant, status page at http://127.0.0.1:9464/")
+	fmt.Fprintln(inv.stdout, "(from a checkout: go run ./cmd/entra-archiver instead of entra-archiver)")
 }
 
 // streamTotals is what the archive holds for one stream.

@@ -1,13 +1,18 @@
 package cli_test
 
 import (
-	"fmt"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/cli"
 )
@@ -24,6 +29,9 @@ func TestDemo(t *testing.T) {
 		m := newRecords.FindStringSubmatch(stdout)
 		if code != cli.ExitOK || m == nil {
 			t.Fatalf("demo: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+		}
+		if !strings.Contains(stdout, "entra-archiver status --config ") || !strings.Contains(stdout, "demo --serve") {
+			t.Errorf("demo does not end with the next commands to try:\n%s", stdout)
 		}
 		for _, stream := range []string{"interactive-signins", "noninteractive-signins", "serviceprincipal-signins",
 			"managedidentity-signins", "directory-audits", "provisioning"} {
@@ -42,16 +50,14 @@ func TestDemo(t *testing.T) {
 	if records, _ := run(); records > 1000 {
 		t.Fatalf("second demo run archived %d records: not incremental", records)
 	}
-	config := filepath.Join(t.TempDir(), "demo.yaml")
-	text := fmt.Sprintf(`storage: {type: local, local: {path: %q}}
-defaults: {streams: [all], formats: [jsonl, csv]}
-tenants:
-  - name: demo
-    tenant_id: 8f5b1f9e-3c2a-4d7b-9e61-2a4c8d0e7f13
-    auth: {client_id: 2d6e0c1a-7b39-4f85-a2d4-9c3e5f7a1b60, client_secret_env: CONTOSO_SECRET}
-`, dir)
-	if err := os.WriteFile(config, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
+	// The demo leaves its configuration beside the archive, and status,
+	// verify and export read the archive with it as it is (no secret).
+	config := dir + ".yaml"
+	if _, err := os.Stat(config); err != nil {
+		t.Fatalf("demo left no configuration beside its archive: %v", err)
+	}
+	if code, stdout, stderr := entra(t, "status", "--config", config); code != cli.ExitOK || !strings.Contains(stdout, "demo    interactive-signins ") {
+		t.Fatalf("status with the demo's configuration: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 	code, stdout, stderr := entra(t, "verify", "--config", config)
 	// The simulated Graph serves about one record in 20,000 without a time
@@ -61,4 +67,73 @@ tenants:
 	if code != cli.ExitOK || !strings.HasPrefix(last, "verified 6 job(s): ") || !strings.HasSuffix(last, ": no faults") {
 		t.Fatalf("verify of the demo archive: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
+}
+
+// TestDemoServe runs the daemon on the live simulated tenant: the status
+// page and /metrics serve what it archives, and stopping it exits 0.
+func TestDemoServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the daemon for a while")
+	}
+	dir := filepath.Join(t.TempDir(), "demo-archive")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.MainContext(ctx, []string{"demo", "--dir", dir, "--serve", "--listen", addr}, &stdout, &stderr, archiveEnv)
+	}()
+	archived := regexp.MustCompile(`entra_archiver_records_archived_total\{stream="interactive-signins",tenant="demo"\} ([0-9.e+]+)`)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("the daemon archived nothing within 2 minutes\nstdout: %s\nstderr: %s", stdout.String(), lastLinesOf(stderr.String(), 20))
+		}
+		time.Sleep(time.Second)
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if m := archived.FindSubmatch(body); m != nil && string(m[1]) != "0" {
+			break
+		}
+	}
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "interactive-signins") {
+		t.Fatalf("status page %d: %.300s", resp.StatusCode, page)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != cli.ExitOK {
+			t.Fatalf("demo --serve exited %d after the stop\n%s", code, lastLinesOf(stderr.String(), 20))
+		}
+	case <-time.After(45 * time.Second):
+		t.Fatal("demo --serve did not stop")
+	}
+	if !strings.Contains(stdout.String(), "Status page: http://"+addr+"/") {
+		t.Errorf("demo --serve does not say where its status page is:\n%s", stdout.String())
+	}
+	if _, err := os.Stat(dir + ".yaml"); err != nil {
+		t.Errorf("demo --serve left no configuration: %v", err)
+	}
+}
+
+func lastLinesOf(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

@@ -177,8 +177,6 @@ func TestStatusCommandErrors(t *testing.T) {
 		stderr  string
 	}{
 		{"no config", nil, []string{"status"}, cli.ExitUsage, "no configuration"},
-		{"config from the environment, secret missing", []string{"ENTRA_ARCHIVER_CONFIG=" + f.ConfigPath}, []string{"status"},
-			cli.ExitUsage, statustest.SecretEnv},
 		{"stray argument", f.Env, []string{"status", "--config", f.ConfigPath, "extra"}, cli.ExitUsage, `unexpected argument "extra"`},
 		{"storage unusable", f.Env, []string{"status", "--config", badStorage}, cli.ExitFailure, "open storage: create archive folder " + notAFolder},
 		{"help", nil, []string{"status", "-h"}, cli.ExitOK, "even if jobs failed"},
@@ -199,5 +197,30 @@ func TestStatusIsListed(t *testing.T) {
 	_, _, stderr := runStatusCLI(t, nil, "help")
 	if !strings.Contains(stderr, "status    watermarks, lag, last run and retention risk per job") {
 		t.Errorf("usage lacks the status command:\n%s", stderr)
+	}
+}
+
+// TestReadOnlyCommandsNeedNoGraphSecret: status, verify, export and config
+// check without --online only read storage, so a configuration whose
+// tenants' client secret is not in the environment serves them; once,
+// which talks to Graph, still names the missing variable.
+func TestReadOnlyCommandsNeedNoGraphSecret(t *testing.T) {
+	f := statustest.Build(t, time.Now())
+	noSecret := []string{"ENTRA_ARCHIVER_CONFIG=" + f.ConfigPath}
+	day := time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02")
+	for _, args := range [][]string{
+		{"status"}, {"status", "--json"}, {"config", "check"},
+		{"export", "--tenant", "contoso", "--stream", "directory-audits", "--from", day, "--to", day + "T01:00:00Z", "--format", "jsonl", "-o", filepath.Join(t.TempDir(), "out.jsonl")},
+	} {
+		code, _, stderr := runStatusCLI(t, noSecret, args...)
+		if code != cli.ExitOK || strings.Contains(stderr, statustest.SecretEnv) {
+			t.Errorf("%v without the Graph secret: exit %d\n%s", args, code, stderr)
+		}
+	}
+	if code, _, stderr := runStatusCLI(t, noSecret, "verify"); code == cli.ExitUsage || strings.Contains(stderr, statustest.SecretEnv) {
+		t.Errorf("verify without the Graph secret: exit %d (2 is a config error)\n%s", code, stderr)
+	}
+	if code, _, stderr := runStatusCLI(t, noSecret, "once"); code != cli.ExitUsage || !strings.Contains(stderr, statustest.SecretEnv) {
+		t.Errorf("once without the Graph secret: exit %d, want 2 naming %s\n%s", code, statustest.SecretEnv, stderr)
 	}
 }

@@ -216,6 +216,14 @@ func fileProblem(err error) string {
 
 // auth decodes and checks an auth mapping (a tenant's or
 // storage.azblob.auth).
+// graphAuth decodes a tenant's Graph credential: with StorageOnly, checked
+// for form but never resolved.
+func (d *decoder) graphAuth(path string, v any) Auth {
+	d.skipSecrets = d.storageOnly
+	defer func() { d.skipSecrets = false }()
+	return d.auth(path, v)
+}
+
 func (d *decoder) auth(path string, v any) Auth {
 	a := Auth{env: &d.env}
 	given := map[string]bool{}
@@ -272,10 +280,13 @@ func (d *decoder) auth(path string, v any) Auth {
 		d.addf(join(path, "client_id"), "required for auth method %s (or set AZURE_CLIENT_ID)", a.Method)
 	}
 
-	switch a.Method {
-	case MethodClientSecret:
+	switch {
+	case a.Method == MethodClientSecret:
 		d.checkSecret(path, secretRef{"client_secret", a.ClientSecret, a.ClientSecretEnv, a.ClientSecretFile}, given, true)
-	case MethodClientCertificate:
+	case d.skipSecrets:
+		// Certificates and token files are read only by commands that
+		// talk to Graph.
+	case a.Method == MethodClientCertificate:
 		before := len(d.problems)
 		d.checkReadable(join(path, "certificate_file"), a.CertificateFile, given["certificate_file"], "required for auth method client-certificate")
 		pwRef := secretRef{"certificate_password", a.CertificatePassword, a.CertificatePasswordEnv, a.CertificatePasswordFile}
@@ -283,7 +294,7 @@ func (d *decoder) auth(path string, v any) Auth {
 		if len(d.problems) == before {
 			d.checkCertificate(path, a.CertificateFile, pwRef)
 		}
-	case MethodWorkloadIdentity:
+	case a.Method == MethodWorkloadIdentity:
 		if given["token_file"] || !d.envSet("AZURE_FEDERATED_TOKEN_FILE") {
 			d.checkReadable(join(path, "token_file"), a.TokenFile, given["token_file"], "required for auth method workload-identity (or set AZURE_FEDERATED_TOKEN_FILE)")
 		}
@@ -325,6 +336,9 @@ func (d *decoder) checkSecret(path string, r secretRef, given map[string]bool, r
 	if r.env == "" && r.file == "" {
 		d.addf(p, "must not be empty")
 		return
+	}
+	if d.skipSecrets {
+		return // the form is right; the secret is only read to talk to Graph
 	}
 	var se *secretError
 	if _, err := d.env.secret(r); errors.As(err, &se) {

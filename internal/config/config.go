@@ -127,7 +127,7 @@ func (c *Config) Tenant(name string) (Tenant, bool) {
 // defaults and validates the result. Warnings are problems that do not stop
 // the configuration from working (an inline secret). On failure the error is
 // an *Errors listing every problem.
-func Load(path string, environ []string) (*Config, []string, error) {
+func Load(path string, environ []string, opts ...LoadOption) (*Config, []string, error) {
 	k := koanf.New(".")
 	if path != "" {
 		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
@@ -139,6 +139,9 @@ func Load(path string, environ []string) (*Config, []string, error) {
 		return nil, nil, &Errors{Problems: []Problem{{Message: "environment: " + err.Error()}}}
 	}
 	d := &decoder{origins: origins, env: newEnvMap(environ)}
+	for _, o := range opts {
+		o(d)
+	}
 	c := d.config(k.Raw())
 	c.Path = path
 	if len(d.problems) > 0 {
@@ -146,6 +149,17 @@ func Load(path string, environ []string) (*Config, []string, error) {
 	}
 	return c, d.warnings, nil
 }
+
+// LoadOption changes what Load checks.
+type LoadOption func(*decoder)
+
+// StorageOnly is for the commands that only read the archive (status,
+// verify, export, config check without --online): the tenants' Graph
+// credentials are checked for form (one way of giving each, GUIDs) but
+// never resolved, so those commands need storage access only, never a
+// client secret, certificate or token file or their environment variables
+// (DESIGN.md "Read-only commands").
+func StorageOnly() LoadOption { return func(d *decoder) { d.storageOnly = true } }
 
 // fileError describes a failure to read or parse the config file without
 // repeating the file name (the problem's path already is the file).

@@ -20,6 +20,12 @@ type decoder struct {
 	origins map[string]string
 	// env is the environment Load was given, for *_env secret references.
 	env envMap
+	// storageOnly: the command only reads storage, so the Graph
+	// credentials are checked for form but never resolved (StorageOnly).
+	storageOnly bool
+	// skipSecrets is set while a Graph credential is decoded with
+	// storageOnly.
+	skipSecrets bool
 }
 
 // fieldFunc decodes the value v found at path.

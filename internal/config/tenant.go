@@ -132,7 +132,7 @@ func (d *decoder) tenant(path string, v any, defaults Settings) (Tenant, bool) {
 	if authRaw == nil {
 		authRaw = map[string]any{}
 	}
-	t.Auth = d.auth(authPath, authRaw)
+	t.Auth = d.graphAuth(authPath, authRaw)
 
 	d.checkRecheck(path, t.Settings, set)
 	d.checkFilterSelected(path, t.Settings, set["filter"])
