@@ -199,4 +199,5 @@ var portalLayouts = map[string]portalLayout{
 	audit.NonInteractiveSignIns.Name:   userSignIns,
 	audit.ServicePrincipalSignIns.Name: servicePrincipalSignInLayout(),
 	audit.ManagedIdentitySignIns.Name:  managedIdentitySignInLayout(),
+	audit.DirectoryAudits.Name:         directoryAuditLayout(),
 }
