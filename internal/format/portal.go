@@ -200,4 +200,5 @@ var portalLayouts = map[string]portalLayout{
 	audit.ServicePrincipalSignIns.Name: servicePrincipalSignInLayout(),
 	audit.ManagedIdentitySignIns.Name:  managedIdentitySignInLayout(),
 	audit.DirectoryAudits.Name:         directoryAuditLayout(),
+	audit.Provisioning.Name:            provisioningLayout(),
 }

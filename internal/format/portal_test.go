@@ -131,6 +131,14 @@ func TestPortalHeaders(t *testing.T) {
 	}
 }
 
+func TestPortalEveryStreamHasAView(t *testing.T) {
+	for _, st := range audit.Streams {
+		if len(PortalColumns(st)) == 0 {
+			t.Errorf("%s has no portal columns", st.Name)
+		}
+	}
+}
+
 func TestPortalColumnsAPI(t *testing.T) {
 	other := audit.Stream{Name: "risky-users", TimeField: "riskLastUpdatedDateTime"}
 	if _, err := NewPortalWriter(other, &bytes.Buffer{}); !errors.Is(err, ErrUnknownStream) {
