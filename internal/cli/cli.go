@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/entra-archiver/entra-archiver/internal/config"
+	"github.com/entra-archiver/entra-archiver/internal/progress"
 )
 
 // Exit codes.
@@ -45,6 +46,10 @@ type invocation struct {
 	// Graph credentials are never resolved (DESIGN.md "Read-only
 	// commands").
 	storageOnly bool
+	// daemon: the command is the daemon, whose logs go to a collector.
+	daemon bool
+	// isTerminal tells whether a writer is a terminal (tests replace it).
+	isTerminal func(io.Writer) bool
 }
 
 type command struct {
@@ -79,7 +84,7 @@ func Main(args []string, stdout, stderr io.Writer, environ []string) int {
 // MainContext is Main with a caller-provided context (tests cancel it
 // instead of sending signals).
 func MainContext(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
-	inv := &invocation{stdout: stdout, stderr: stderr, env: env(environ), ctx: ctx}
+	inv := &invocation{stdout: stdout, stderr: stderr, env: env(environ), ctx: ctx, isTerminal: progress.IsTerminal}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -89,7 +94,7 @@ func MainContext(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			inv.storageOnly = c.storageOnly
+			inv.storageOnly, inv.daemon = c.storageOnly, c.name == "run"
 			return c.run(inv, args[1:])
 		}
 	}
@@ -150,6 +155,12 @@ func (inv *invocation) loadConfig(path string) (*config.Config, bool) {
 		opts = append(opts, config.StorageOnly())
 	}
 	cfg, warnings, err := config.Load(path, inv.env, opts...)
+	if cfg != nil && !inv.daemon && inv.isTerminal(inv.stderr) {
+		// A person reads a command's output on a terminal: log lines are
+		// human text there, JSON only where they are piped or collected
+		// (and always for the daemon).
+		cfg.Log.Format = "console"
+	}
 	for _, w := range warnings {
 		fmt.Fprintf(inv.stderr, "warning: %s\n", w)
 	}

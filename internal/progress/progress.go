@@ -62,14 +62,15 @@ type Bar struct {
 // New returns a Bar that draws on w when w is a terminal and does nothing
 // otherwise. label starts the line ("verify").
 func New(w io.Writer, label string) *Bar {
-	return newBar(w, label, isTerminal(w), time.Now)
+	return newBar(w, label, IsTerminal(w), time.Now)
 }
 
 func newBar(w io.Writer, label string, enabled bool, now func() time.Time) *Bar {
 	return &Bar{w: w, label: label, unit: "partitions", enabled: enabled, now: now, started: now()}
 }
 
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a terminal (a person reads it).
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(interface{ Fd() uintptr })
 	return ok && term.IsTerminal(int(f.Fd()))
 }
