@@ -116,3 +116,48 @@ func createOnlySAS(t *testing.T, keyConn, name string) string {
 	endpoint := u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/"+name)
 	return "BlobEndpoint=" + endpoint + ";SharedAccessSignature=" + u.RawQuery
 }
+
+// TestCheckOnlineStateContainer: config check --online proves what each
+// container must allow. Through a create-only SAS the archive probe is
+// written but cannot be deleted, which passes (the archiver never deletes);
+// the state container must take a rewrite and a lease, which a create-only
+// SAS refuses.
+func TestCheckOnlineStateContainer(t *testing.T) {
+	conn := testenv.Azurite(t)
+	archiveName, stateName := testenv.Container(t), testenv.Container(t)
+	for _, name := range []string{archiveName, stateName} {
+		if _, err := azblob.New(t.Context(), azblob.Options{ConnectionString: conn, Container: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		stateConn string
+		ok        bool
+		detail    string
+	}{
+		{conn, true, "wrote, rewrote, leased and deleted _probe/"},
+		{createOnlySAS(t, conn, stateName), false, "cannot write and rewrite a document in state container " + stateName},
+	} {
+		cfg := loadConfig(t, fmt.Sprintf(`
+storage: {type: azblob, azblob: {connection_string_env: ARCHIVE_CONN, container: %s}}
+state: {type: storage, container: %s, connection_string_env: STATE_CONN}
+tenants:
+  - name: contoso
+    tenant_id: %s
+    auth: {client_id: %s, client_secret_env: SIM_SECRET}
+    authority_host: http://127.0.0.1:9/
+`, archiveName, stateName, testTenantID, testClientID),
+			"SIM_SECRET="+testSecret, "ARCHIVE_CONN="+createOnlySAS(t, conn, archiveName), "STATE_CONN="+tc.stateConn)
+		got := app.CheckOnline(t.Context(), cfg, app.OnlineOptions{})
+		if len(got) < 2 || got[0].Check != app.CheckStorage || got[1].Check != app.CheckState {
+			t.Fatalf("results %+v: want the storage check, then the state check", got)
+		}
+		if !got[0].OK || !strings.Contains(got[0].Detail, "could not delete it") {
+			t.Errorf("storage check through a create-only SAS: %+v, want OK with the probe left", got[0])
+		}
+		if got[1].OK != tc.ok || !strings.Contains(got[1].Detail, tc.detail) {
+			t.Errorf("state check: %+v, want OK %v and %q", got[1], tc.ok, tc.detail)
+		}
+		t.Logf("%s: %s | %s: %s", got[0].Check, got[0].Detail, got[1].Check, got[1].Detail)
+	}
+}
