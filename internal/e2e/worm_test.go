@@ -30,7 +30,8 @@ import (
 // reaches it only through a SAS granting read, create and list (Azurite
 // answers 403 to a second upload of a name and to a delete, as an immutable
 // container refuses them), with the state and the tenant leases in a second
-// container (state.container). The full cycle runs on it: a first run killed
+// container (state.container) reached through its own SAS (read, write,
+// list), as docs/deploy.md sets it up. The full cycle runs on it: a first run killed
 // three times and then completed (old hours sealed at once), the daemon
 // killed three times and restarted, the daemon running its rechecks while
 // Graph publishes records seconds late (a few later than the first recheck),
@@ -69,9 +70,14 @@ func TestWormArchiveThroughCreateOnlySAS(t *testing.T) {
 
 	keyConn := testenv.Azurite(t)
 	archiveName, stateName := testenv.Container(t), testenv.Container(t)
+	// Both containers exist before their SAS are handed out.
 	archiveSink, err := azblob.New(context.Background(), azblob.Options{ConnectionString: keyConn, Container: archiveName})
 	if err != nil {
-		t.Fatal(err) // the archive container exists before its SAS is handed out
+		t.Fatal(err)
+	}
+	stateSink, err := azblob.New(context.Background(), azblob.Options{ConnectionString: keyConn, Container: stateName})
+	if err != nil {
+		t.Fatal(err)
 	}
 	proxy := newArchiveProxy(t, keyConn, archiveName)
 	p := newProcess(t, sim, fmt.Sprintf(`
@@ -91,7 +97,8 @@ defaults:
   rate_limit: {requests: 10000, per: 1s}
 graph: {app_rate_limit: {requests: 10000, per: 1s}}
 %s`, archiveName, stateName, tenantYAML(sim, "")),
-		"ARCHIVE_SAS="+createOnlyConnectionString(t, keyConn, archiveName, proxy.url), "STATE_CONNECTION="+keyConn)
+		"ARCHIVE_SAS="+sasConnection(t, keyConn, archiveName, proxy.url, "rcl"),
+		"STATE_CONNECTION="+sasConnection(t, keyConn, stateName, "", "rwl"))
 
 	if out := p.mustRun("config", "check"); !strings.Contains(out, "state storage in container "+stateName) {
 		t.Fatalf("config check does not name the state container:\n%s", out)
@@ -147,10 +154,6 @@ graph: {app_rate_limit: {requests: 10000, per: 1s}}
 	p.mustRun("once")
 	asOf := time.Now()
 
-	stateSink, err := azblob.New(context.Background(), azblob.Options{ConnectionString: keyConn, Container: stateName})
-	if err != nil {
-		t.Fatal(err)
-	}
 	tenant := sim.Tenant(tenantID)
 	for _, st := range streams {
 		state := loadState(t, stateSink, layout.Layout{}, "contoso", st.Name)
@@ -194,16 +197,21 @@ graph: {app_rate_limit: {requests: 10000, per: 1s}}
 	}
 }
 
-// createOnlyConnectionString is a connection string to container name
-// through endpoint (scheme://host) with a container SAS granting read,
-// create and list: no write over an existing blob, no delete.
-func createOnlyConnectionString(t *testing.T, keyConn, name, endpoint string) string {
+// sasConnection is a connection string to container name with a container
+// SAS granting perms (in Azure's order: r, c, w, l): "rcl" creates, reads and
+// lists but cannot write over a blob or delete one. A non-empty endpoint
+// (scheme://host) replaces Azurite's.
+func sasConnection(t *testing.T, keyConn, name, endpoint, perms string) string {
 	t.Helper()
 	c, err := azcontainer.NewClientFromConnectionString(keyConn, name, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sasURL, err := c.GetSASURL(sas.ContainerPermissions{Read: true, Create: true, List: true}, time.Now().Add(time.Hour), nil)
+	p := sas.ContainerPermissions{
+		Read: strings.Contains(perms, "r"), Create: strings.Contains(perms, "c"),
+		Write: strings.Contains(perms, "w"), List: strings.Contains(perms, "l"),
+	}
+	sasURL, err := c.GetSASURL(p, time.Now().Add(time.Hour), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,8 +219,11 @@ func createOnlyConnectionString(t *testing.T, keyConn, name, endpoint string) st
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := u.Query().Get("sp"); got != "rcl" {
-		t.Fatalf("the SAS grants %q, want rcl", got)
+	if got := u.Query().Get("sp"); got != perms {
+		t.Fatalf("the SAS grants %q, want %q", got, perms)
+	}
+	if endpoint == "" {
+		endpoint = u.Scheme + "://" + u.Host
 	}
 	account := strings.TrimSuffix(u.Path, "/"+name)
 	return "BlobEndpoint=" + endpoint + account + ";SharedAccessSignature=" + u.RawQuery
