@@ -144,7 +144,7 @@ graph: {app_rate_limit: {requests: 10000, per: 1s}}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("run did not exit cleanly after SIGTERM: %v\n%s", err, lastLines(stderr.String(), 30))
 	}
-	if failed := linesWith(stderr.String(), `"msg":"run failed"`); len(failed) > 0 {
+	if failed := linesWith(stderr.String(), "run failed"); len(failed) > 0 {
 		t.Fatalf("the daemon's runs failed on the create-only archive:\n%s", strings.Join(head(failed), "\n"))
 	}
 
