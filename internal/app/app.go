@@ -89,6 +89,7 @@ type wiring struct {
 	sink   archive.Sink
 	layout layout.Layout
 	state  state.Store
+	locker archive.Locker // tenant leases; nil: none
 	jobs   []*Entry
 	needs  *budgetNeeds
 }
@@ -148,7 +149,7 @@ func (a *App) wire(ctx context.Context, cfg *config.Config) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &wiring{cfg: cfg, sink: storage.Sink, layout: storage.Layout, state: storage.State}
+	w := &wiring{cfg: cfg, sink: storage.Sink, layout: storage.Layout, state: storage.State, locker: storage.Locker}
 	appPacer := graph.NewPacer(cfg.Graph.AppRateLimit.Requests, cfg.Graph.AppRateLimit.Per)
 	// Graph's budget is per app per directory: configured tenants that are
 	// the same directory read by the same app share one pacer.

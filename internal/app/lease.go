@@ -34,18 +34,18 @@ var ErrJobBusy = errors.New("another entra-archiver process is running this tena
 var errLeaseReleased = errors.New("lease released")
 
 // withLease runs fn while this process holds the lease of the job's tenant
-// on {prefix}_locks/{tenant}: Graph's budget is per tenant and only one
-// process can pace it, so all of a tenant's jobs run in the process holding
-// its lease, and the runs of one process share that lease (tenantLeases).
+// on {prefix}_locks/{tenant} (in the state container, if there is one):
+// Graph's budget is per tenant and only one process can pace it, so all of
+// a tenant's jobs run in the process holding its lease, and the runs of one
+// process share that lease (tenantLeases).
 // It waits up to wait for a lease held elsewhere (0: not at all). If a
 // renewal fails, every run of the tenant is cancelled: each stops and
 // commits nothing more.
 func (a *App) withLease(ctx context.Context, w *wiring, e *Entry, wait time.Duration, fn func(context.Context) error) error {
-	locker, ok := w.sink.(archive.Locker)
-	if !ok {
+	if w.locker == nil {
 		return fn(ctx)
 	}
-	h, err := a.leases.join(ctx, locker, w.layout.LockName(e.budget), e.Tenant.Name, wait)
+	h, err := a.leases.join(ctx, w.locker, w.layout.LockName(e.budget), e.Tenant.Name, wait)
 	if err != nil {
 		return err
 	}

@@ -81,12 +81,6 @@ func (f *fakeLocks) held(name string) bool {
 	return f.holder[name] != nil
 }
 
-// lockingSink is a sink whose only working part is its Locker.
-type lockingSink struct {
-	archive.Sink
-	*fakeLocks
-}
-
 type leaseFixture struct {
 	app   *App
 	w     *wiring
@@ -100,7 +94,7 @@ func newLeaseFixture(t *testing.T) *leaseFixture {
 	a.leases.renew = 20 * time.Millisecond
 	a.leases.retry = 10 * time.Millisecond
 	t.Cleanup(func() { a.leases.SetLinger(false) })
-	return &leaseFixture{app: a, w: &wiring{sink: lockingSink{fakeLocks: locks}, layout: layout.Layout{}}, locks: locks}
+	return &leaseFixture{app: a, w: &wiring{locker: locks, layout: layout.Layout{}}, locks: locks}
 }
 
 func entry(tenant, stream string, window time.Duration) *Entry {
@@ -306,7 +300,7 @@ tenants:
 		t.Fatal(err)
 	}
 	w := a.w()
-	locker := w.sink.(archive.Locker)
+	locker := w.locker
 	for tenant, lock := range map[string]string{
 		"contoso-signins": "_locks/contoso-signins", "contoso-audits": "_locks/contoso-signins", "fabrikam": "_locks/fabrikam",
 	} {

@@ -25,6 +25,7 @@ import (
 // What `config check --online` checks.
 const (
 	CheckStorage = "storage" // write and delete a probe blob
+	CheckState   = "state"   // write, rewrite, lease and delete a probe document in state.container
 	CheckToken   = "token"   // get a Graph token for the tenant
 	CheckQuery   = "query"   // a one-record query of a stream
 )
@@ -62,7 +63,8 @@ const queryAttempts = 3
 var errProbeDone = errors.New("first page received")
 
 // CheckOnline proves the configuration works against the real services:
-// it writes and deletes a probe blob {prefix}_probe/<random>, and for every
+// it writes and deletes a probe blob {prefix}_probe/<random> (and, with
+// state.container, a probe document there), and for every
 // tenant gets a token and runs a one-record query of each of its streams
 // (with the stream's filter) over the last 24 hours, within the configured
 // rate limits. Tenants are checked concurrently; the results come in config
@@ -83,6 +85,9 @@ func CheckOnline(ctx context.Context, cfg *config.Config, o OnlineOptions) []Che
 		sctx, cancel := context.WithTimeout(ctx, onlineTimeout)
 		defer cancel()
 		results[0] = []CheckResult{checkStorage(sctx, cfg, o)}
+		if cfg.State.Type == "storage" && cfg.State.Container != "" {
+			results[0] = append(results[0], checkState(sctx, cfg, o))
+		}
 	}()
 	for i, t := range cfg.Tenants {
 		go func() {
@@ -126,6 +131,54 @@ func checkStorage(ctx context.Context, cfg *config.Config, o OnlineOptions) Chec
 	if err := st.Sink.Delete(ctx, name); err != nil {
 		res.Detail = fmt.Sprintf("wrote %s in %s but could not delete it (%v); writing is what the archiver needs: delete the probe by hand, or when its immutability period ends",
 			name, storageName(cfg.Storage), err)
+	}
+	return res
+}
+
+// checkState proves state.container takes what the state documents and the
+// tenant leases need, which the archive container never has to allow: a
+// document created, rewritten on its version and leased. The probe is
+// deleted; a failed delete does not fail the check (the archiver never
+// deletes there either).
+func checkState(ctx context.Context, cfg *config.Config, o OnlineOptions) CheckResult {
+	res := CheckResult{Check: CheckState}
+	where := "state container " + cfg.State.Container
+	account, err := azblobAccount(cfg.Storage.Azblob)
+	if err != nil {
+		res.Detail = fmt.Sprintf("cannot open %s: %v", where, err)
+		return res
+	}
+	account.ClientOptions = o.StorageClient
+	sink, err := openStateContainer(ctx, cfg.State, account, o.Logger)
+	if err != nil {
+		res.Detail = fmt.Sprintf("cannot open %s: %v", where, err)
+		return res
+	}
+	name, body, err := probeBlob(cfg.Storage.Azblob.Prefix)
+	if err != nil {
+		res.Detail = err.Error()
+		return res
+	}
+	version, err := sink.WriteDoc(ctx, name, body, "")
+	if err == nil {
+		_, err = sink.WriteDoc(ctx, name, body, version)
+	}
+	if err != nil {
+		res.Detail = fmt.Sprintf("cannot write and rewrite a document in %s: %v", where, err)
+		return res
+	}
+	lease, err := sink.Acquire(ctx, name, LeaseTTL)
+	if err == nil {
+		err = lease.Release(ctx)
+	}
+	if err != nil {
+		res.Detail = fmt.Sprintf("wrote %s in %s but cannot lease it: %v", name, where, err)
+		return res
+	}
+	res.OK = true
+	res.Detail = fmt.Sprintf("wrote, rewrote, leased and deleted %s in %s", name, where)
+	if err := sink.Delete(ctx, name); err != nil {
+		res.Detail = fmt.Sprintf("wrote, rewrote and leased %s in %s but could not delete it (%v); delete the probe by hand", name, where, err)
 	}
 	return res
 }

@@ -17,11 +17,15 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
-// Storage is the archive as configured: its sink, blob layout and job state.
+// Storage is the archive as configured: its sink, blob layout and job state,
+// and where the tenant leases are taken.
 type Storage struct {
 	Sink   archive.Sink
 	Layout layout.Layout
 	State  state.Store
+	// Locker takes the tenant leases: the state container with
+	// state.container, else the archive's sink; nil if that cannot lease.
+	Locker archive.Locker
 }
 
 // OpenStorage connects to the configured archive and state without wiring
@@ -41,19 +45,47 @@ func openStorage(ctx context.Context, cfg *config.Config, client *azcore.ClientO
 	if log == nil {
 		log = zap.NewNop()
 	}
-	sink, l, err := openSink(ctx, cfg.Storage, client, log.Named("storage"), mustExist)
+	// How the account is reached, shared by the archive container and a
+	// state container.
+	var account azblob.Options
+	if cfg.Storage.Type == "azblob" {
+		var err error
+		if account, err = azblobAccount(cfg.Storage.Azblob); err != nil {
+			return nil, err
+		}
+		account.ClientOptions, account.MustExist = client, mustExist
+	}
+	sink, l, err := openSink(ctx, cfg.Storage, account, mustExist, log.Named("storage"))
 	if err != nil {
 		return nil, err
 	}
-	st, err := openState(cfg.State, sink, l)
+	st, locker, err := openState(ctx, cfg.State, sink, l, account, log.Named("state"))
 	if err != nil {
 		return nil, err
 	}
-	return &Storage{Sink: sink, Layout: l, State: st}, nil
+	return &Storage{Sink: sink, Layout: l, State: st, Locker: locker}, nil
 }
 
-// openSink connects to the configured storage.
-func openSink(ctx context.Context, c config.Storage, client *azcore.ClientOptions, log *zap.Logger, mustExist bool) (archive.Sink, layout.Layout, error) {
+// azblobAccount is how the configured account is reached: a connection
+// string, or the account URL with an Entra credential.
+func azblobAccount(c config.Azblob) (azblob.Options, error) {
+	if c.AccountURL != "" {
+		cred, err := credential.ForStorage(c, nil)
+		if err != nil {
+			return azblob.Options{}, fmt.Errorf("storage.azblob.auth: %w", err)
+		}
+		return azblob.Options{AccountURL: c.AccountURL, Credential: cred}, nil
+	}
+	cs, err := c.ResolveConnectionString()
+	if err != nil {
+		return azblob.Options{}, err
+	}
+	return azblob.Options{ConnectionString: cs}, nil
+}
+
+// openSink connects to the configured storage; account reaches an azblob
+// one.
+func openSink(ctx context.Context, c config.Storage, account azblob.Options, mustExist bool, log *zap.Logger) (archive.Sink, layout.Layout, error) {
 	switch c.Type {
 	case "local":
 		var opts []local.Option
@@ -63,24 +95,8 @@ func openSink(ctx context.Context, c config.Storage, client *azcore.ClientOption
 		s, err := local.New(c.Local.Path, opts...)
 		return s, layout.Layout{}, err
 	case "azblob":
-		o := azblob.Options{
-			Container: c.Azblob.Container, AccessTier: c.Azblob.AccessTier, MustExist: mustExist,
-			ClientOptions: client, Logger: log,
-		}
-		if c.Azblob.AccountURL != "" {
-			o.AccountURL = c.Azblob.AccountURL
-			cred, err := credential.ForStorage(c.Azblob, nil)
-			if err != nil {
-				return nil, layout.Layout{}, fmt.Errorf("storage.azblob.auth: %w", err)
-			}
-			o.Credential = cred
-		} else {
-			cs, err := c.Azblob.ResolveConnectionString()
-			if err != nil {
-				return nil, layout.Layout{}, err
-			}
-			o.ConnectionString = cs
-		}
+		o := account
+		o.Container, o.AccessTier, o.Logger = c.Azblob.Container, c.Azblob.AccessTier, log
 		s, err := azblob.New(ctx, o)
 		if err != nil {
 			return nil, layout.Layout{}, err
@@ -90,18 +106,54 @@ func openSink(ctx context.Context, c config.Storage, client *azcore.ClientOption
 	return nil, layout.Layout{}, fmt.Errorf("storage.type: unknown type %q", c.Type)
 }
 
-// openState opens the state store: documents beside the archive, or in a
-// local folder.
-func openState(c config.State, sink archive.Sink, l layout.Layout) (state.Store, error) {
-	switch c.Type {
-	case "storage", "":
-		return state.DocStore{Sink: sink, Layout: l}, nil
-	case "file":
+// openState opens the state store and the tenant leases' locker: documents
+// and leases beside the archive, both in a second container
+// (state.container), or documents in a local folder and leases beside the
+// archive.
+func openState(ctx context.Context, c config.State, sink archive.Sink, l layout.Layout, account azblob.Options, log *zap.Logger) (state.Store, archive.Locker, error) {
+	locker, _ := sink.(archive.Locker)
+	switch {
+	case c.Type == "file":
 		s, err := local.New(c.Path)
 		if err != nil {
-			return nil, fmt.Errorf("state.path: %w", err)
+			return nil, nil, fmt.Errorf("state.path: %w", err)
 		}
-		return state.DocStore{Sink: s}, nil
+		return state.DocStore{Sink: s}, locker, nil
+	case c.Type != "storage" && c.Type != "":
+		return nil, nil, errors.New("state.type: unknown type " + c.Type)
+	case c.Container == "":
+		return state.DocStore{Sink: sink, Layout: l}, locker, nil
 	}
-	return nil, errors.New("state.type: unknown type " + c.Type)
+	s, err := openStateContainer(ctx, c, account, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return state.DocStore{Sink: s, Layout: l}, s, nil
+}
+
+// openStateContainer connects to state.container with its own connection
+// string, or as the archive's container is reached. Like the archive
+// container it is created private when missing, unless it must exist.
+func openStateContainer(ctx context.Context, c config.State, account azblob.Options, log *zap.Logger) (*azblob.Sink, error) {
+	if account.ConnectionString == "" && account.AccountURL == "" {
+		return nil, errors.New("state.container: only used with storage type azblob")
+	}
+	cs, err := c.ResolveConnectionString()
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	o := account
+	if cs != "" {
+		o = azblob.Options{ConnectionString: cs, ClientOptions: account.ClientOptions, MustExist: account.MustExist}
+	}
+	o.Container, o.AccessTier, o.Logger = c.Container, "", log
+	s, err := azblob.New(ctx, o)
+	switch {
+	case errors.Is(err, archive.ErrNotFound):
+		return nil, fmt.Errorf("state.container: container %s does not exist (check state.container and the account; run, once and backfill create it): %w",
+			c.Container, archive.ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("state.container %s: %w", c.Container, err)
+	}
+	return s, nil
 }

@@ -34,7 +34,7 @@ func cmdConfig(inv *invocation, args []string) int {
 	for _, t := range cfg.Tenants {
 		jobs += len(t.Settings.Streams)
 	}
-	fmt.Fprintf(inv.stdout, "%s: OK (%d tenants, %d jobs, storage %s, state %s)\n", *path, len(cfg.Tenants), jobs, cfg.Storage.Type, cfg.State.Type)
+	fmt.Fprintf(inv.stdout, "%s: OK (%d tenants, %d jobs, storage %s, state %s)\n", *path, len(cfg.Tenants), jobs, cfg.Storage.Type, cfg.State.Describe())
 	if !*online {
 		fmt.Fprintln(inv.stdout, "Graph credentials were checked for form only: --online gets a token for every tenant.")
 		return ExitOK

@@ -66,12 +66,6 @@ type RateLimit struct {
 	Per      time.Duration
 }
 
-// State chooses where watermarks are kept.
-type State struct {
-	Type string // storage (next to the archive) | file
-	Path string // directory for type file
-}
-
 // Settings are the per-tenant job settings: what the defaults section holds
 // and what every tenant resolves to.
 type Settings struct {
@@ -187,20 +181,21 @@ func (d *decoder) config(raw map[string]any) *Config {
 		State:    State{Type: "storage"},
 		Defaults: builtinSettings(),
 	}
-	var storage, tenants any = map[string]any{}, nil
+	var storage, state, tenants any = map[string]any{}, map[string]any{}, nil
 	defaultsSet := map[string]bool{}
 	d.object("", raw, map[string]fieldFunc{
 		"log":     func(p string, v any) { d.log(p, v, &c.Log) },
 		"http":    func(p string, v any) { d.http(p, v, &c.HTTP) },
 		"graph":   func(p string, v any) { d.graph(p, v, &c.Graph) },
 		"storage": func(p string, v any) { storage = v },
-		"state":   func(p string, v any) { d.state(p, v, &c.State) },
+		"state":   func(p string, v any) { state = v },
 		"defaults": func(p string, v any) {
 			d.object(p, v, d.settingsFields(&c.Defaults, defaultsSet))
 		},
 		"tenants": func(p string, v any) { tenants = v },
 	})
 	d.storage("storage", storage, &c.Storage)
+	d.state("state", state, &c.State, c.Storage)
 	var inherited map[string]bool
 	c.Tenants, inherited = d.tenants("tenants", tenants, c.Defaults)
 	d.checkDefaults(c.Defaults, defaultsSet, inherited)
@@ -268,26 +263,6 @@ func (d *decoder) rateLimit(path string, v any, r *RateLimit) {
 			}
 		},
 	})
-}
-
-func (d *decoder) state(path string, v any, s *State) {
-	pathSet := false
-	d.object(path, v, map[string]fieldFunc{
-		"type": func(p string, v any) { d.enum(p, v, &s.Type, "state type", "storage", "file") },
-		"path": func(p string, v any) {
-			if str, ok := d.str(p, v); ok {
-				s.Path, pathSet = str, true
-			}
-		},
-	})
-	switch {
-	case s.Type == "file" && s.Path == "" && !pathSet:
-		d.addf(join(path, "path"), "required for state type file")
-	case s.Type == "file" && s.Path == "":
-		d.addf(join(path, "path"), "must not be empty")
-	case s.Type == "storage" && pathSet:
-		d.addf(join(path, "path"), "only used with state type file")
-	}
 }
 
 // enum decodes a string that must be one of allowed, reporting whether it

@@ -72,6 +72,7 @@ func problemsOf(t *testing.T, err error) []Problem {
 // reflect.DeepEqual.
 func stripEnv(c *Config) {
 	c.Storage.Azblob.env = nil
+	c.State.env = nil
 	if c.Storage.Azblob.Auth != nil {
 		c.Storage.Azblob.Auth.env = nil
 	}

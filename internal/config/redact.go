@@ -43,6 +43,10 @@ func (c *Config) Redacted() string {
 	w.line(0, "state:")
 	w.kv(1, "type", c.State.Type)
 	w.opt(1, "path", c.State.Path)
+	w.opt(1, "container", c.State.Container)
+	w.opt(1, "connection_string_env", c.State.ConnectionStringEnv)
+	w.opt(1, "connection_string_file", c.State.ConnectionStringFile)
+	w.opt(1, "connection_string", redact(c.State.ConnectionString))
 
 	w.line(0, "defaults:")
 	w.settings(1, c.Defaults)

@@ -106,6 +106,17 @@ func (d *decoder) storage(path string, v any, s *Storage) {
 	d.azblob(join(path, "azblob"), azRaw, &s.Azblob, typeOK && s.Type == "azblob")
 }
 
+// containerName decodes an Azure container name.
+func (d *decoder) containerName(path string, v any, dst *string) {
+	if s, ok := d.str(path, v); ok {
+		if len(s) < 3 || len(s) > 63 || !containerRE.MatchString(s) {
+			d.addf(path, "%q is not a valid container name (3 to 63 characters of a-z, 0-9 and single hyphens)", s)
+			return
+		}
+		*dst = s
+	}
+}
+
 // azblob decodes storage.azblob; the connection checks run only when the
 // azblob sink is the one in use (used).
 func (d *decoder) azblob(path string, v any, a *Azblob, used bool) {
@@ -124,15 +135,7 @@ func (d *decoder) azblob(path string, v any, a *Azblob, used bool) {
 		"connection_string_env":  str("connection_string_env", &a.ConnectionStringEnv),
 		"connection_string_file": str("connection_string_file", &a.ConnectionStringFile),
 		"connection_string":      str("connection_string", &a.ConnectionString),
-		"container": func(p string, v any) {
-			if s, ok := d.str(p, v); ok {
-				if len(s) < 3 || len(s) > 63 || !containerRE.MatchString(s) {
-					d.addf(p, "%q is not a valid container name (3 to 63 characters of a-z, 0-9 and single hyphens)", s)
-					return
-				}
-				a.Container = s
-			}
-		},
+		"container":              func(p string, v any) { d.containerName(p, v, &a.Container) },
 		"prefix": func(p string, v any) {
 			if s, ok := d.str(p, v); ok {
 				if s != "" && (!strings.HasSuffix(s, "/") || strings.HasPrefix(s, "/")) {

@@ -11,8 +11,9 @@ import (
 )
 
 // DocStore keeps each job's state as a JSON document
-// ({prefix}_state/{tenant}/{stream}.json) in a sink: the archive's own sink for
-// state type "storage", a local folder for type "file".
+// ({prefix}_state/{tenant}/{stream}.json) in a sink: for state type "storage"
+// the archive's own sink or that of state.container, a local folder for type
+// "file".
 type DocStore struct {
 	Sink   archive.Sink
 	Layout layout.Layout

@@ -1,7 +1,9 @@
 // Package state keeps each job's progress (watermark, recheck marks, seal
 // point, last run) as a small JSON document with optimistic concurrency. The
-// document lives in the archive's own storage ("storage") or in a local folder
-// ("file"); both go through archive.Sink's document methods.
+// document lives in the archive's own storage or a second container of its
+// account ("storage", the latter so that the archive container can be
+// immutable), or in a local folder ("file"); all go through archive.Sink's
+// document methods.
 package state
 
 import (

@@ -204,7 +204,7 @@ func (s *Sink) ensureContainer(ctx context.Context, mustExist bool) error {
 		if err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
 			return s.fail("create container", s.name, err)
 		}
-		s.log.Info("created the archive container with no public access")
+		s.log.Info("created the container with no public access")
 		return nil
 	case s.auth == authSAS && statusOf(err) == 403:
 		if s.canList(ctx) {

@@ -68,7 +68,7 @@ func (s *Sink) accessHint(code string) string {
 	var hint string
 	switch s.auth {
 	case authSAS:
-		hint = fmt.Sprintf("the SAS must be valid now and grant the permissions r, w, l, d, c and a on container %q (an account SAS also the resource types c and o)", s.name)
+		hint = fmt.Sprintf("the SAS must be valid now and grant the permissions r, c and l on container %q, and w too if it keeps the state and leases (an account SAS also the resource types c and o)", s.name)
 	case authKey:
 		hint = "check the account name and key in the connection string, and that this machine's clock is right"
 	default:

@@ -35,7 +35,7 @@ func TestFail(t *testing.T) {
 		{authToken, responseError(403, "AuthorizationPermissionMismatch"),
 			`open container archive: storage service answered 403 Forbidden (AuthorizationPermissionMismatch): grant this identity the role "Storage Blob Data Contributor" on container "archive" (or on its storage account)`},
 		{authSAS, responseError(403, "AuthorizationPermissionMismatch"),
-			`open container archive: storage service answered 403 Forbidden (AuthorizationPermissionMismatch): the SAS must be valid now and grant the permissions r, w, l, d, c and a on container "archive" (an account SAS also the resource types c and o)`},
+			`open container archive: storage service answered 403 Forbidden (AuthorizationPermissionMismatch): the SAS must be valid now and grant the permissions r, c and l on container "archive", and w too if it keeps the state and leases (an account SAS also the resource types c and o)`},
 		{authKey, responseError(403, "AuthenticationFailed"),
 			`open container archive: storage service answered 403 Forbidden (AuthenticationFailed): check the account name and key in the connection string, and that this machine's clock is right`},
 		{authToken, responseError(403, "AuthorizationFailure"),

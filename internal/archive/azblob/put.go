@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/http"
 	"path"
 	"strings"
 	"sync"
@@ -79,20 +80,29 @@ func (s *Sink) Put(ctx context.Context, name string, body io.ReadSeeker, size in
 	return s.putResult(ctx, name, want, s.putSingle(ctx, name, body, size, md, want))
 }
 
-// putResult turns BlobAlreadyExists into the create-only verdict: the same
-// content is success, other content ErrExists.
+// putResult turns a refused create into the create-only verdict: the same
+// content is success, other content ErrExists. A blob that exists is
+// refused in three ways: 409 BlobAlreadyExists (If-None-Match: *), 409
+// BlobImmutableDueToPolicy (a WORM container), or 403 when the credential
+// may create blobs but not write over them (a SAS with c but not w, a role
+// with blobs/add/action but not blobs/write). A 403 with no blob under the
+// name is a missing permission and reported as one.
 func (s *Sink) putResult(ctx context.Context, name, want string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if !bloberror.HasCode(err, bloberror.BlobAlreadyExists) {
+	exists := bloberror.HasCode(err, bloberror.BlobAlreadyExists, bloberror.BlobImmutableDueToPolicy)
+	if !exists && statusOf(err) != http.StatusForbidden {
 		return s.fail("put", name, err)
 	}
-	obj, err := s.Stat(ctx, name)
-	if err != nil {
-		return fmt.Errorf("put %s: compare with the existing blob: %w", name, err)
+	obj, statErr := s.Stat(ctx, name)
+	switch {
+	case statErr == nil:
+		return sameContent(name, obj, want)
+	case !exists:
+		return s.fail("put", name, err)
 	}
-	return sameContent(name, obj, want)
+	return fmt.Errorf("put %s: compare with the existing blob: %w", name, statErr)
 }
 
 func sameContent(name string, obj archive.Object, want string) error {
