@@ -23,8 +23,9 @@ type Storage struct {
 	Sink   archive.Sink
 	Layout layout.Layout
 	State  state.Store
-	// Locker takes the tenant leases: the state container with
-	// state.container, else the archive's sink; nil if that cannot lease.
+	// Locker takes the tenant leases where the state is: the state
+	// container, the state folder, else the archive's sink; nil if that
+	// cannot lease.
 	Locker archive.Locker
 }
 
@@ -108,17 +109,18 @@ func openSink(ctx context.Context, c config.Storage, account azblob.Options, mus
 
 // openState opens the state store and the tenant leases' locker: documents
 // and leases beside the archive, both in a second container
-// (state.container), or documents in a local folder and leases beside the
-// archive.
+// (state.container), or both in a local folder (state.type file).
 func openState(ctx context.Context, c config.State, sink archive.Sink, l layout.Layout, account azblob.Options, log *zap.Logger) (state.Store, archive.Locker, error) {
 	locker, _ := sink.(archive.Locker)
 	switch {
 	case c.Type == "file":
+		// The leases go with the state: the folder is one host's, and the
+		// archive container is then free of mutable blobs (WORM).
 		s, err := local.New(c.Path)
 		if err != nil {
 			return nil, nil, fmt.Errorf("state.path: %w", err)
 		}
-		return state.DocStore{Sink: s}, locker, nil
+		return state.DocStore{Sink: s}, s, nil
 	case c.Type != "storage" && c.Type != "":
 		return nil, nil, errors.New("state.type: unknown type " + c.Type)
 	case c.Container == "":

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -159,5 +161,39 @@ tenants:
 			t.Errorf("state check: %+v, want OK %v and %q", got[1], tc.ok, tc.detail)
 		}
 		t.Logf("%s: %s | %s: %s", got[0].Check, got[0].Detail, got[1].Check, got[1].Detail)
+	}
+}
+
+// TestStateFileKeepsTheLeases: with state.type file the tenant leases are
+// taken in the state folder too, so the archive container holds nothing
+// mutable (and can be WORM).
+func TestStateFileKeepsTheLeases(t *testing.T) {
+	conn := testenv.Azurite(t)
+	archiveName := testenv.Container(t)
+	stateDir := t.TempDir()
+	cfg := loadConfig(t, fmt.Sprintf(`
+storage: {type: azblob, azblob: {connection_string_env: KEY_CONN, container: %s}}
+state: {type: file, path: %s}
+tenants:
+  - {name: contoso, tenant_id: %s, auth: {client_id: %s, client_secret_env: SIM_SECRET}}
+`, archiveName, stateDir, testTenantID, testClientID), "SIM_SECRET="+testSecret, "KEY_CONN="+conn)
+	st, err := app.OpenStorage(t.Context(), cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease, err := st.Locker.Acquire(t.Context(), st.Layout.LockName("contoso"), app.LeaseTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release(t.Context())
+	var names []string
+	if err := st.Sink.List(t.Context(), "", func(o archive.Object) error { names = append(names, o.Name); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 0 {
+		t.Fatalf("the archive container holds %v after taking a lease with state in a folder", names)
+	}
+	if entries, err := os.ReadDir(filepath.Join(stateDir, "_locks")); err != nil || len(entries) == 0 {
+		t.Fatalf("no lease in the state folder: %v %v", entries, err)
 	}
 }
