@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -65,24 +64,18 @@ func (j *Job) load(ctx context.Context, now time.Time) (*runState, error) {
 var ErrPartitionChanged = errors.New("partition granularity changed")
 
 // checkPartition refuses to run a job whose configured granularity differs
-// from its archive's: parts deduplicate against their own partition only,
-// so records in hour partitions would be archived again in day partitions.
-// A state written by a build that did not record the granularity is told
-// by the archive.
+// from its archive's (read.Stream.Granularity): parts deduplicate against
+// their own partition only, so records in hour partitions would be
+// archived again in day partitions.
 func (j *Job) checkPartition(ctx context.Context, st state.State) error {
-	if st.Partition == "" {
-		var err error
-		if st.Partition, err = j.archivedPartition(ctx, st); err != nil {
-			return err
-		}
-	}
-	if st.Partition == "" || st.Partition == j.set.Partition.String() {
-		return nil
+	g, known, err := j.stored().Granularity(ctx, &st, j.set.Partition)
+	if err != nil || !known || g == j.set.Partition {
+		return err
 	}
 	return fmt.Errorf("%w: the archive of %s/%s is in %s partitions but the configuration says partition: %s; "+
 		"one stream keeps one granularity (otherwise records are archived twice): set partition: %s back for this tenant, "+
 		"or archive in %s partitions under another tenant name or storage prefix", ErrPartitionChanged,
-		j.set.Tenant, j.set.Stream.Name, st.Partition, j.set.Partition, st.Partition, j.set.Partition)
+		j.set.Tenant, j.set.Stream.Name, g, j.set.Partition, g, j.set.Partition)
 }
 
 // errStopListing ends a listing early.
@@ -114,38 +107,6 @@ func (j *Job) checkNoSealedArchive(ctx context.Context) error {
 	return fmt.Errorf("%w: %s/%s has no state document (%s), but its archive holds sealed partitions (%s): "+
 		"restore the state document from a backup, blob version or snapshot; starting the job over would write a second manifest chain",
 		ErrStateLost, j.set.Tenant, j.set.Stream.Name, j.deps.Layout.StateName(j.set.Tenant, j.set.Stream.Name), manifest)
-}
-
-// archivedPartition tells the granularity of a job's archive whose state
-// does not record it: from the newest manifest's path, else from the
-// partition at the start, "" when neither says.
-func (j *Job) archivedPartition(ctx context.Context, st state.State) (string, error) {
-	if st.LastManifest != "" {
-		if strings.Contains(st.LastManifest, "/h=") {
-			return audit.Hour.String(), nil
-		}
-		return audit.Day.String(), nil
-	}
-	if st.Start.IsZero() || !st.Watermark.After(st.Start) {
-		return "", nil
-	}
-	for _, g := range []audit.Granularity{j.set.Partition, otherGranularity(j.set.Partition)} {
-		inv, err := j.inventory(ctx, g.Of(st.Start))
-		if err != nil {
-			return "", err
-		}
-		if len(inv.parts) > 0 {
-			return g.String(), nil
-		}
-	}
-	return "", nil
-}
-
-func otherGranularity(g audit.Granularity) audit.Granularity {
-	if g == audit.Hour {
-		return audit.Day
-	}
-	return audit.Hour
 }
 
 // initialState decides where a new job starts. A configured start is taken
