@@ -80,6 +80,16 @@ type Partition struct {
 	Doubles []Blob
 }
 
+// Part returns part n.
+func (p *Partition) Part(n int) (Part, bool) {
+	for _, pt := range p.Parts {
+		if pt.Number == n {
+			return pt, true
+		}
+	}
+	return Part{}, false
+}
+
 // NextNumber is the number of the partition's next part.
 func (p *Partition) NextNumber() int {
 	if len(p.Parts) == 0 {
