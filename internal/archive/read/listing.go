@@ -2,6 +2,7 @@ package read
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -236,4 +237,25 @@ func (s Stream) Day(ctx context.Context, day time.Time) (map[string]*Partition, 
 		return nil, fmt.Errorf("list %s: %w", dir, err)
 	}
 	return out, nil
+}
+
+// errFound ends a listing early.
+var errFound = errors.New("found")
+
+// Oldest returns the stream's oldest partition of granularity g that holds
+// parts or a manifest (nil when there is none): the listing is in time
+// order, so it stops at the first.
+func (s Stream) Oldest(ctx context.Context, g audit.Granularity) (*Partition, error) {
+	var oldest *Partition
+	err := s.Walk(ctx, s.Dir(), func(p *Partition) error {
+		if p.Granularity != g {
+			return nil
+		}
+		oldest = p
+		return errFound
+	}, nil)
+	if err != nil && !errors.Is(err, errFound) {
+		return nil, fmt.Errorf("list %s: %w", s.Dir(), err)
+	}
+	return oldest, nil
 }
