@@ -5,7 +5,8 @@
 // against its sibling formats, every partition for gaps in its part numbers
 // and for records stored twice, the coverage of every partition below the
 // watermark by a p000, and the manifests against the blobs they seal and
-// against each other (the hash chain) and the state's head of the chain.
+// against each other (the hash chain), the state's head of the chain and
+// heads recorded elsewhere earlier (heads.go).
 //
 // Run reports what it finds as Faults, each naming a blob; an error from Run
 // means the check itself could not be completed (storage unreachable,
@@ -56,6 +57,10 @@ type Options struct {
 	// From and To limit the check to partitions overlapping [From, To); a
 	// zero time leaves that side open.
 	From, To time.Time
+	// Heads are chain heads recorded earlier, kept where the archive's
+	// writers cannot reach (see ParseHeads): each must still be in its
+	// stream's chain. Heads of jobs not in Jobs are not checked.
+	Heads []Head
 	// Progress counts partitions and stored bytes read (nil: none).
 	Progress progress.Meter
 }
@@ -79,6 +84,7 @@ type Report struct {
 	Blobs      int   // data blobs, manifests and quarantined records read
 	Records    int64 // records, counted once per part (most faithful format)
 	Bytes      int64 // stored bytes read
+	Heads      int   // recorded chain heads checked
 }
 
 // Run verifies the jobs' archives. It returns the faults found; an error
@@ -209,12 +215,14 @@ func (r *jobRun) run(ctx context.Context) error {
 	if err := r.checkQuarantine(ctx); err != nil {
 		return err
 	}
-	if r.st == nil && !r.inferState() {
-		return nil
+	if r.st != nil || r.inferState() {
+		r.checkCoverage()
+		r.checkLostSeals()
+		if err := r.checkChain(ctx); err != nil {
+			return err
+		}
 	}
-	r.checkCoverage()
-	r.checkLostSeals()
-	return r.checkChain(ctx)
+	return r.checkHeads(ctx)
 }
 
 // inferState stands in for the state document of a job that has none but
