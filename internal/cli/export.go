@@ -92,7 +92,7 @@ func cmdExport(inv *invocation, args []string) int {
 		fmt.Fprintf(inv.stderr, "export: no tenant %q in the configuration\n", *tenant)
 		return ExitUsage
 	}
-	o.Partition = t.Settings.Partition
+	o.Partition, o.TenantID = t.Settings.Partition, t.TenantID
 	log, _, err := app.NewLogger(cfg.Log, inv.stderr)
 	if err != nil {
 		fmt.Fprintf(inv.stderr, "log.level: %v\n", err)

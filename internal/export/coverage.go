@@ -77,7 +77,7 @@ func (e *exporter) cover(ctx context.Context) error {
 	cov := &e.stats.Coverage
 	st := e.o.State
 	if st == nil {
-		oldest, err := e.s.Oldest(ctx, e.o.Partition)
+		oldest, err := e.s.First(ctx, func(p *read.Partition) bool { return p.Granularity == e.o.Partition })
 		if err != nil {
 			return err
 		}
@@ -150,7 +150,7 @@ func (e *exporter) checkListing(p *read.Partition, st *state.State) error {
 // sealedLost reports whether p's manifest seals it as lost, and notes the
 // loss.
 func (e *exporter) sealedLost(ctx context.Context, p *read.Partition) (bool, error) {
-	seal, problems, err := e.s.ReadSeal(ctx, p, "")
+	seal, problems, err := e.s.ReadSeal(ctx, p)
 	if err != nil {
 		return false, err
 	}

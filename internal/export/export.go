@@ -59,6 +59,7 @@ type Options struct {
 	Sink      archive.Sink
 	Layout    layout.Layout
 	Tenant    string // config name, as in blob paths
+	TenantID  string // the GUID every part's metadata must hold ("": not checked)
 	Stream    audit.Stream
 	Partition audit.Granularity // the stream's configured partitioning
 	// State is the job's state, what the range's coverage is checked
@@ -106,7 +107,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (Stats, error) {
 		return stats, err
 	}
 	e := &exporter{o: o, stats: &stats, window: audit.Window{From: o.From, To: o.To},
-		s: read.Stream{Sink: o.Sink, Layout: o.Layout, Tenant: o.Tenant, Stream: o.Stream, Progress: o.Progress}}
+		s: read.Stream{Sink: o.Sink, Layout: o.Layout, Tenant: o.Tenant, Stream: o.Stream, TenantID: o.TenantID, Progress: o.Progress}}
 	if err := e.cover(ctx); err != nil {
 		return stats, err
 	}
@@ -178,7 +179,7 @@ func (e *exporter) partition(ctx context.Context, p *read.Partition) error {
 	if p.Manifest != nil {
 		var problems []read.Problem
 		var err error
-		if seal, problems, err = e.s.ReadSeal(ctx, p, ""); err != nil {
+		if seal, problems, err = e.s.ReadSeal(ctx, p); err != nil {
 			return err
 		}
 		if seal.Decoded {

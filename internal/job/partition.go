@@ -174,7 +174,7 @@ func drain(recs *peekIter, end time.Time) (int, error) {
 // beyond read.MaxVersions are not archived with it (see overflow).
 func (pt *partition) merge(ctx context.Context, recs *peekIter, end time.Time, stored *read.Merge, enc *partEncoder, k kind, out *partOutcome) error {
 	primary := pt.j.formats[0]
-	versions := read.Contents{Stream: pt.j.set.Stream, Rows: primary == format.CSV || pt.holdsRows()}
+	versions := read.Contents{Stream: pt.j.set.Stream, Rows: primary == format.CSV || pt.inv.HoldsRows()}
 	var key audit.Record
 	started := false
 	for {
@@ -189,9 +189,11 @@ func (pt *partition) merge(ctx context.Context, recs *peekIter, end time.Time, s
 			if err != nil {
 				return fmt.Errorf("read back existing part: %w", err)
 			}
-			if alone, err := pt.alone(recs, &key); err != nil {
+			next, more, err := recs.Peek()
+			if err != nil {
 				return err
-			} else if n == 0 && alone {
+			}
+			if n == 0 && (!more || audit.CompareKey(&next, &key) != 0) {
 				// The common case, a new record met once, needs no digest.
 				if k == kindRecheck {
 					out.late++
@@ -228,24 +230,6 @@ func (pt *partition) merge(ctx context.Context, recs *peekIter, end time.Time, s
 			return err
 		}
 	}
-}
-
-// alone reports whether the next new record is of another (time, id) than
-// key.
-func (pt *partition) alone(recs *peekIter, key *audit.Record) (bool, error) {
-	next, ok, err := recs.Peek()
-	return !ok || audit.CompareKey(&next, key) != 0, err
-}
-
-// holdsRows reports whether a stored part is held only as csv, whose rows
-// the new records are then compared with.
-func (pt *partition) holdsRows() bool {
-	for _, p := range pt.inv.Parts {
-		if p.Faithful().Format == format.CSV {
-			return true
-		}
-	}
-	return false
 }
 
 // asStored is rec as the part will store it: in the primary format.

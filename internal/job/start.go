@@ -8,9 +8,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
-	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/metrics"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
 	"github.com/entra-archiver/entra-archiver/internal/state"
@@ -78,9 +77,6 @@ func (j *Job) checkPartition(ctx context.Context, st state.State) error {
 		j.set.Tenant, j.set.Stream.Name, g, j.set.Partition, g, j.set.Partition)
 }
 
-// errStopListing ends a listing early.
-var errStopListing = errors.New("stop listing")
-
 // ErrStateLost: the job has no state document but its archive holds sealed
 // partitions, which only a run with state writes.
 var ErrStateLost = errors.New("state document lost")
@@ -90,23 +86,13 @@ var ErrStateLost = errors.New("state document lost")
 // a second chain (and, with a changed partition, every record again). A
 // stream that was only backfilled holds parts without manifests and starts.
 func (j *Job) checkNoSealedArchive(ctx context.Context) error {
-	var manifest string
-	err := j.deps.Sink.List(ctx, j.deps.Layout.StreamDir(j.set.Tenant, j.set.Stream.Name), func(o archive.Object) error {
-		if e, ok := layout.ParseName(j.set.Stream.Name, layout.BaseName(o.Name)); ok && e.Manifest {
-			manifest = o.Name
-			return errStopListing
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStopListing) {
-		return fmt.Errorf("list the archive of %s/%s: %w", j.set.Tenant, j.set.Stream.Name, err)
-	}
-	if manifest == "" {
-		return nil
+	sealed, err := j.stored().First(ctx, func(p *read.Partition) bool { return p.Manifest != nil })
+	if err != nil || sealed == nil {
+		return err
 	}
 	return fmt.Errorf("%w: %s/%s has no state document (%s), but its archive holds sealed partitions (%s): "+
 		"restore the state document from a backup, blob version or snapshot; starting the job over would write a second manifest chain",
-		ErrStateLost, j.set.Tenant, j.set.Stream.Name, j.deps.Layout.StateName(j.set.Tenant, j.set.Stream.Name), manifest)
+		ErrStateLost, j.set.Tenant, j.set.Stream.Name, j.deps.Layout.StateName(j.set.Tenant, j.set.Stream.Name), sealed.Manifest.Name)
 }
 
 // initialState decides where a new job starts. A configured start is taken

@@ -4,13 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
-	"strconv"
-	"strings"
 
-	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
-	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 )
 
@@ -92,7 +88,7 @@ func (r *jobRun) merge(ctx context.Context, p *read.Partition, checks map[string
 		return err
 	}
 	defer m.Close()
-	versions := read.Contents{Stream: r.job.Stream, Rows: holdsRows(p)}
+	versions := read.Contents{Stream: r.job.Stream, Rows: p.HoldsRows()}
 	var key audit.Record
 	started, overflow := false, false
 	for {
@@ -140,16 +136,6 @@ func (r *jobRun) merge(ctx context.Context, p *read.Partition, checks map[string
 	return err
 }
 
-// holdsRows reports whether a part of p is held only as csv.
-func holdsRows(p *read.Partition) bool {
-	for _, pt := range p.Parts {
-		if pt.Faithful().Format == format.CSV {
-			return true
-		}
-	}
-	return false
-}
-
 // siblings reads every part's other formats and compares their record
 // counts with the most faithful one's.
 func (r *jobRun) siblings(ctx context.Context, p *read.Partition, checks map[string]read.Check) error {
@@ -158,13 +144,6 @@ func (r *jobRun) siblings(ctx context.Context, p *read.Partition, checks map[str
 		for _, b := range pt.Blobs[1:] {
 			rd, err := r.stream.Open(ctx, b)
 			if err != nil {
-				return err
-			}
-			for err == nil {
-				_, err = rd.Next()
-			}
-			if !errors.Is(err, io.EOF) && !errors.Is(err, read.ErrDamaged) {
-				rd.Close()
 				return err
 			}
 			c, err := rd.Finish()
@@ -189,44 +168,10 @@ func (r *jobRun) read(c read.Check, checks map[string]read.Check) {
 	}
 }
 
-// requiredMeta are the metadata keys every data blob carries (DESIGN.md
-// "Blob layout") besides records and sha256, which read.Check requires.
-var requiredMeta = []string{
-	archive.MetaPartitionStart, archive.MetaPartitionEnd,
-	archive.MetaStream, archive.MetaTenantID, archive.MetaPart, archive.MetaFormat, archive.MetaArchiverVersion,
-}
-
-// checkBlob reports what reading a blob found and compares its metadata
-// with its name and the configured tenant.
+// checkBlob reports what reading a blob found (read.Check: its metadata
+// against its name, the tenant and its content).
 func (r *jobRun) checkBlob(c read.Check) {
-	b, name := c.Blob, c.Blob.Name
 	for _, p := range c.Problems {
-		r.fault(name, "%s", p)
-	}
-	if c.SHA256 == "" {
-		return // gone
-	}
-	meta, p := b.Metadata, b.Part.Partition
-	var missing []string
-	for _, k := range requiredMeta {
-		if archive.MetaGet(meta, k) == "" {
-			missing = append(missing, k)
-		}
-	}
-	if len(missing) > 0 {
-		r.fault(name, "metadata missing: %s", strings.Join(missing, ", "))
-	}
-	expect := func(key, want, what string) {
-		if got := archive.MetaGet(meta, key); got != "" && got != want {
-			r.fault(name, "metadata %s is %q, want %q (%s)", key, got, want, what)
-		}
-	}
-	expect(archive.MetaStream, r.job.Stream.Name, "the stream of the name")
-	expect(archive.MetaPart, strconv.Itoa(b.Number), "the part of the name")
-	expect(archive.MetaFormat, b.Format, "the format of the name")
-	expect(archive.MetaPartitionStart, audit.FormatTime(p.Start), "the partition of the name")
-	expect(archive.MetaPartitionEnd, audit.FormatTime(p.End()), "the partition of the name")
-	if got := archive.MetaGet(meta, archive.MetaTenantID); got != "" && r.job.TenantID != "" && !strings.EqualFold(got, r.job.TenantID) {
-		r.fault(name, "metadata %s is %q, want %q (the configured tenant)", archive.MetaTenantID, got, r.job.TenantID)
+		r.fault(c.Blob.Name, "%s", p)
 	}
 }

@@ -28,7 +28,7 @@ type sealInfo struct {
 // with the records, size and sha256 read from it) and notes its link in
 // the chain.
 func (r *jobRun) checkSeal(ctx context.Context, p *read.Partition, checks map[string]read.Check) error {
-	seal, problems, err := r.stream.ReadSeal(ctx, p, r.job.TenantID)
+	seal, problems, err := r.stream.ReadSeal(ctx, p)
 	if err != nil {
 		return err
 	}

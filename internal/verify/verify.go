@@ -163,7 +163,7 @@ type jobRun struct {
 }
 
 func newJobRun(o Options, j Job, rep *Report) *jobRun {
-	s := read.Stream{Sink: o.Sink, Layout: o.Layout, Tenant: j.Tenant, Stream: j.Stream, Progress: o.Progress}
+	s := read.Stream{Sink: o.Sink, Layout: o.Layout, Tenant: j.Tenant, Stream: j.Stream, TenantID: j.TenantID, Progress: o.Progress}
 	return &jobRun{
 		o: o, job: j, rep: rep, stream: s,
 		dir:       s.Dir(),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
 )
@@ -20,18 +21,15 @@ type Stream struct {
 	Layout layout.Layout
 	Tenant string // config name, as in blob paths
 	Stream audit.Stream
+	// TenantID is the GUID every blob's tenant_id metadata and every
+	// manifest must hold ("": not checked).
+	TenantID string
 	// Progress counts the stored bytes read by the parts opened (nil: none).
 	Progress progress.Meter
 }
 
 // Dir is the stream's folder.
 func (s Stream) Dir() string { return s.Layout.StreamDir(s.Tenant, s.Stream.Name) }
-
-// DayDir is the folder of one UTC day: the day partition's folder, and the
-// parent of the day's hour partitions.
-func (s Stream) DayDir(day time.Time) string {
-	return s.Layout.PartitionDir(s.Tenant, s.Stream.Name, audit.Day.Of(day))
-}
 
 // Blob is one stored data blob of a part: what its name says and what the
 // listing says of it.
@@ -113,6 +111,18 @@ func (p *Partition) Records() int64 {
 		sum += n
 	}
 	return sum
+}
+
+// HoldsRows reports whether a part is held only as csv: its records' JSON
+// is not archived, and the other versions are compared with its rows
+// (Contents.Rows).
+func (p *Partition) HoldsRows() bool {
+	for _, pt := range p.Parts {
+		if pt.Faithful().Format == format.CSV {
+			return true
+		}
+	}
+	return false
 }
 
 // Blobs lists every blob of every part (the doubles excepted), part by
@@ -225,8 +235,8 @@ func (s Stream) Partition(ctx context.Context, p audit.Partition) (*Partition, e
 // returns the partitions found by label.
 func (s Stream) Day(ctx context.Context, day time.Time) (map[string]*Partition, error) {
 	out := map[string]*Partition{}
-	dir := s.DayDir(day)
 	d := audit.Day.Of(day)
+	dir := s.Layout.PartitionDir(s.Tenant, s.Stream.Name, d)
 	err := s.Walk(ctx, dir, func(p *Partition) error {
 		if audit.Day.Of(p.Start) == d {
 			out[p.Label()] = p
@@ -242,20 +252,19 @@ func (s Stream) Day(ctx context.Context, day time.Time) (map[string]*Partition, 
 // errFound ends a listing early.
 var errFound = errors.New("found")
 
-// Oldest returns the stream's oldest partition of granularity g that holds
-// parts or a manifest (nil when there is none): the listing is in time
-// order, so it stops at the first.
-func (s Stream) Oldest(ctx context.Context, g audit.Granularity) (*Partition, error) {
-	var oldest *Partition
+// First returns the stream's oldest partition that match accepts (nil when
+// there is none): the listing is in time order, so it stops there.
+func (s Stream) First(ctx context.Context, match func(*Partition) bool) (*Partition, error) {
+	var first *Partition
 	err := s.Walk(ctx, s.Dir(), func(p *Partition) error {
-		if p.Granularity != g {
+		if !match(p) {
 			return nil
 		}
-		oldest = p
+		first = p
 		return errFound
 	}, nil)
 	if err != nil && !errors.Is(err, errFound) {
 		return nil, fmt.Errorf("list %s: %w", s.Dir(), err)
 	}
-	return oldest, nil
+	return first, nil
 }

@@ -37,10 +37,11 @@ func (e *DamageError) Unwrap() error { return ErrDamaged }
 // order, hashing and counting the stored bytes as they stream. Not safe for
 // concurrent use.
 type PartReader struct {
-	blob    Blob
-	src     *hashingReader
-	closers []io.Closer
-	rd      format.Reader // nil once reading stopped
+	blob     Blob
+	tenantID string
+	src      *hashingReader
+	closers  []io.Closer
+	rd       format.Reader // nil once reading stopped
 	// pending is damage found when opening, returned by the first Next.
 	pending  error
 	records  int64
@@ -66,7 +67,7 @@ func (s Stream) Open(ctx context.Context, b Blob) (*PartReader, error) {
 	if meter == nil {
 		meter = progress.Discard
 	}
-	r := &PartReader{blob: b, src: &hashingReader{r: rc, h: sha256.New(), meter: meter}, closers: []io.Closer{rc}}
+	r := &PartReader{blob: b, tenantID: s.TenantID, src: &hashingReader{r: rc, h: sha256.New(), meter: meter}, closers: []io.Closer{rc}}
 	var body io.Reader = r.src
 	if b.Gzip {
 		zr, err := format.NewGzipReader(r.src)
@@ -146,14 +147,20 @@ func (r *PartReader) Close() {
 	r.closers = nil
 }
 
-// Finish reads what is left of the stored bytes, closes the blob and
-// checks it against its metadata: the SHA-256 and size of the stored bytes
-// and, when every record was read, their count. Its error is a failing
-// read of the storage; damage is in the Check.
+// Finish reads the records that are left (checking them as Next does) and
+// the stored bytes after them, closes the blob and checks it against its
+// metadata: the SHA-256 and size of the stored bytes and, when every record
+// could be read, their count. Its error is a failing read of the storage;
+// damage is in the Check.
 func (r *PartReader) Finish() (Check, error) {
 	defer r.Close()
 	if r.src == nil { // gone
 		return Check{Blob: r.blob, Problems: r.problems}, nil
+	}
+	for r.rd != nil || r.pending != nil {
+		if _, err := r.Next(); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, ErrDamaged) {
+			return Check{}, err
+		}
 	}
 	if _, err := io.Copy(io.Discard, r.src); err != nil || r.src.err != nil {
 		return Check{}, fmt.Errorf("read %s: %w", r.blob.Name, errors.Join(err, r.src.err))
@@ -162,7 +169,7 @@ func (r *PartReader) Finish() (Check, error) {
 		Blob: r.blob, Size: r.src.n, SHA256: hex.EncodeToString(r.src.h.Sum(nil)),
 		Records: r.records, Complete: r.complete, Problems: r.problems,
 	}
-	c.Problems = append(c.Problems, c.againstMetadata()...)
+	c.Problems = append(c.Problems, c.againstMetadata(r.tenantID)...)
 	return c, nil
 }
 
@@ -187,24 +194,47 @@ func (c Check) Err() error {
 	return &DamageError{Blob: c.Blob.Name, Problems: c.Problems}
 }
 
-func (c Check) againstMetadata() []string {
-	var out []string
-	meta := c.Blob.Metadata
-	switch got := archive.MetaGet(meta, archive.MetaSHA256); got {
-	case c.SHA256:
-	case "":
-		out = append(out, "metadata missing: "+archive.MetaSHA256)
-	default:
+// requiredMeta are the metadata keys every data blob carries (DESIGN.md
+// "Blob layout").
+var requiredMeta = []string{
+	archive.MetaRecords, archive.MetaSHA256, archive.MetaPartitionStart, archive.MetaPartitionEnd,
+	archive.MetaStream, archive.MetaTenantID, archive.MetaPart, archive.MetaFormat, archive.MetaArchiverVersion,
+}
+
+// againstMetadata compares the blob's metadata with its name, the tenant
+// (when tenantID is not "") and what was read.
+func (c Check) againstMetadata(tenantID string) []string {
+	var out, missing []string
+	meta, b := c.Blob.Metadata, c.Blob
+	for _, k := range requiredMeta {
+		if archive.MetaGet(meta, k) == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		out = append(out, "metadata missing: "+strings.Join(missing, ", "))
+	}
+	expect := func(key, want, what string) {
+		if got := archive.MetaGet(meta, key); got != "" && got != want {
+			out = append(out, fmt.Sprintf("metadata %s is %q, want %q (%s)", key, got, want, what))
+		}
+	}
+	expect(archive.MetaStream, b.Stream, "the stream of the name")
+	expect(archive.MetaPart, strconv.Itoa(b.Number), "the part of the name")
+	expect(archive.MetaFormat, b.Format, "the format of the name")
+	expect(archive.MetaPartitionStart, audit.FormatTime(b.Partition.Start), "the partition of the name")
+	expect(archive.MetaPartitionEnd, audit.FormatTime(b.Partition.End()), "the partition of the name")
+	if got := archive.MetaGet(meta, archive.MetaTenantID); got != "" && tenantID != "" && !strings.EqualFold(got, tenantID) {
+		out = append(out, fmt.Sprintf("metadata %s is %q, want %q (the configured tenant)", archive.MetaTenantID, got, tenantID))
+	}
+	if got := archive.MetaGet(meta, archive.MetaSHA256); got != "" && got != c.SHA256 {
 		out = append(out, fmt.Sprintf("sha256 mismatch: metadata %s, stored bytes %s", ShortHash(got), ShortHash(c.SHA256)))
 	}
-	switch got := archive.MetaGet(meta, archive.MetaRecords); {
-	case got == "":
-		out = append(out, "metadata missing: "+archive.MetaRecords)
-	case c.Complete && got != strconv.FormatInt(c.Records, 10):
+	if got := archive.MetaGet(meta, archive.MetaRecords); got != "" && c.Complete && got != strconv.FormatInt(c.Records, 10) {
 		out = append(out, fmt.Sprintf("record count mismatch: metadata %s, the blob holds %d", got, c.Records))
 	}
-	if c.Blob.Size != c.Size {
-		out = append(out, fmt.Sprintf("size mismatch: listed as %d bytes, %d read", c.Blob.Size, c.Size))
+	if b.Size != c.Size {
+		out = append(out, fmt.Sprintf("size mismatch: listed as %d bytes, %d read", b.Size, c.Size))
 	}
 	return out
 }

@@ -55,7 +55,12 @@ func put(t *testing.T, s archive.Sink, n int, f string, recs ...audit.Record) re
 	part := layout.Part{Tenant: "contoso", Stream: st.Name, Partition: p, Number: n, Format: f, Gzip: true}
 	name := layout.Layout{}.PartName(part)
 	sum := sha256.Sum256(body.Bytes())
-	meta := map[string]string{archive.MetaSHA256: hex.EncodeToString(sum[:]), archive.MetaRecords: strconv.Itoa(len(recs))}
+	meta := map[string]string{
+		archive.MetaSHA256: hex.EncodeToString(sum[:]), archive.MetaRecords: strconv.Itoa(len(recs)),
+		archive.MetaPartitionStart: audit.FormatTime(p.Start), archive.MetaPartitionEnd: audit.FormatTime(p.End()),
+		archive.MetaStream: st.Name, archive.MetaTenantID: "72f988bf-0000-0000-0000-000000000000",
+		archive.MetaPart: strconv.Itoa(n), archive.MetaFormat: f, archive.MetaArchiverVersion: "test",
+	}
 	if err := s.Put(t.Context(), name, bytes.NewReader(body.Bytes()), int64(body.Len()), meta); err != nil {
 		t.Fatal(err)
 	}

@@ -50,10 +50,10 @@ func (s Seal) Entry(base string) (manifest.Blob, bool) {
 }
 
 // ReadSeal reads the manifest of p (which must have one) and checks it
-// against its metadata (sha256, records) and the partition of its name
-// (and tenantID, when not ""). Its error is a failing read of the storage;
-// a manifest gone since the listing is a problem.
-func (s Stream) ReadSeal(ctx context.Context, p *Partition, tenantID string) (Seal, []Problem, error) {
+// against its metadata (sha256, records), the partition of its name and
+// the tenant. Its error is a failing read of the storage; a manifest gone
+// since the listing is a problem.
+func (s Stream) ReadSeal(ctx context.Context, p *Partition) (Seal, []Problem, error) {
 	seal := Seal{Name: p.Manifest.Name}
 	var problems []Problem
 	fault := func(format string, args ...any) {
@@ -90,8 +90,8 @@ func (s Stream) ReadSeal(ctx context.Context, p *Partition, tenantID string) (Se
 	if m.Stream != s.Stream.Name {
 		fault("manifest is for stream %q, want %q", m.Stream, s.Stream.Name)
 	}
-	if tenantID != "" && m.TenantID != tenantID {
-		fault("manifest is for tenant %q, want %q", m.TenantID, tenantID)
+	if s.TenantID != "" && m.TenantID != s.TenantID {
+		fault("manifest is for tenant %q, want %q", m.TenantID, s.TenantID)
 	}
 	if !m.PartitionStart.Equal(p.Start) || !m.PartitionEnd.Equal(p.End()) {
 		fault("manifest seals [%s, %s), want the partition of its name %s",
