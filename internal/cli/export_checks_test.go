@@ -1,7 +1,12 @@
 package cli_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/cli"
 )
@@ -101,5 +107,53 @@ func TestExportCommandDamage(t *testing.T) {
 	code, stdout, stderr := entra(t, append(base, "-o", out)...)
 	if _, err := os.Stat(out); code != cli.ExitFailure || !errors.Is(err, fs.ErrNotExist) || !strings.Contains(stderr, damaged) {
 		t.Fatalf("export -o over a damaged part: exit %d, output file: %v\nstdout: %q\nstderr: %s", code, err, stdout, stderr)
+	}
+}
+
+// TestExportCommandAlteredRecord: a record altered in a sealed part, with
+// the part's sha256 metadata altered to match (what whoever can write the
+// container could do), is caught by the manifest: export fails naming the
+// blob instead of exporting the altered record.
+func TestExportCommandAlteredRecord(t *testing.T) {
+	f := buildFixture(t)
+	altered := f.partName(audit.Hour.Of(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)), 0, "jsonl")
+	path := filepath.Join(f.dir, filepath.FromSlash(altered))
+	rc, err := f.sink.Open(t.Context(), altered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(bytes.Replace(data, []byte(`"errorCode":50126`), []byte(`"errorCode":0`), 1))
+	zw.Close()
+	if err := os.WriteFile(path, buf.Bytes(), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := os.ReadFile(path + ".meta.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := f.sink.Stat(t.Context(), altered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	meta = bytes.Replace(meta, []byte(archive.MetaGet(obj.Metadata, archive.MetaSHA256)), []byte(hex.EncodeToString(sum[:])), 1)
+	if err := os.WriteFile(path+".meta.json", meta, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := entra(t, "export", "--config", f.config, "--tenant", "contoso", "--stream", "interactive-signins",
+		"--from", "2026-11-20T00:00:00Z", "--to", "2026-11-20T01:00:00Z", "--format", "jsonl")
+	if code != cli.ExitFailure || !strings.Contains(stderr, altered+": sha256 mismatch: manifest") {
+		t.Fatalf("export of an altered record: exit %d\nstdout: %q\nstderr: %s", code, stdout, stderr)
 	}
 }
