@@ -41,9 +41,6 @@ func (r *jobRun) check(ctx context.Context, p *read.Partition) error {
 	if err := r.siblings(ctx, p, checks); err != nil {
 		return err
 	}
-	for _, b := range p.Blobs() {
-		r.checkBlob(checks[b.Name])
-	}
 	if p.Manifest != nil {
 		if err := r.checkSeal(ctx, p, checks); err != nil {
 			return err
@@ -159,18 +156,15 @@ func (r *jobRun) siblings(ctx context.Context, p *read.Partition, checks map[str
 	return nil
 }
 
-// read notes a blob read to its end.
+// read notes a blob read to its end and reports what reading it found
+// (read.Check: its content against its metadata, and its metadata against
+// its name and the tenant).
 func (r *jobRun) read(c read.Check, checks map[string]read.Check) {
 	checks[c.Blob.Name] = c
 	if c.SHA256 != "" { // not gone
 		r.rep.Blobs++
 		r.rep.Bytes += c.Size
 	}
-}
-
-// checkBlob reports what reading a blob found (read.Check: its metadata
-// against its name, the tenant and its content).
-func (r *jobRun) checkBlob(c read.Check) {
 	for _, p := range c.Problems {
 		r.fault(c.Blob.Name, "%s", p)
 	}
