@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/entra-archiver/entra-archiver/internal/app"
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/export"
 	"github.com/entra-archiver/entra-archiver/internal/odata"
@@ -27,14 +29,22 @@ func cmdExport(inv *invocation, args []string) int {
 	where := fs.String("where", "", "keep only records matching this OData filter (Graph's $filter syntax)")
 	out := fs.String("o", "", "write to `file` instead of stdout, replacing it only when complete; a .gz name is compressed")
 	allVersions := fs.Bool("all-versions", false, "export every version of a revised record, not only the latest")
+	allowGaps := fs.Bool("allow-gaps", false, "export what the archive holds of a range it does not cover whole, listing the gaps on stderr")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: entra-archiver export --config FILE --tenant T --stream S --from TIME --to TIME")
-		fmt.Fprintln(fs.Output(), "                             --format csv|json|jsonl [--where EXPR] [-o FILE] [--all-versions]")
+		fmt.Fprintln(fs.Output(), "                             --format csv|json|jsonl [--where EXPR] [-o FILE] [--all-versions] [--allow-gaps]")
 		fmt.Fprintln(fs.Output())
 		fmt.Fprintln(fs.Output(), "Writes the archived records with event time in [from, to), oldest first, in the")
 		fmt.Fprintln(fs.Output(), "format of the portal's Download. --where takes the filter syntax of Graph's $filter,")
 		fmt.Fprintln(fs.Output(), "e.g. \"status/errorCode ne 0 and startswith(userPrincipalName,'admin')\"; strings")
 		fmt.Fprintln(fs.Output(), "compare without regard to case, as Graph does, except on provisioning.")
+		fmt.Fprintln(fs.Output())
+		fmt.Fprintln(fs.Output(), "The export is checked: a partition of the range the archive does not prove it covered")
+		fmt.Fprintln(fs.Output(), "(before its start, or below the watermark without its p000) fails it unless --allow-gaps;")
+		fmt.Fprintln(fs.Output(), "a part that differs from its metadata or manifest, or is missing, always fails it.")
+		fmt.Fprintln(fs.Output(), "Exit status: 0 exported, 1 a gap, damage or failing storage, 2 a usage or configuration error.")
+		fmt.Fprintln(fs.Output(), "A failure found while writing to stdout leaves an incomplete export there: discard it;")
+		fmt.Fprintln(fs.Output(), "-o FILE is replaced only by a complete, checked export.")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
@@ -56,7 +66,8 @@ func cmdExport(inv *invocation, args []string) int {
 		fmt.Fprintf(inv.stderr, "export: %v\n", err)
 		return ExitUsage
 	}
-	o := export.Options{Tenant: *tenant, Stream: st, From: w.From, To: w.To, Format: *formatName, AllVersions: *allVersions}
+	o := export.Options{Tenant: *tenant, Stream: st, From: w.From, To: w.To, Format: *formatName,
+		AllVersions: *allVersions, AllowGaps: *allowGaps}
 	if *where != "" {
 		if o.Where, err = export.Compile(st, *where); err != nil {
 			var se *odata.SyntaxError
@@ -81,7 +92,7 @@ func cmdExport(inv *invocation, args []string) int {
 		fmt.Fprintf(inv.stderr, "export: no tenant %q in the configuration\n", *tenant)
 		return ExitUsage
 	}
-	o.Partition = t.Settings.Partition
+	o.Partition, o.TenantID = t.Settings.Partition, t.TenantID
 	log, _, err := app.NewLogger(cfg.Log, inv.stderr)
 	if err != nil {
 		fmt.Fprintf(inv.stderr, "log.level: %v\n", err)
@@ -93,35 +104,84 @@ func cmdExport(inv *invocation, args []string) int {
 		return inv.report(fmt.Errorf("open storage: %w", err))
 	}
 	o.Sink, o.Layout = storage.Sink, storage.Layout
-	// The archive's granularity is the one its state records; reading with
-	// another would find no partitions and export nothing, silently.
-	if st, _, found, err := storage.State.Load(inv.ctx, *tenant, *stream); err != nil {
+	// The coverage is judged against the job's state; reading the archive
+	// in another granularity than its own would find no partitions.
+	jobState, _, found, err := storage.State.Load(inv.ctx, *tenant, *stream)
+	if err != nil {
 		return inv.report(err)
-	} else if found && st.Partition != "" && st.Partition != o.Partition.String() {
+	}
+	if found && !jobState.Start.IsZero() {
+		o.State = &jobState
+	}
+	stored := read.Stream{Sink: storage.Sink, Layout: storage.Layout, Tenant: *tenant, Stream: o.Stream}
+	if g, known, err := stored.Granularity(inv.ctx, &jobState, o.Partition); err != nil {
+		return inv.report(err)
+	} else if known && g != o.Partition {
 		fmt.Fprintf(inv.stderr, "export: the archive of %s/%s is in %s partitions but the configuration says partition: %s; set partition: %s for this tenant\n",
-			*tenant, *stream, st.Partition, o.Partition, st.Partition)
+			*tenant, *stream, g, o.Partition, g)
 		return ExitUsage
 	}
 	bar := progress.New(inv.stderr, "export")
 	o.Progress = bar
 	var stats export.Stats
+	stdout := &countingWriter{w: inv.stdout}
 	if *out != "" {
 		stats, err = export.ToFile(inv.ctx, o, *out)
 	} else {
-		bw := bufio.NewWriterSize(inv.stdout, 256<<10)
-		stats, err = export.Run(inv.ctx, o, bw)
-		if ferr := bw.Flush(); err == nil {
-			err = ferr
+		// On failure the buffer is not flushed: what reached stdout stops
+		// short (a json export lacks its closing bracket), never looks whole.
+		bw := bufio.NewWriterSize(stdout, 256<<10)
+		if stats, err = export.Run(inv.ctx, o, bw); err == nil {
+			err = bw.Flush()
 		}
 	}
 	bar.Done()
+	writeCoverage(inv.stderr, o, stats.Coverage, storage.Layout.StateName(*tenant, *stream))
 	if err != nil {
+		switch {
+		case *out != "":
+			err = fmt.Errorf("%w; %s was left as it was", err, *out)
+		case stdout.n > 0:
+			err = fmt.Errorf("%w; the export on stdout stops short of it: discard it", err)
+		}
 		return inv.report(fmt.Errorf("export: %w", err))
 	}
 	if *out != "" {
 		fmt.Fprintf(inv.stderr, "exported %d records from %d partitions to %s\n", stats.Records, stats.Partitions, *out)
 	}
 	return ExitOK
+}
+
+// writeCoverage tells on stderr what the archive holds of the range
+// besides what was exported: no job state, known losses, gaps (exported
+// around with --allow-gaps; without it the error names them) and a range
+// past the watermark.
+func writeCoverage(w io.Writer, o export.Options, cov export.Coverage, stateName string) {
+	job := o.Tenant + "/" + o.Stream.Name
+	if cov.StateMissing {
+		fmt.Fprintf(w, "export: warning: %s has no job state (%s), so its coverage is judged by the archive alone: "+
+			"from its oldest partition on, every partition must have a p000; lost spans are known only from the manifests that seal them\n", job, stateName)
+	}
+	for _, l := range cov.Lost {
+		what := "never read"
+		if !l.Never() {
+			what = "missed by the " + l.Recheck + " recheck (archived before)"
+		}
+		fmt.Fprintf(w, "export: known loss: %s [%s, %s) %s: %s\n", job, audit.FormatTime(l.From), audit.FormatTime(l.To), what, l.Reason)
+	}
+	if o.AllowGaps {
+		for _, g := range cov.Gaps {
+			fmt.Fprintf(w, "export: gap: %s %s; exported what the archive holds (--allow-gaps)\n", job, g)
+		}
+	} else if len(cov.Gaps) > 1 {
+		for _, g := range cov.Gaps {
+			fmt.Fprintf(w, "export: gap: %s %s\n", job, g)
+		}
+	}
+	if cov.PastWatermark {
+		fmt.Fprintf(w, "export: warning: the range ends after the watermark of %s (%s): the job has not archived past it yet, so later records may still come\n",
+			job, audit.FormatTime(cov.Watermark))
+	}
 }
 
 func checkExportFormat(f string) error {
@@ -132,4 +192,16 @@ func checkExportFormat(f string) error {
 		return errors.New("--format is required (csv, json or jsonl)")
 	}
 	return fmt.Errorf("--format %q: want csv, json or jsonl", f)
+}
+
+// countingWriter counts the bytes that reached w.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -27,8 +29,9 @@ func cmdVerify(inv *invocation, args []string) int {
 	stream := fs.String("stream", "", "only this stream")
 	from := fs.String("from", "", "only partitions from this time on (RFC 3339 or YYYY-MM-DD, UTC)")
 	to := fs.String("to", "", "only partitions before this time")
+	headsFile := fs.String("heads", "", "check that the chain heads recorded in `file` are still in their streams' chains")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: entra-archiver verify --config FILE [--tenant T] [--stream S] [--from TIME] [--to TIME]")
+		fmt.Fprintln(fs.Output(), "Usage: entra-archiver verify --config FILE [--tenant T] [--stream S] [--from TIME] [--to TIME] [--heads FILE]")
 		fmt.Fprintln(fs.Output())
 		fmt.Fprintln(fs.Output(), "Re-reads the archive: sha256 and record counts against each blob's metadata, every file")
 		fmt.Fprintln(fs.Output(), "parses, records in order and in their partition, no record stored twice, parts without")
@@ -37,6 +40,9 @@ func cmdVerify(inv *invocation, args []string) int {
 		fmt.Fprintln(fs.Output(), "Prints each fault as \"FAULT <blob>: <problem>\" and exits 1 if there is any.")
 		fmt.Fprintln(fs.Output(), "Spans Graph no longer served (\"KNOWN LOSS\") and quarantined records (\"QUARANTINED\")")
 		fmt.Fprintln(fs.Output(), "are printed as information: they alone do not make verify fail.")
+		fmt.Fprintln(fs.Output(), "--heads FILE takes chain heads recorded earlier elsewhere: lines \"tenant/stream manifest")
+		fmt.Fprintln(fs.Output(), "sha256\", the output of status --json, or the seal log lines; a head no longer in its")
+		fmt.Fprintln(fs.Output(), "chain (the chain was rewritten, even consistently) is a fault.")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
@@ -52,7 +58,11 @@ func cmdVerify(inv *invocation, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
+	var heads []verify.Head
 	jobs, err := verifyJobs(cfg, *tenant, *stream)
+	if err == nil && *headsFile != "" {
+		heads, err = readHeads(cfg, *headsFile)
+	}
 	if err != nil {
 		fmt.Fprintf(inv.stderr, "verify: %v\n", err)
 		return ExitUsage
@@ -71,7 +81,7 @@ func cmdVerify(inv *invocation, args []string) int {
 	bar := progress.New(inv.stderr, "verify")
 	rep, err := verify.Run(inv.ctx, verify.Options{
 		Sink: storage.Sink, Layout: storage.Layout, State: storage.State, Jobs: jobs,
-		From: w.From, To: w.To, Progress: bar,
+		From: w.From, To: w.To, Heads: heads, Progress: bar,
 	})
 	bar.Done()
 	for _, f := range rep.Faults {
@@ -85,8 +95,12 @@ func cmdVerify(inv *invocation, args []string) int {
 	if err != nil {
 		verdict += ", then stopped"
 	}
-	fmt.Fprintf(inv.stdout, "verified %d job(s): %d partitions, %d blobs, %d records, %s in %s: %s\n",
-		len(jobs), rep.Partitions, rep.Blobs, rep.Records, progress.FormatBytes(rep.Bytes),
+	checkedHeads := ""
+	if *headsFile != "" {
+		checkedHeads = fmt.Sprintf(", %d recorded chain head(s)", rep.Heads)
+	}
+	fmt.Fprintf(inv.stdout, "verified %d job(s): %d partitions, %d blobs, %d records, %s%s in %s: %s\n",
+		len(jobs), rep.Partitions, rep.Blobs, rep.Records, progress.FormatBytes(rep.Bytes), checkedHeads,
 		time.Since(started).Round(time.Millisecond), verdict)
 	log.Info("verify finished", zap.Int("partitions", rep.Partitions), zap.Int("blobs", rep.Blobs),
 		zap.Int64("records", rep.Records), zap.Int("faults", len(rep.Faults)), zap.Error(err))
@@ -164,4 +178,27 @@ func verifyJobs(cfg *config.Config, tenant, stream string) ([]verify.Job, error)
 		return nil, errors.New("no configured job matches --tenant and --stream")
 	}
 	return jobs, nil
+}
+
+// readHeads reads the recorded chain heads of --heads; a head of a job the
+// configuration does not have is a mistake (a typo would leave it
+// unchecked).
+func readHeads(cfg *config.Config, path string) ([]verify.Head, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--heads: %w", err)
+	}
+	defer f.Close()
+	heads, err := verify.ParseHeads(f, path)
+	if err != nil {
+		return nil, fmt.Errorf("--heads: %w", err)
+	}
+	for _, h := range heads {
+		t, ok := cfg.Tenant(h.Tenant)
+		st, known := audit.StreamByName(h.Stream)
+		if !ok || !known || !slices.Contains(t.Settings.Streams, st) {
+			return nil, fmt.Errorf("--heads: %s names %s/%s, which is not a configured job", h.Where, h.Tenant, h.Stream)
+		}
+	}
+	return heads, nil
 }

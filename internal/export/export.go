@@ -1,14 +1,32 @@
-// Package export is the portal's "Download", from the archive: the records of
-// one tenant and stream whose event time lies in [From, To), optionally
-// filtered by an OData expression (the syntax of Graph's $filter), written as
-// csv, json or jsonl exactly as the archive's own encoders write them.
+// Package export is the portal's "Download", from the archive, checked: the
+// records of one tenant and stream whose event time lies in [From, To),
+// optionally filtered by an OData expression (the syntax of Graph's
+// $filter), written as csv, json or jsonl exactly as the archive's own
+// encoders write them.
 //
-// Partitions are read oldest first; within a partition the parts are merged
-// in (time, id) order, each part read in its most faithful stored format. A
-// record archived in several versions (a revision in a later part) is
-// exported in its latest version, from the highest part, unless AllVersions
-// is set. Everything streams: memory does not grow with the range or the
-// partition size.
+// An export is evidence, so it checks what it covers before it writes a
+// byte (coverage.go): against the job's state, every partition of the range
+// below the watermark has its p000 (but those in spans Graph no longer
+// served, which are known losses) and none lies before the archive's start;
+// a gap fails the export with ErrGap unless AllowGaps. It checks what it
+// reads as it reads (package read): every part against its metadata (the
+// SHA-256 of its stored bytes, its records) and, when the partition is
+// sealed, against its manifest; a damaged or missing part always fails the
+// export with an error wrapping read.ErrDamaged that names the blob.
+//
+// The output streams, so damage found at the end of a part (its SHA-256 is
+// known only then) comes after that part's records were written: Run then
+// returns the error and w holds an export that must be discarded. ToFile
+// writes to a temporary file that replaces the output only when the whole
+// export is sound.
+//
+// Partitions are read oldest first; within a partition the parts are
+// merged in (time, id) order, each part read in its most faithful stored
+// format. A record archived in several versions (a revision in a later
+// part) is exported in its latest version (read.Version.Latest: the highest
+// part's, and inside one part the last) unless AllVersions is set.
+// Everything streams: memory does not grow with the range or the partition
+// size.
 //
 // A part stored only as csv no longer has its records' JSON: it can still be
 // exported as csv (its rows are copied as stored), but not as json or jsonl,
@@ -20,15 +38,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/odata"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
+	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
 // ErrNeedsJSON: the export needs the records' JSON (json or jsonl output, or
@@ -40,8 +59,13 @@ type Options struct {
 	Sink      archive.Sink
 	Layout    layout.Layout
 	Tenant    string // config name, as in blob paths
+	TenantID  string // the GUID every part's metadata must hold ("": not checked)
 	Stream    audit.Stream
 	Partition audit.Granularity // the stream's configured partitioning
+	// State is the job's state, what the range's coverage is checked
+	// against; nil when the job has none (then the archive is judged
+	// against itself: see Coverage.StateMissing).
+	State *state.State
 	// From and To bound the event time: [From, To). Both are required.
 	From, To time.Time
 	Format   string // jsonl | json | csv
@@ -50,6 +74,9 @@ type Options struct {
 	// AllVersions exports every distinct version of a record instead of
 	// only the latest.
 	AllVersions bool
+	// AllowGaps exports what the archive holds of a range with gaps
+	// instead of failing with ErrGap; Stats.Coverage lists them.
+	AllowGaps bool
 	// Progress counts partitions and stored bytes read (nil: none).
 	Progress progress.Meter
 }
@@ -61,9 +88,13 @@ type Stats struct {
 	Read       int64 // records read in range
 	Records    int64 // records written
 	Bytes      int64 // stored bytes read
+	// Coverage is what the archive holds of the range.
+	Coverage Coverage
 }
 
-// Run writes the export to w. On error, w may hold a partial export.
+// Run writes the export to w. On error, w may hold a partial export,
+// except for a usage error, ErrGap and ErrNeedsJSON, which are found
+// before anything is written.
 func Run(ctx context.Context, o Options, w io.Writer) (Stats, error) {
 	var stats Stats
 	if o.From.IsZero() || o.To.IsZero() || !o.From.Before(o.To) {
@@ -72,193 +103,192 @@ func Run(ctx context.Context, o Options, w io.Writer) (Stats, error) {
 	if o.Progress == nil {
 		o.Progress = progress.Discard
 	}
+	if _, err := format.NewWriter(o.Format, o.Stream, io.Discard); err != nil {
+		return stats, err
+	}
+	e := &exporter{o: o, stats: &stats, window: audit.Window{From: o.From, To: o.To},
+		s: read.Stream{Sink: o.Sink, Layout: o.Layout, Tenant: o.Tenant, Stream: o.Stream, TenantID: o.TenantID, Progress: o.Progress}}
+	if err := e.cover(ctx); err != nil {
+		return stats, err
+	}
 	enc, err := newEncoder(o.Format, o.Stream, w)
 	if err != nil {
 		return stats, err
 	}
-	e := &exporter{o: o, enc: enc, stats: &stats, window: audit.Window{From: o.From, To: o.To}}
+	e.enc = enc
 	partitions := o.Partition.Partitions(e.window)
 	o.Progress.SetTotal(len(partitions))
-	var (
-		day     audit.Partition
-		listing map[time.Time]*partition
-	)
-	for _, p := range partitions {
-		if err := ctx.Err(); err != nil {
-			return stats, err
-		}
-		if d := audit.Day.Of(p.Start); listing == nil || d != day {
-			day = d
-			if listing, err = e.list(ctx, day); err != nil {
-				return stats, err
-			}
-		}
-		if g := listing[p.Start]; g != nil {
-			if err := e.partition(ctx, g); err != nil {
-				return stats, err
+	err = e.eachPartition(ctx, func(p audit.Partition, held *read.Partition) error {
+		if held != nil {
+			if err := e.partition(ctx, held); err != nil {
+				return err
 			}
 		}
 		stats.Partitions++
 		o.Progress.Add(1)
+		return nil
+	})
+	if err != nil {
+		return stats, err
 	}
 	return stats, enc.Close()
 }
 
 type exporter struct {
-	o      Options
-	enc    *encoder
-	stats  *Stats
-	window audit.Window
+	o       Options
+	s       read.Stream
+	enc     *encoder
+	stats   *Stats
+	window  audit.Window
+	key     audit.Record  // the (time, id) of the record being exported
+	written read.Contents // its versions written (AllVersions)
 }
 
-// partition is the listing of one partition: part number → format → blob.
-type partition struct {
-	p     audit.Partition
-	parts map[int]map[string]stored
-}
-
-type stored struct {
-	part layout.Part
-	name string
-}
-
-// list reads the folder of one UTC day, which holds a day partition or the
-// folders of its hour partitions: one listing serves up to 24 partitions.
-func (e *exporter) list(ctx context.Context, day audit.Partition) (map[time.Time]*partition, error) {
-	out := map[time.Time]*partition{}
-	dir := e.o.Layout.PartitionDir(e.o.Tenant, e.o.Stream.Name, day)
-	err := e.o.Sink.List(ctx, dir, func(obj archive.Object) error {
-		en, ok := layout.ParseName(e.o.Stream.Name, layout.BaseName(obj.Name))
-		if !ok || en.Manifest || en.Partition.Granularity != e.o.Partition {
-			return nil
-		}
-		en.Part.Tenant = e.o.Tenant
-		if obj.Name != e.o.Layout.PartName(en.Part) {
-			return nil // not where the archiver puts it; verify reports it
-		}
-		g := out[en.Partition.Start]
-		if g == nil {
-			g = &partition{p: en.Partition, parts: map[int]map[string]stored{}}
-			out[en.Partition.Start] = g
-		}
-		if g.parts[en.Part.Number] == nil {
-			g.parts[en.Part.Number] = map[string]stored{}
-		}
-		g.parts[en.Part.Number][en.Part.Format] = stored{part: en.Part, name: obj.Name}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", dir, err)
-	}
-	return out, nil
-}
-
-// member is a record met in the merge, with the part it came from.
-type member struct {
-	rec     audit.Record
-	part    int
-	fromCSV bool // rec.Raw is a csv row
-}
-
-// partition merges the parts of g and exports the records in range.
-func (e *exporter) partition(ctx context.Context, g *partition) (err error) {
-	numbers := make([]int, 0, len(g.parts))
-	for n := range g.parts {
-		numbers = append(numbers, n)
-	}
-	slices.Sort(numbers)
-	cursors := make([]*cursor, 0, len(numbers))
-	defer func() {
-		for _, c := range cursors {
-			c.close()
-		}
-	}()
-	for _, n := range numbers {
-		src := faithful(g.parts[n])
-		if src.part.Format == format.CSV && (e.o.Format != format.CSV || e.o.Where != nil) {
-			return fmt.Errorf("%s: %w: the part is stored only as csv, so it can be exported as csv only and without --where", src.name, ErrNeedsJSON)
-		}
-		c, err := e.open(ctx, src)
-		if err != nil {
+// eachPartition lists the range day by day (a day's folder holds its day
+// partition or its hour partitions, so one listing serves up to 24) and
+// calls fn with each partition of the range, oldest first, and what the
+// archive holds of it (nil: nothing).
+func (e *exporter) eachPartition(ctx context.Context, fn func(audit.Partition, *read.Partition) error) error {
+	var (
+		day     audit.Partition
+		listing map[string]*read.Partition
+	)
+	for _, p := range e.o.Partition.Partitions(e.window) {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		cursors = append(cursors, c)
-		if err := c.advance(); err != nil {
-			return err
-		}
-	}
-	var same []member
-	for {
-		var least *cursor
-		for _, c := range cursors {
-			if c.ok && (least == nil || audit.CompareKey(&c.cur, &least.cur) < 0) {
-				least = c
+		if d := audit.Day.Of(p.Start); listing == nil || d != day {
+			day = d
+			var err error
+			if listing, err = e.s.Day(ctx, d.Start); err != nil {
+				return err
 			}
 		}
-		if least == nil {
-			return nil
-		}
-		key := audit.Record{Time: least.cur.Time, ID: least.cur.ID}
-		same = same[:0]
-		for _, c := range cursors {
-			for c.ok && audit.CompareKey(&c.cur, &key) == 0 {
-				same = append(same, member{rec: c.cur, part: c.part, fromCSV: c.fromCSV})
-				if err := c.advance(); err != nil {
-					return err
-				}
-			}
-		}
-		if !e.window.Contains(key.Time) {
-			continue
-		}
-		e.stats.Read += int64(len(same))
-		if err := e.emit(same); err != nil {
+		if err := fn(p, listing[p.Label()]); err != nil {
 			return err
 		}
-	}
-}
-
-// emit exports the versions of one record (same time and id), in part
-// order: the last one (the highest part's) unless AllVersions, then each
-// distinct one once.
-func (e *exporter) emit(versions []member) error {
-	if !e.o.AllVersions {
-		versions = versions[len(versions)-1:]
-	}
-	var written [][]byte
-	for i := range versions {
-		m := &versions[i]
-		if e.o.Where != nil {
-			ok, err := e.o.Where.Match(m.rec.Raw)
-			if err != nil {
-				return fmt.Errorf("record %q at %s: %w", m.rec.ID, audit.FormatTime(m.rec.Time), err)
-			}
-			if !ok {
-				continue
-			}
-		}
-		out, err := e.enc.content(m)
-		if err != nil {
-			return err
-		}
-		if slices.ContainsFunc(written, func(w []byte) bool { return string(w) == string(out) }) {
-			continue
-		}
-		if err := e.enc.write(m, out); err != nil {
-			return err
-		}
-		written = append(written, out)
-		e.stats.Records++
 	}
 	return nil
 }
 
-// faithful returns the part's blob in the most faithful format present.
-func faithful(byFormat map[string]stored) stored {
-	for _, f := range layout.Formats {
-		if s, ok := byFormat[f]; ok {
-			return s
+// partition exports the records in range of one partition: its parts
+// merged, each checked against its metadata and, if the partition is
+// sealed, its manifest.
+func (e *exporter) partition(ctx context.Context, p *read.Partition) error {
+	var seal read.Seal
+	if p.Manifest != nil {
+		var problems []read.Problem
+		var err error
+		if seal, problems, err = e.s.ReadSeal(ctx, p); err != nil {
+			return err
+		}
+		if seal.Decoded {
+			problems = append(problems, e.s.CheckSeal(p, seal)...)
+		}
+		if len(problems) > 0 {
+			return problems[0].Err()
 		}
 	}
-	panic("export: part without blobs")
+	m, err := e.s.OpenParts(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	for {
+		v, err := m.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if errors.Is(err, read.ErrDamaged) {
+			return damage(m, err)
+		}
+		if err != nil {
+			return err
+		}
+		if !e.window.Contains(v.Time) {
+			continue
+		}
+		e.stats.Read++
+		if err := e.emit(&v); err != nil {
+			return err
+		}
+	}
+	checks, err := m.Finish()
+	if err != nil {
+		return err
+	}
+	for _, c := range checks {
+		e.stats.Blobs++
+		e.stats.Bytes += c.Size
+		if err := c.Err(); err != nil {
+			return err
+		}
+		if p.Manifest == nil || seal.Manifest.Lost != "" {
+			continue
+		}
+		if entry, ok := seal.Entry(layout.BaseName(c.Blob.Name)); ok {
+			if problems := c.AgainstManifest(entry); len(problems) > 0 {
+				return &read.DamageError{Blob: c.Blob.Name, Problems: problems}
+			}
+		}
+	}
+	return nil
+}
+
+// emit exports one version of a record: the latest unless AllVersions,
+// then each distinct one once, in part order.
+func (e *exporter) emit(v *read.Version) error {
+	if !e.o.AllVersions && !v.Latest {
+		return nil
+	}
+	if e.o.Where != nil {
+		ok, err := e.o.Where.Match(v.Raw)
+		if err != nil {
+			return fmt.Errorf("record %q at %s: %w", v.ID, audit.FormatTime(v.Time), err)
+		}
+		if !ok {
+			return nil
+		}
+	}
+	out, err := e.enc.content(v)
+	if err != nil {
+		return err
+	}
+	if e.o.AllVersions {
+		if audit.CompareKey(&v.Record, &e.key) != 0 {
+			e.key = audit.Record{Time: v.Time, ID: v.ID}
+			e.written.Reset()
+		}
+		// Compared as written: two versions may differ only where the
+		// output does not show it (a csv column list).
+		as := read.Version{Record: audit.Record{Time: v.Time, ID: v.ID, Raw: out}, Format: e.o.Format}
+		if _, dup, err := e.written.Seen(&as); err != nil || dup {
+			return err
+		}
+	}
+	if err := e.enc.write(v, out); err != nil {
+		return err
+	}
+	e.stats.Records++
+	return nil
+}
+
+// damage is the whole story of a part found damaged while it was read:
+// what broke the reading, and what its stored bytes say against its
+// metadata (a byte flipped in a gzip part fails to parse and to hash).
+func damage(m *read.Merge, found error) error {
+	var de *read.DamageError
+	if !errors.As(found, &de) {
+		return found
+	}
+	checks, err := m.Finish()
+	if err != nil {
+		return err
+	}
+	for _, c := range checks {
+		if c.Blob.Name == de.Blob {
+			return c.Err()
+		}
+	}
+	return found
 }

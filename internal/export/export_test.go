@@ -18,6 +18,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/odata"
+	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
 var (
@@ -27,9 +28,20 @@ var (
 	wholeTo   = time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
 )
 
+// options exports [from, to) as f with the job's state; gaps are allowed,
+// since the ranges reach before the archive's start (TestCoverage checks
+// them).
 func options(sink archive.Sink, f string, from, to time.Time) Options {
-	return Options{Sink: sink, Layout: testLay, Tenant: "contoso", Stream: audit.InteractiveSignIns,
-		Partition: audit.Hour, From: from, To: to, Format: f}
+	o := Options{Sink: sink, Layout: testLay, Tenant: "contoso", Stream: audit.InteractiveSignIns,
+		Partition: audit.Hour, From: from, To: to, Format: f, AllowGaps: true}
+	st, _, found, err := state.DocStore{Sink: sink, Layout: testLay}.Load(context.Background(), "contoso", audit.InteractiveSignIns.Name)
+	if err != nil {
+		panic(err)
+	}
+	if found {
+		o.State = &st
+	}
+	return o
 }
 
 func run(t *testing.T, o Options) (string, Stats) {

@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/odata"
@@ -112,22 +112,22 @@ func newEncoder(f string, st audit.Stream, w io.Writer) (*encoder, error) {
 	return e, nil
 }
 
-// content is m as it will be written (without a csv row's terminator).
-func (e *encoder) content(m *member) ([]byte, error) {
-	if e.format != format.CSV || m.fromCSV {
-		return m.rec.Raw, nil
+// content is v as it will be written (without a csv row's terminator).
+func (e *encoder) content(v *read.Version) ([]byte, error) {
+	if e.format != format.CSV || v.Format == format.CSV {
+		return v.Raw, nil
 	}
-	row, err := format.ContentKey(format.CSV, e.stream, &m.rec)
+	row, err := format.ContentKey(format.CSV, e.stream, &v.Record)
 	if err != nil {
-		return nil, fmt.Errorf("record %q at %s: %w", m.rec.ID, audit.FormatTime(m.rec.Time), err)
+		return nil, fmt.Errorf("record %q at %s: %w", v.ID, audit.FormatTime(v.Time), err)
 	}
 	return row, nil
 }
 
-// write writes m, whose content is out.
-func (e *encoder) write(m *member, out []byte) error {
+// write writes v, whose content is out.
+func (e *encoder) write(v *read.Version, out []byte) error {
 	if e.fw != nil {
-		return e.fw.Write(&m.rec)
+		return e.fw.Write(&v.Record)
 	}
 	e.bw.Write(out)
 	_, err := e.bw.WriteString("\r\n")
@@ -139,73 +139,4 @@ func (e *encoder) Close() error {
 		return e.fw.Close()
 	}
 	return e.bw.Flush()
-}
-
-// cursor reads one part back in its stored order, (time, id).
-type cursor struct {
-	name    string
-	part    int
-	fromCSV bool
-	rd      format.Reader
-	closers []io.Closer
-	cur     audit.Record
-	ok      bool
-}
-
-func (e *exporter) open(ctx context.Context, s stored) (*cursor, error) {
-	rc, err := e.o.Sink.Open(ctx, s.name)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", s.name, err)
-	}
-	c := &cursor{name: s.name, part: s.part.Number, fromCSV: s.part.Format == format.CSV, closers: []io.Closer{rc}}
-	var r io.Reader = &countingReader{r: rc, e: e}
-	if s.part.Gzip {
-		zr, err := format.NewGzipReader(r)
-		if err != nil {
-			c.close()
-			return nil, fmt.Errorf("read %s: %w (run verify)", s.name, err)
-		}
-		c.closers = append(c.closers, zr)
-		r = zr
-	}
-	if c.rd, err = format.NewReader(s.part.Format, e.o.Stream, r); err != nil {
-		c.close()
-		return nil, err
-	}
-	e.stats.Blobs++
-	return c, nil
-}
-
-func (c *cursor) advance() error {
-	rec, err := c.rd.Next()
-	switch {
-	case errors.Is(err, io.EOF):
-		c.ok = false
-		return nil
-	case err != nil:
-		c.ok = false
-		return fmt.Errorf("read %s: %w (run verify)", c.name, err)
-	}
-	c.cur, c.ok = rec, true
-	return nil
-}
-
-func (c *cursor) close() {
-	for i := len(c.closers) - 1; i >= 0; i-- {
-		c.closers[i].Close()
-	}
-	c.closers = nil
-}
-
-// countingReader counts the stored bytes read, for progress and Stats.
-type countingReader struct {
-	r io.Reader
-	e *exporter
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.e.stats.Bytes += int64(n)
-	c.e.o.Progress.AddBytes(int64(n))
-	return n, err
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/metrics"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
 	"github.com/entra-archiver/entra-archiver/internal/state"
+	build "github.com/entra-archiver/entra-archiver/internal/version"
 )
 
 // Settings is what a job archives and how (resolved from the config).
@@ -75,7 +76,8 @@ type Deps struct {
 	// SortBudget, when set, is shared with the other jobs of the process
 	// and replaces SortMemory.
 	SortBudget *SortBudget
-	// Version is written to every blob's archiver_version metadata.
+	// Version is written to every blob's archiver_version metadata
+	// (default: this build's, version.String).
 	Version string
 }
 
@@ -149,6 +151,11 @@ func New(set Settings, deps Deps) *Job {
 	}
 	if deps.SortBudget == nil {
 		deps.SortBudget = NewSortBudget(deps.SortMemory)
+	}
+	if deps.Version == "" {
+		// Every blob names the build that wrote it; verify and export
+		// refuse a blob without archiver_version.
+		deps.Version = build.String()
 	}
 	var formats []string
 	for _, f := range layout.Formats {

@@ -2,12 +2,13 @@ package job
 
 import (
 	"context"
-	"crypto/sha256"
+	"errors"
 	"fmt"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/format"
 )
@@ -20,20 +21,27 @@ import (
 type partition struct {
 	j   *Job
 	p   audit.Partition
-	inv *inventory
+	inv *read.Partition
+	// quarantine keeps records that cannot be archived (see overflow).
+	quarantine func(context.Context, []audit.Reject) error
 }
 
 // openPartition lists what partition p holds.
 func (j *Job) openPartition(ctx context.Context, p audit.Partition) (*partition, error) {
-	inv, err := j.inventory(ctx, p)
+	inv, err := j.stored().Partition(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	return &partition{j: j, p: p, inv: inv}, nil
 }
 
+// stored is the job's stream as the archive holds it.
+func (j *Job) stored() read.Stream {
+	return read.Stream{Sink: j.deps.Sink, Layout: j.deps.Layout, Tenant: j.set.Tenant, Stream: j.set.Stream}
+}
+
 // sealed reports whether the partition has its manifest.
-func (pt *partition) sealed() bool { return pt.inv.manifest != nil }
+func (pt *partition) sealed() bool { return pt.inv.Manifest != nil }
 
 // partOutcome is what writing one partition's new records did.
 type partOutcome struct {
@@ -66,7 +74,7 @@ func (pt *partition) write(ctx context.Context, sub audit.Window, recs *peekIter
 	if pt.sealed() {
 		return out, pt.writeSealed(ctx, sub, recs, k, &out)
 	}
-	if have := pt.inv.next(); have < recorded {
+	if have := pt.inv.NextNumber(); have < recorded {
 		j.log.Error("a part was deleted outside entra-archiver: the state records more parts than the partition holds; "+
 			"records Graph still serves are archived again in the next part, the rest are lost (run verify, and see README \"WORM\")",
 			zap.String("partition", pt.p.Label()), zap.Int("parts_recorded", recorded), zap.Int("parts_found", have))
@@ -75,25 +83,25 @@ func (pt *partition) write(ctx context.Context, sub audit.Window, recs *peekIter
 	if out.blobs, err = pt.repair(ctx); err != nil {
 		return out, err
 	}
-	cursors, err := pt.openCursors(ctx)
-	defer closeCursors(cursors)
+	stored, err := j.stored().OpenParts(ctx, pt.inv)
 	if err != nil {
 		return out, err
 	}
+	defer stored.Close()
 	enc, err := j.newPartEncoder(j.formats)
 	if err != nil {
 		return out, err
 	}
 	defer enc.discard()
-	if err := pt.merge(recs, sub.To, cursors, enc, k, &out); err != nil {
+	if err := pt.merge(ctx, recs, sub.To, stored, enc, k, &out); err != nil {
 		return out, err
 	}
 	out.records = enc.records
-	out.total = pt.inv.next()
-	if enc.records == 0 && len(pt.inv.parts) > 0 {
+	out.total = pt.inv.NextNumber()
+	if enc.records == 0 && len(pt.inv.Parts) > 0 {
 		return out, nil
 	}
-	out.part = pt.inv.next()
+	out.part = pt.inv.NextNumber()
 	out.total = out.part + 1
 	blobs, bytes, err := enc.commit(ctx, pt.p, out.part)
 	out.blobs += blobs
@@ -126,14 +134,14 @@ func (pt *partition) writeSealed(ctx context.Context, sub audit.Window, recs *pe
 			zap.Stringer("window", sub), zap.Int("records_seen", n), zap.Stringer("kind", k))
 		return nil
 	}
-	cursors, err := pt.openCursors(ctx)
-	defer closeCursors(cursors)
+	stored, err := j.stored().OpenParts(ctx, pt.inv)
 	if err != nil {
 		return err
 	}
+	defer stored.Close()
 	count := &partEncoder{j: j} // no formats: counts only
 	var seen partOutcome
-	if err := pt.merge(recs, sub.To, cursors, count, k, &seen); err != nil {
+	if err := pt.merge(ctx, recs, sub.To, stored, count, k, &seen); err != nil {
 		return err
 	}
 	out.unarchived = count.records
@@ -157,122 +165,119 @@ func drain(recs *peekIter, end time.Time) (int, error) {
 	}
 }
 
-type digest [sha256.Size]byte
-
-type storedDigest struct {
-	format string
-	sum    digest
-}
-
-// merge walks the sorted new records before end together with the sorted
-// stored parts (a merge join on event time and id), so neither side is ever
-// held in memory. A new record whose content (in the format it is stored in)
-// equals a stored or already accepted record with the same id and time is a
-// duplicate; one whose id is known with other content is a revision.
-func (pt *partition) merge(recs *peekIter, end time.Time, cursors []*cursor, enc *partEncoder, k kind, out *partOutcome) error {
+// merge walks the sorted new records before end together with the stored
+// parts (a merge join on event time and id), so neither side is ever held
+// in memory. A new record whose content, in the form it is stored in,
+// equals a stored or already accepted version of the record (the rule of
+// read.Contents, which verify applies too) is a duplicate; one whose
+// record is known with other content is a revision. Versions of one record
+// beyond read.MaxVersions are not archived with it (see overflow).
+func (pt *partition) merge(ctx context.Context, recs *peekIter, end time.Time, stored *read.Merge, enc *partEncoder, k kind, out *partOutcome) error {
 	primary := pt.j.formats[0]
-	var group []audit.Record
+	versions := read.Contents{Stream: pt.j.set.Stream, Rows: primary == format.CSV || pt.inv.HoldsRows()}
+	var key audit.Record
+	started := false
 	for {
-		first, ok, err := recs.nextBefore(end)
-		if err != nil {
+		rec, ok, err := recs.nextBefore(end)
+		if err != nil || !ok {
 			return err
 		}
-		if !ok {
-			return nil
-		}
-		group = append(group[:0], first)
-		for {
-			next, ok, err := recs.Peek()
+		if !started || audit.CompareKey(&rec, &key) != 0 {
+			started, key = true, audit.Record{Time: rec.Time, ID: rec.ID}
+			versions.Reset()
+			n, err := storedAt(stored, &key, &versions)
+			if err != nil {
+				return fmt.Errorf("read back existing part: %w", err)
+			}
+			next, more, err := recs.Peek()
 			if err != nil {
 				return err
 			}
-			if !ok || audit.CompareKey(&next, &first) != 0 {
-				break
-			}
-			recs.Take()
-			group = append(group, next)
-		}
-		stored, err := storedAt(cursors, &first)
-		if err != nil {
-			return err
-		}
-		if len(stored) == 0 && len(group) == 1 {
-			if err := enc.Write(&group[0]); err != nil {
-				return err
-			}
-			if k == kindRecheck {
-				out.late++
-			}
-			continue
-		}
-		var accepted []digest
-		for i := range group {
-			rec := &group[i]
-			dup, err := pt.isStored(rec, stored)
-			if err != nil {
-				return err
-			}
-			key, err := format.ContentKey(primary, pt.j.set.Stream, rec)
-			if err != nil {
-				return err
-			}
-			sum := digest(sha256.Sum256(key))
-			for _, a := range accepted {
-				dup = dup || a == sum
-			}
-			if dup {
-				out.duplicates++
+			if n == 0 && (!more || audit.CompareKey(&next, &key) != 0) {
+				// The common case, a new record met once, needs no digest.
+				if k == kindRecheck {
+					out.late++
+				}
+				if err := enc.Write(&rec); err != nil {
+					return err
+				}
 				continue
 			}
-			if len(stored) > 0 || len(accepted) > 0 {
-				out.revisions++
-			} else if k == kindRecheck {
-				out.late++
-			}
-			accepted = append(accepted, sum)
-			if err := enc.Write(rec); err != nil {
+		}
+		v, err := pt.asStored(&rec, primary)
+		if err != nil {
+			return err
+		}
+		known := versions.Len()
+		_, dup, err := versions.Seen(&v)
+		switch {
+		case errors.Is(err, read.ErrTooManyVersions):
+			if err := pt.overflow(ctx, &rec, enc, err); err != nil {
 				return err
 			}
+			continue
+		case err != nil:
+			return err
+		case dup:
+			out.duplicates++
+			continue
+		case known > 0:
+			out.revisions++
+		case k == kindRecheck:
+			out.late++
+		}
+		if err := enc.Write(&rec); err != nil {
+			return err
 		}
 	}
 }
 
-// storedAt advances every cursor to key's (time, id) and returns the
-// digests of the stored versions there.
-func storedAt(cursors []*cursor, key *audit.Record) ([]storedDigest, error) {
-	var stored []storedDigest
-	for _, c := range cursors {
-		for c.ok && audit.CompareKey(&c.cur, key) < 0 {
-			c.advance()
+// asStored is rec as the part will store it: in the primary format.
+func (pt *partition) asStored(rec *audit.Record, primary string) (read.Version, error) {
+	v := read.Version{Record: *rec, Part: pt.inv.NextNumber(), Format: primary}
+	if primary == format.CSV {
+		row, err := format.ContentKey(format.CSV, pt.j.set.Stream, rec)
+		if err != nil {
+			return v, err
 		}
-		for c.ok && audit.CompareKey(&c.cur, key) == 0 {
-			stored = append(stored, storedDigest{format: c.format, sum: sha256.Sum256(c.cur.Raw)})
-			c.advance()
-		}
-		if c.err != nil {
-			return nil, fmt.Errorf("read back existing part: %w", c.err)
-		}
+		v.Raw = row
 	}
-	return stored, nil
+	return v, nil
 }
 
-// isStored reports whether rec's content equals one of the stored digests,
-// each compared in the format it was read from.
-func (pt *partition) isStored(rec *audit.Record, stored []storedDigest) (bool, error) {
-	keys := map[string]digest{}
-	for _, s := range stored {
-		sum, ok := keys[s.format]
-		if !ok {
-			key, err := format.ContentKey(s.format, pt.j.set.Stream, rec)
-			if err != nil {
-				return false, err
-			}
-			sum = sha256.Sum256(key)
-			keys[s.format] = sum
+// storedAt advances the stored parts to key's (time, id) and adds the
+// versions stored there to versions; it returns how many there are.
+func storedAt(stored *read.Merge, key *audit.Record, versions *read.Contents) (int, error) {
+	n := 0
+	for {
+		next, ok, err := stored.Peek()
+		if err != nil || !ok || audit.CompareKey(&next, key) > 0 {
+			return n, err
 		}
-		if sum == s.sum {
-			return true, nil
+		v, err := stored.Next()
+		if err != nil {
+			return n, err
+		}
+		if audit.CompareKey(&v.Record, key) < 0 {
+			continue
+		}
+		n++
+		if _, _, err := versions.Seen(&v); err != nil {
+			return n, fmt.Errorf("%s: %w; the archive was changed outside entra-archiver (run verify)", v.Reader.Blob().Name, err)
 		}
 	}
-	return false, nil
+}
+
+// overflow takes a new version of a record that already has
+// read.MaxVersions: every reader of the archive would refuse more. A
+// sealed partition counts it with the records it does not hold; otherwise
+// it is quarantined with the reason, like a record without an id.
+func (pt *partition) overflow(ctx context.Context, rec *audit.Record, enc *partEncoder, reason error) error {
+	if pt.sealed() {
+		return enc.Write(rec)
+	}
+	if pt.quarantine == nil {
+		return reason
+	}
+	return pt.quarantine(ctx, []audit.Reject{{Raw: rec.Raw, Reason: reason.Error()}})
 }

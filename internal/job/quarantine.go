@@ -16,8 +16,9 @@ import (
 
 // One bad record never stalls a stream (DESIGN.md "Never stall on one
 // thing"): a record Graph serves without a readable id or event time cannot
-// be placed in a partition or told apart from others, so it is kept, bytes
-// as served, under {prefix}_quarantine/{tenant}/{stream}/{sha256}.json with
+// be placed in a partition or told apart from others (nor can a version of
+// a record beyond read.MaxVersions be archived with it), so it is kept,
+// bytes as served, under {prefix}_quarantine/{tenant}/{stream}/{sha256}.json with
 // the reason in its metadata, and the rest of its page is archived. The
 // name is the content's hash and the write create-only, so a record served
 // again (a recheck, a split window) finds its own blob and is counted once.
@@ -53,7 +54,7 @@ func (r *run) quarantine(ctx context.Context, q audit.Window, rejects []audit.Re
 			r.pr.st.Quarantined++
 		}
 		j.deps.Metrics.Quarantined(j.set.Tenant, j.set.Stream.Name, 1)
-		j.log.Warn("record quarantined: Graph served it without a readable id or event time, so it cannot be archived with the others; "+
+		j.log.Warn("record quarantined: it cannot be archived with the others (see reason); "+
 			"its bytes are kept as served (verify and status count them)",
 			zap.String("blob", name), zap.String("reason", meta[archive.MetaReason]), zap.Stringer("window", q))
 	}

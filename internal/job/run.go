@@ -172,6 +172,7 @@ func (r *run) archiveBatch(ctx context.Context, batch audit.Window, queries []au
 		if err != nil {
 			return err
 		}
+		pt.quarantine = func(ctx context.Context, rejects []audit.Reject) error { return r.quarantine(ctx, sub, rejects) }
 		out, err := pt.write(ctx, sub, recs, ps.kind, recorded)
 		if err != nil {
 			return err

@@ -43,7 +43,7 @@ func (r *run) seal(ctx context.Context) (int, error) {
 			return sealed, err
 		}
 		lost := ""
-		if l, ok := st.LostAt(p.Start); ok && st.NeverRead(p.Start, p.End()) && len(pt.inv.parts) == 0 {
+		if l, ok := st.LostAt(p.Start); ok && st.NeverRead(p.Start, p.End()) && len(pt.inv.Parts) == 0 {
 			lost = l.Reason
 		}
 		name, sum, err := pt.seal(ctx, st.LastManifest, st.LastManifestSHA256, lost)
@@ -66,6 +66,13 @@ func (r *run) seal(ctx context.Context) (int, error) {
 		if err := j.save(ctx, r.pr); err != nil {
 			return sealed, err
 		}
+	}
+	if sealed > 0 {
+		// Kept anywhere else (a ticket, a mail), the head proves later that
+		// the chain up to it was not rewritten: verify --heads.
+		j.log.Info("sealed: the stream's manifest chain has a new head",
+			zap.String("manifest", st.LastManifest), zap.String("sha256", st.LastManifestSHA256),
+			zap.Time("sealed_through", st.SealedThrough), zap.Int("partitions", sealed))
 	}
 	return sealed, nil
 }
@@ -120,13 +127,13 @@ func (pt *partition) seal(ctx context.Context, previous, previousSHA, lost strin
 	j, p := pt.j, pt.p
 	full := j.deps.Layout.ManifestName(j.set.Tenant, j.set.Stream.Name, p)
 	rel := strings.TrimPrefix(full, j.deps.Layout.StreamDir(j.set.Tenant, j.set.Stream.Name))
-	if len(pt.inv.parts) == 0 && lost == "" {
+	if len(pt.inv.Parts) == 0 && lost == "" {
 		return "", "", fmt.Errorf("partition %s is below the watermark but has no p000; the archive was changed outside entra-archiver (run verify)", p.Label())
 	}
 	if n, err := pt.repair(ctx); err != nil {
 		return "", "", err
 	} else if n > 0 {
-		if pt.inv, err = j.inventory(ctx, p); err != nil {
+		if pt.inv, err = j.stored().Partition(ctx, p); err != nil {
 			return "", "", err
 		}
 	}
@@ -141,20 +148,18 @@ func (pt *partition) seal(ctx context.Context, previous, previousSHA, lost strin
 		PreviousSHA256: previousSHA,
 		Lost:           lost,
 	}
-	for _, n := range inv.numbers() {
-		canonical, _ := inv.faithful(n)
-		for _, f := range inv.formats(n) {
-			b := inv.parts[n][f]
-			records, err := strconv.ParseInt(archive.MetaGet(b.obj.Metadata, archive.MetaRecords), 10, 64)
-			if err != nil {
-				return "", "", fmt.Errorf("blob %s has no valid records metadata; run verify", b.obj.Name)
+	for _, part := range inv.Parts {
+		for i, b := range part.Blobs {
+			records, ok := b.Records()
+			if !ok {
+				return "", "", fmt.Errorf("blob %s has no valid records metadata; run verify", b.Name)
 			}
-			if f == canonical.part.Format {
+			if i == 0 { // the most faithful format
 				m.Records += records
 			}
 			m.Blobs = append(m.Blobs, manifest.Blob{
-				Name: layout.BaseName(b.obj.Name), Part: n, Format: f, Records: records, Size: b.obj.Size,
-				SHA256: archive.MetaGet(b.obj.Metadata, archive.MetaSHA256),
+				Name: layout.BaseName(b.Name), Part: part.Number, Format: b.Format, Records: records, Size: b.Size,
+				SHA256: archive.MetaGet(b.Metadata, archive.MetaSHA256),
 			})
 		}
 	}
@@ -162,7 +167,7 @@ func (pt *partition) seal(ctx context.Context, previous, previousSHA, lost strin
 	if err != nil {
 		return "", "", err
 	}
-	if inv.manifest != nil {
+	if inv.Manifest != nil {
 		// Sealed by an earlier run that stopped before saving the state:
 		// adopt it if it continues the chain.
 		return rel, sum, j.adoptManifest(ctx, full, data)
@@ -201,15 +206,4 @@ func (j *Job) adoptManifest(ctx context.Context, name string, want []byte) error
 		return fmt.Errorf("manifest %s: %w: it differs from the one this run computes (run verify)", name, archive.ErrExists)
 	}
 	return nil
-}
-
-// formats lists the formats stored for part n, in fidelity order.
-func (inv *inventory) formats(n int) []string {
-	var fs []string
-	for _, f := range layout.Formats {
-		if _, ok := inv.parts[n][f]; ok {
-			fs = append(fs, f)
-		}
-	}
-	return fs
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
-	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/metrics"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
 	"github.com/entra-archiver/entra-archiver/internal/state"
@@ -65,28 +63,19 @@ func (j *Job) load(ctx context.Context, now time.Time) (*runState, error) {
 var ErrPartitionChanged = errors.New("partition granularity changed")
 
 // checkPartition refuses to run a job whose configured granularity differs
-// from its archive's: parts deduplicate against their own partition only,
-// so records in hour partitions would be archived again in day partitions.
-// A state written by a build that did not record the granularity is told
-// by the archive.
+// from its archive's (read.Stream.Granularity): parts deduplicate against
+// their own partition only, so records in hour partitions would be
+// archived again in day partitions.
 func (j *Job) checkPartition(ctx context.Context, st state.State) error {
-	if st.Partition == "" {
-		var err error
-		if st.Partition, err = j.archivedPartition(ctx, st); err != nil {
-			return err
-		}
-	}
-	if st.Partition == "" || st.Partition == j.set.Partition.String() {
-		return nil
+	g, known, err := j.stored().Granularity(ctx, &st, j.set.Partition)
+	if err != nil || !known || g == j.set.Partition {
+		return err
 	}
 	return fmt.Errorf("%w: the archive of %s/%s is in %s partitions but the configuration says partition: %s; "+
 		"one stream keeps one granularity (otherwise records are archived twice): set partition: %s back for this tenant, "+
 		"or archive in %s partitions under another tenant name or storage prefix", ErrPartitionChanged,
-		j.set.Tenant, j.set.Stream.Name, st.Partition, j.set.Partition, st.Partition, j.set.Partition)
+		j.set.Tenant, j.set.Stream.Name, g, j.set.Partition, g, j.set.Partition)
 }
-
-// errStopListing ends a listing early.
-var errStopListing = errors.New("stop listing")
 
 // ErrStateLost: the job has no state document but its archive holds sealed
 // partitions, which only a run with state writes.
@@ -97,55 +86,13 @@ var ErrStateLost = errors.New("state document lost")
 // a second chain (and, with a changed partition, every record again). A
 // stream that was only backfilled holds parts without manifests and starts.
 func (j *Job) checkNoSealedArchive(ctx context.Context) error {
-	var manifest string
-	err := j.deps.Sink.List(ctx, j.deps.Layout.StreamDir(j.set.Tenant, j.set.Stream.Name), func(o archive.Object) error {
-		if e, ok := layout.ParseName(j.set.Stream.Name, layout.BaseName(o.Name)); ok && e.Manifest {
-			manifest = o.Name
-			return errStopListing
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStopListing) {
-		return fmt.Errorf("list the archive of %s/%s: %w", j.set.Tenant, j.set.Stream.Name, err)
-	}
-	if manifest == "" {
-		return nil
+	sealed, err := j.stored().First(ctx, func(p *read.Partition) bool { return p.Manifest != nil })
+	if err != nil || sealed == nil {
+		return err
 	}
 	return fmt.Errorf("%w: %s/%s has no state document (%s), but its archive holds sealed partitions (%s): "+
 		"restore the state document from a backup, blob version or snapshot; starting the job over would write a second manifest chain",
-		ErrStateLost, j.set.Tenant, j.set.Stream.Name, j.deps.Layout.StateName(j.set.Tenant, j.set.Stream.Name), manifest)
-}
-
-// archivedPartition tells the granularity of a job's archive whose state
-// does not record it: from the newest manifest's path, else from the
-// partition at the start, "" when neither says.
-func (j *Job) archivedPartition(ctx context.Context, st state.State) (string, error) {
-	if st.LastManifest != "" {
-		if strings.Contains(st.LastManifest, "/h=") {
-			return audit.Hour.String(), nil
-		}
-		return audit.Day.String(), nil
-	}
-	if st.Start.IsZero() || !st.Watermark.After(st.Start) {
-		return "", nil
-	}
-	for _, g := range []audit.Granularity{j.set.Partition, otherGranularity(j.set.Partition)} {
-		inv, err := j.inventory(ctx, g.Of(st.Start))
-		if err != nil {
-			return "", err
-		}
-		if len(inv.parts) > 0 {
-			return g.String(), nil
-		}
-	}
-	return "", nil
-}
-
-func otherGranularity(g audit.Granularity) audit.Granularity {
-	if g == audit.Hour {
-		return audit.Day
-	}
-	return audit.Hour
+		ErrStateLost, j.set.Tenant, j.set.Stream.Name, j.deps.Layout.StateName(j.set.Tenant, j.set.Stream.Name), sealed.Manifest.Name)
 }
 
 // initialState decides where a new job starts. A configured start is taken

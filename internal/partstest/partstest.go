@@ -1,20 +1,21 @@
 // Package partstest reads an archive's data blobs back for tests and checks,
 // on the way, what every archive must hold whatever happened while it was
-// written: each record in its own partition, records sorted, the records
-// and part metadata equal to the content, and parts numbered from p000
-// without gaps.
+// written: each record in its own partition, records sorted, the records,
+// sha256 and part metadata equal to the content, and parts numbered from
+// p000 without gaps. It reads through package read, as the archiver's own
+// readers do.
 package partstest
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
@@ -34,85 +35,76 @@ type Part struct {
 // test.
 func Read(t testing.TB, sink archive.Sink, l layout.Layout, tenant string, st audit.Stream, g audit.Granularity, f string) []Part {
 	t.Helper()
-	ctx := context.Background()
+	s := read.Stream{Sink: sink, Layout: l, Tenant: tenant, Stream: st}
 	var parts []Part
-	numbers := map[string][]int{} // by partition and format
-	err := sink.List(ctx, l.StreamDir(tenant, st.Name), func(o archive.Object) error {
-		e, ok := layout.ParseName(st.Name, layout.BaseName(o.Name))
-		if !ok || e.Manifest || (f != "" && e.Part.Format != f) {
-			return nil
+	err := s.Walk(context.Background(), s.Dir(), func(p *read.Partition) error {
+		if p.Granularity != g {
+			t.Errorf("partition %s is not of %s granularity", p.Label(), g)
 		}
-		recs, err := read(ctx, sink, o.Name, e.Part, st)
-		if err != nil {
-			return err
-		}
-		// CSV rows are not the JSON the content order is defined on.
-		cmp := audit.Compare
-		if e.Part.Format == format.CSV {
-			cmp = audit.CompareKey
-		}
-		for i := range recs {
-			if g.Of(recs[i].Time) != e.Partition {
-				t.Errorf("%s: record %s at %s is outside its partition", o.Name, recs[i].ID, recs[i].Time)
-			}
-			if i > 0 && cmp(&recs[i-1], &recs[i]) > 0 {
-				t.Errorf("%s: records out of order at %d", o.Name, i)
+		numbers := map[string][]int{} // by format
+		for _, pt := range p.Parts {
+			for _, b := range pt.Blobs {
+				if f != "" && b.Format != f {
+					continue
+				}
+				numbers[b.Format] = append(numbers[b.Format], b.Number)
+				part, err := readBlob(t, s, b)
+				if err != nil {
+					return err
+				}
+				parts = append(parts, part)
 			}
 		}
-		if got := archive.MetaGet(o.Metadata, archive.MetaRecords); got != strconv.Itoa(len(recs)) {
-			t.Errorf("%s: records metadata %s, content %d", o.Name, got, len(recs))
+		for format, ns := range numbers {
+			for i, n := range ns {
+				if n != i {
+					t.Errorf("partition %s %s parts %v have a gap", p.Label(), format, ns)
+					break
+				}
+			}
 		}
-		if got := archive.MetaGet(o.Metadata, archive.MetaPart); got != strconv.Itoa(e.Part.Number) {
-			t.Errorf("%s: part metadata %s", o.Name, got)
-		}
-		key := e.Partition.Label() + " " + e.Part.Format
-		numbers[key] = append(numbers[key], e.Part.Number)
-		parts = append(parts, Part{Name: o.Name, Entry: e, Meta: o.Metadata, Records: recs})
 		return nil
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
-	}
-	for key, ns := range numbers {
-		slices.Sort(ns)
-		for i, n := range ns {
-			if n != i {
-				t.Errorf("partition %s parts %v have a gap", key, ns)
-				break
-			}
-		}
 	}
 	return parts
 }
 
-func read(ctx context.Context, sink archive.Sink, name string, p layout.Part, st audit.Stream) ([]audit.Record, error) {
-	rc, err := sink.Open(ctx, name)
+func readBlob(t testing.TB, s read.Stream, b read.Blob) (Part, error) {
+	t.Helper()
+	rd, err := s.Open(context.Background(), b)
 	if err != nil {
-		return nil, err
+		return Part{}, err
 	}
-	defer rc.Close()
-	var r io.Reader = rc
-	if p.Gzip {
-		zr, err := format.NewGzipReader(rc)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
-	rd, err := format.NewReader(p.Format, st, r)
-	if err != nil {
-		return nil, err
-	}
+	defer rd.Close()
 	var recs []audit.Record
 	for {
 		rec, err := rd.Next()
 		if errors.Is(err, io.EOF) {
-			return recs, nil
+			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return Part{}, err
+		}
+		// Inside a JSON part, versions of one record are sorted by their
+		// bytes too (CSV rows are not the JSON that order is defined on).
+		if n := len(recs); n > 0 && b.Format != format.CSV && audit.Compare(&recs[n-1], &rec) > 0 {
+			t.Errorf("%s: records out of order at %d", b.Name, n)
 		}
 		recs = append(recs, rec)
 	}
+	check, err := rd.Finish()
+	if err != nil {
+		return Part{}, err
+	}
+	for _, problem := range check.Problems {
+		t.Errorf("%s: %s", b.Name, problem)
+	}
+	if got := archive.MetaGet(b.Metadata, archive.MetaPart); got != strconv.Itoa(b.Number) {
+		t.Errorf("%s: part metadata %s", b.Name, got)
+	}
+	e := layout.Entry{Partition: b.Part.Partition, Part: b.Part}
+	e.Part.Tenant = ""
+	return Part{Name: b.Name, Entry: e, Meta: b.Metadata, Records: slices.Clip(recs)}, nil
 }

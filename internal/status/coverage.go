@@ -2,13 +2,11 @@ package status
 
 import (
 	"context"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
-	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
@@ -94,7 +92,7 @@ func (c *collector) job(ctx context.Context, j Job, days []time.Time) (Row, Stre
 		day := Day{Date: d, State: Unknown}
 		if errs[k] != nil {
 			if r.Error == "" {
-				r.Error = readError("list "+c.dayDir(j, d), errs[k])
+				r.Error = errs[k].Error()
 			}
 			cov.Days[k] = day
 			continue
@@ -119,57 +117,30 @@ func (c *collector) job(ctx context.Context, j Job, days []time.Time) (Row, Stre
 	return r, cov
 }
 
-// dayDir is the Hive folder of a day: the day partition's folder, and the
-// parent of the day's hour partitions.
-func (c *collector) dayDir(j Job, d time.Time) string {
-	return c.o.Layout.PartitionDir(j.Tenant, j.Stream, audit.Partition{Start: d, Granularity: audit.Day})
-}
-
-// dayListing is what one day folder holds: partition label → part number →
-// format → the part's records metadata.
-type dayListing map[string]map[int]map[string]int64
+// dayListing is what one day folder holds, by partition label.
+type dayListing map[string]*read.Partition
 
 func (c *collector) list(ctx context.Context, j Job, d time.Time) (dayListing, error) {
-	out := dayListing{}
-	err := c.o.Sink.List(ctx, c.dayDir(j, d), func(o archive.Object) error {
-		e, ok := layout.ParseName(j.Stream, layout.BaseName(o.Name))
-		if !ok || e.Manifest || !audit.Day.Floor(e.Partition.Start).Equal(d) {
-			return nil
-		}
-		// An unreadable count counts as zero here; verify reports it.
-		n, _ := strconv.ParseInt(archive.MetaGet(o.Metadata, archive.MetaRecords), 10, 64)
-		label := e.Partition.Label()
-		if out[label] == nil {
-			out[label] = map[int]map[string]int64{}
-		}
-		if out[label][e.Part.Number] == nil {
-			out[label][e.Part.Number] = map[string]int64{}
-		}
-		out[label][e.Part.Number][e.Part.Format] = n
-		return nil
-	})
-	return out, err
+	st, known := audit.StreamByName(j.Stream)
+	if !known {
+		st.Name = j.Stream
+	}
+	return read.Stream{Sink: c.o.Sink, Layout: c.o.Layout, Tenant: j.Tenant, Stream: st}.Day(ctx, d)
 }
 
-// records sums each part's count from its most faithful format, so a part
-// stored as jsonl and csv counts once.
+// records sums the day's parts' counts (read.Partition.Records: each from
+// its most faithful format, so a part stored as jsonl and csv counts once).
 func (l dayListing) records() int64 {
 	var sum int64
-	for _, parts := range l {
-		for _, byFormat := range parts {
-			for _, f := range layout.Formats {
-				if n, ok := byFormat[f]; ok {
-					sum += n
-					break
-				}
-			}
-		}
+	for _, p := range l {
+		sum += p.Records()
 	}
 	return sum
 }
 
 func (l dayListing) hasP000(p audit.Partition) bool {
-	return len(l[p.Label()][0]) > 0
+	held := l[p.Label()]
+	return held != nil && held.HasP000()
 }
 
 // dayState applies the state's promise — every partition between start and
@@ -181,16 +152,16 @@ func dayState(j Job, st state.State, found bool, d time.Time, l dayListing) DayS
 		return None
 	}
 	day := audit.Window{From: d, To: d.AddDate(0, 0, 1)}
-	archived := audit.Window{From: st.Start, To: st.Watermark}
 	covered, lost := false, false
 	for _, p := range j.Partition.Partitions(day) {
-		switch {
-		case !l.hasP000(p) && st.NeverRead(p.Start, p.End()):
+		has := l.hasP000(p)
+		switch need := read.Needs(&st, p); {
+		case !has && need == read.NeverRead:
 			// Lost spans can lie before the start too (a start before
 			// Graph's minimum allowed time).
 			covered, lost = true, true
-		case p.Window().Intersect(archived).Empty():
-		case l.hasP000(p):
+		case need == read.BeforeStart || need == read.AfterWatermark:
+		case has:
 			covered = true
 		default:
 			return Gap

@@ -2,10 +2,14 @@ package status
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
@@ -43,7 +47,7 @@ func TestDayStateOfLostSpans(t *testing.T) {
 			if slices.Contains(except, h) {
 				continue
 			}
-			l[audit.Hour.Of(at(h)).Label()] = map[int]map[string]int64{0: {"jsonl": 1}}
+			l[audit.Hour.Of(at(h)).Label()] = withP000(audit.Hour.Of(at(h)), 1)
 		}
 		return l
 	}
@@ -79,12 +83,19 @@ func TestDayStateOfLostSpans(t *testing.T) {
 			state.State{Start: at(-24), Watermark: at(48), Lost: []state.LostSpan{never(at(-24), at(24))}}, dayListing{}, Lost},
 		{"a day partition archived before the span began", daily,
 			state.State{Start: at(-24), Watermark: at(48), Lost: []state.LostSpan{never(at(10), at(30))}},
-			dayListing{audit.Day.Of(d).Label(): {0: {"jsonl": 5}}}, Complete},
+			dayListing{audit.Day.Of(d).Label(): withP000(audit.Day.Of(d), 5)}, Complete},
 	} {
 		if got := dayState(tt.job, tt.st, true, d, tt.listing); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 		}
 	}
+}
+
+// withP000 is a listing of partition p holding a jsonl p000 of records.
+func withP000(p audit.Partition, records int64) *read.Partition {
+	meta := map[string]string{archive.MetaRecords: strconv.FormatInt(records, 10)}
+	b := read.Blob{Part: layout.Part{Partition: p, Format: "jsonl"}, Object: archive.Object{Metadata: meta}}
+	return &read.Partition{Partition: p, Parts: []read.Part{{Number: 0, Blobs: []read.Blob{b}}}}
 }
 
 // A row carries the state's lost spans, the never-read length and the

@@ -97,7 +97,10 @@ type Row struct {
 	RetentionRisk bool      `json:"retention_risk"`
 	// SealedThrough: every partition ending at or before it is sealed.
 	SealedThrough time.Time `json:"sealed_through,omitzero"`
-	LastRun       *Run      `json:"last_run,omitempty"`
+	// ChainHead is the head of the stream's manifest chain (absent before
+	// the first seal).
+	ChainHead *ChainHead `json:"chain_head,omitempty"`
+	LastRun   *Run       `json:"last_run,omitempty"`
 	// Lost lists the spans the job could not read because Graph no longer
 	// served them, oldest first: known losses, not gaps. LostSeconds is the
 	// length of the never-read ones (those missed by one recheck pass only
@@ -118,6 +121,21 @@ type Row struct {
 	// Error says why this row's facts could not be read (storage), not why
 	// the job failed (that is LastRun.Error).
 	Error string `json:"error,omitempty"`
+}
+
+// ChainHead is the newest manifest of a stream, which names the one before
+// it with its SHA-256, and so on back to the first: recorded somewhere the
+// archive's writers cannot reach (a ticket, a mail, another account), it
+// lets "verify --heads" prove later that the chain up to it was not
+// rewritten.
+type ChainHead struct {
+	// Manifest is the stream-relative name, as manifests name each other
+	// (y=2026/m=11/d=27/h=03/interactive-signins_20261127T03Z_manifest.json).
+	Manifest string `json:"manifest"`
+	// SHA256 is the hex SHA-256 of the manifest's stored bytes.
+	SHA256 string `json:"sha256"`
+	// SealedThrough: the manifest seals the partition that ends here.
+	SealedThrough time.Time `json:"sealed_through"`
 }
 
 // Run is the outcome of a job's most recent run.
@@ -283,6 +301,9 @@ func row(j Job, st state.State, found bool, now time.Time) Row {
 		return r
 	}
 	r.Start, r.Watermark, r.SealedThrough = st.Start, st.Watermark, st.SealedThrough
+	if st.LastManifest != "" {
+		r.ChainHead = &ChainHead{Manifest: st.LastManifest, SHA256: st.LastManifestSHA256, SealedThrough: st.SealedThrough}
+	}
 	r.Lag = Seconds(now.Sub(st.Watermark).Truncate(time.Second))
 	retention := time.Duration(st.Retention)
 	if retention <= 0 {

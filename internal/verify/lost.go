@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
-	"github.com/entra-archiver/entra-archiver/internal/layout"
-	"github.com/entra-archiver/entra-archiver/internal/manifest"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
@@ -30,34 +28,6 @@ type JobInfo struct {
 	// (blobs named by the SHA-256 of their bytes).
 	Quarantined   int
 	QuarantineDir string
-}
-
-// knownLost reports whether partition p may lack a p000 because the job
-// never read it: a manifest seals it as lost, or the state's never-read
-// spans cover it whole.
-func (r *jobRun) knownLost(p audit.Partition) bool {
-	if _, ok := r.lostSeals[p.Start]; ok {
-		return true
-	}
-	return !r.inferred && r.st.NeverRead(p.Start, p.End())
-}
-
-// checkLostManifest checks the seal of a partition the job never read: it
-// lists no blobs and no records, and the partition holds no part.
-func (r *jobRun) checkLostManifest(g *group, m manifest.Manifest) {
-	name := g.manifest.Name
-	if len(m.Blobs) > 0 {
-		r.fault(name, "seals partition %s as lost (%q) but lists %d blobs: a lost partition holds none", g.p.Label(), m.Lost, len(m.Blobs))
-	}
-	if m.Records != 0 {
-		r.fault(name, "seals partition %s as lost (%q) but says it holds %d records", g.p.Label(), m.Lost, m.Records)
-	}
-	for _, n := range g.numbers() {
-		for _, f := range g.formats(n) {
-			r.fault(g.parts[n][f].obj.Name, "the manifest %s seals this partition as lost (%q), yet it holds this part",
-				layout.BaseName(name), m.Lost)
-		}
-	}
 }
 
 // checkLostSeals reports manifests that seal a partition as lost where the

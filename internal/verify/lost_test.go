@@ -11,6 +11,7 @@ import (
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/archive/local"
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/manifest"
@@ -78,7 +79,7 @@ func loseSpan(t *testing.T, s *local.Sink, l state.LostSpan) {
 
 func readBlob(t *testing.T, s archive.Sink, name string) []byte {
 	t.Helper()
-	data, err := fetch(t.Context(), s, name)
+	data, err := read.ReadSmall(t.Context(), s, name)
 	if err != nil {
 		t.Fatal(err)
 	}

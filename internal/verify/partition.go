@@ -1,109 +1,48 @@
 package verify
 
 import (
-	"bytes"
 	"context"
-	"slices"
+	"errors"
+	"io"
 
-	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
-	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 )
 
-// group is the listing of one partition: its parts and its manifest.
-type group struct {
-	p        audit.Partition
-	parts    map[int]map[string]stored // part number → format → blob
-	manifest *archive.Object
-}
-
-func newGroup(p audit.Partition) *group {
-	return &group{p: p, parts: map[int]map[string]stored{}}
-}
-
-func (g *group) add(r *jobRun, e layout.Entry, o archive.Object) {
-	if e.Manifest {
-		g.manifest = &o
-		return
-	}
-	byFormat := g.parts[e.Part.Number]
-	if byFormat == nil {
-		byFormat = map[string]stored{}
-		g.parts[e.Part.Number] = byFormat
-	}
-	if other, dup := byFormat[e.Part.Format]; dup {
-		r.fault(o.Name, "a second %s blob of part p%03d besides %s", e.Part.Format, e.Part.Number, layout.BaseName(other.obj.Name))
-		return
-	}
-	byFormat[e.Part.Format] = stored{part: e.Part, obj: o}
-}
-
-func (g *group) numbers() []int {
-	ns := make([]int, 0, len(g.parts))
-	for n := range g.parts {
-		ns = append(ns, n)
-	}
-	slices.Sort(ns)
-	return ns
-}
-
-// formats lists part n's formats in fidelity order: the first is the one its
-// records are read from.
-func (g *group) formats(n int) []string {
-	var fs []string
-	for _, f := range layout.Formats {
-		if _, ok := g.parts[n][f]; ok {
-			fs = append(fs, f)
-		}
-	}
-	return fs
-}
-
-// check verifies one partition's blobs: each blob on its own, the parts
-// together (gaps, duplicates, sibling formats) and the manifest if sealed.
-func (r *jobRun) check(ctx context.Context, g *group) error {
+// check verifies one partition: each blob on its own (read.Check, and its
+// metadata against its name), the parts together (gaps, records stored
+// twice, sibling formats, the state's count) and the manifest if sealed.
+func (r *jobRun) check(ctx context.Context, p *read.Partition) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	r.rep.Partitions++
-	numbers := g.numbers()
-	if len(numbers) > 0 && g.p.Granularity == r.job.Partition {
-		r.withParts[g.p.Start] = numbers[len(numbers)-1] + 1
+	ours := p.Granularity == r.job.Partition
+	if ours && len(p.Parts) > 0 {
+		r.withParts[p.Start] = p.NextNumber()
 	}
-	r.checkGaps(g, numbers)
-	if g.manifest == nil && g.p.Granularity == r.job.Partition {
-		r.checkFormats(g, numbers)
+	for _, d := range p.Doubles {
+		pt, _ := p.Part(d.Number)
+		first, _ := pt.Blob(d.Format)
+		r.fault(d.Name, "a second %s blob of part p%03d besides %s", d.Format, d.Number, layout.BaseName(first.Name))
 	}
-	results := map[string]blobResult{}
-	if err := r.merge(ctx, g, numbers, results); err != nil {
-		return err
-	}
-	for _, n := range numbers {
-		fs := g.formats(n)
-		first := results[g.parts[n][fs[0]].obj.Name]
-		for _, f := range fs[1:] {
-			s := g.parts[n][f]
-			b, err := r.openBlob(ctx, s, g.p.Window())
-			if err != nil {
-				return err
-			}
-			if err := b.readAll(); err != nil {
-				return err
-			}
-			res, err := r.finish(b)
-			if err != nil {
-				return err
-			}
-			results[s.obj.Name] = res
-			if res.parsed && first.parsed && res.records != first.records {
-				r.fault(s.obj.Name, "holds %d records, its sibling %s holds %d", res.records,
-					layout.BaseName(g.parts[n][fs[0]].obj.Name), first.records)
-			}
+	r.problems(r.stream.MissingParts(p))
+	if p.Manifest == nil && ours {
+		r.checkFormats(p)
+		if r.st != nil {
+			r.problems(r.stream.MissingNewest(p, r.st.PartsOf(p.Start)))
 		}
 	}
-	if g.manifest != nil {
-		if err := r.checkManifest(ctx, g, results); err != nil {
+	checks := map[string]read.Check{}
+	if err := r.merge(ctx, p, checks); err != nil {
+		return err
+	}
+	if err := r.siblings(ctx, p, checks); err != nil {
+		return err
+	}
+	if p.Manifest != nil {
+		if err := r.checkSeal(ctx, p, checks); err != nil {
 			return err
 		}
 	}
@@ -111,21 +50,9 @@ func (r *jobRun) check(ctx context.Context, g *group) error {
 	return nil
 }
 
-// checkGaps reports part numbers missing below the highest one.
-func (r *jobRun) checkGaps(g *group, numbers []int) {
-	if len(numbers) == 0 {
-		return
-	}
-	last := numbers[len(numbers)-1]
-	like := g.parts[numbers[0]][g.formats(numbers[0])[0]].part
-	for n := 0; n < last; n++ {
-		if _, ok := g.parts[n]; ok {
-			continue
-		}
-		missing := like
-		missing.Tenant, missing.Number = r.job.Tenant, n
-		r.fault(r.o.Layout.PartName(missing), "missing: partition %s has parts up to p%03d, numbered without gaps, but no p%03d",
-			g.p.Label(), last, n)
+func (r *jobRun) problems(ps []read.Problem) {
+	for _, p := range ps {
+		r.fault(p.Blob, "%s", p.Text)
 	}
 }
 
@@ -134,132 +61,111 @@ func (r *jobRun) checkGaps(g *group, numbers []int) {
 // and so does adding a format to the config; the job's next run over the
 // partition regenerates the missing blobs from a lossless one. A sealed
 // partition is checked against its manifest instead.
-func (r *jobRun) checkFormats(g *group, numbers []int) {
-	for _, n := range numbers {
-		like := g.parts[n][g.formats(n)[0]].part
+func (r *jobRun) checkFormats(p *read.Partition) {
+	for _, pt := range p.Parts {
 		for _, f := range r.job.Formats {
-			if _, ok := g.parts[n][f]; ok {
+			if _, ok := pt.Blob(f); ok {
 				continue
 			}
-			missing := like
+			missing := pt.Faithful().Part
 			missing.Format = f
-			r.fault(r.o.Layout.PartName(missing), "missing: the config asks for %s, and part p%03d of this unsealed partition has no %s blob", f, n, f)
+			r.fault(r.o.Layout.PartName(missing), "missing: the config asks for %s, and part p%03d of this unsealed partition has no %s blob", f, pt.Number, f)
 		}
 	}
-}
-
-// member is one record met in the merge, with the blob it came from.
-type member struct {
-	rec  audit.Record
-	blob *blobReader
 }
 
 // merge reads the most faithful blob of every part together, in (time, id)
 // order, and reports any (id, content) stored twice. Records with the same
 // content have the same event time, so a duplicate can only be met in the
-// same partition, among the records sharing a (time, id).
-func (r *jobRun) merge(ctx context.Context, g *group, numbers []int, results map[string]blobResult) (err error) {
-	cursors := make([]*blobReader, 0, len(numbers))
-	defer func() {
-		if err != nil {
-			for _, c := range cursors {
-				c.close()
-			}
-		}
-	}()
-	for _, n := range numbers {
-		b, err := r.openBlob(ctx, g.parts[n][g.formats(n)[0]], g.p.Window())
-		if err != nil {
-			return err
-		}
-		cursors = append(cursors, b)
-		if err := b.advance(); err != nil {
-			return err
-		}
+// same partition, among the records sharing a (time, id); their contents
+// are compared by the rule the job deduplicates by (read.Contents).
+func (r *jobRun) merge(ctx context.Context, p *read.Partition, checks map[string]read.Check) error {
+	m, err := r.stream.OpenParts(ctx, p)
+	if err != nil {
+		return err
 	}
-	var same []member
+	defer m.Close()
+	versions := read.Contents{Stream: r.job.Stream, Rows: p.HoldsRows()}
+	var key audit.Record
+	started, overflow := false, false
 	for {
-		var least *blobReader
-		for _, c := range cursors {
-			if c.ok && (least == nil || audit.CompareKey(&c.cur, &least.cur) < 0) {
-				least = c
-			}
-		}
-		if least == nil {
+		v, err := m.Next()
+		if errors.Is(err, io.EOF) {
 			break
 		}
-		key := audit.Record{Time: least.cur.Time, ID: least.cur.ID}
-		same = same[:0]
-		for _, c := range cursors {
-			for c.ok && audit.CompareKey(&c.cur, &key) == 0 {
-				same = append(same, member{rec: c.cur, blob: c})
-				if err := c.advance(); err != nil {
-					return err
-				}
-			}
+		if errors.Is(err, read.ErrDamaged) {
+			continue // in the part's check
 		}
-		r.checkDuplicates(same)
-	}
-	for _, c := range cursors {
-		res, err := r.finish(c)
 		if err != nil {
 			return err
 		}
-		results[c.s.obj.Name] = res
-		r.rep.Records += res.records
+		if !started || audit.CompareKey(&v.Record, &key) != 0 {
+			started, key, overflow = true, audit.Record{Time: v.Time, ID: v.ID}, false
+			versions.Reset()
+			if v.Latest {
+				continue // stored once
+			}
+		}
+		if overflow {
+			continue
+		}
+		earlier, dup, err := versions.Seen(&v)
+		name := v.Reader.Blob().Name
+		switch {
+		case errors.Is(err, read.ErrTooManyVersions):
+			r.fault(name, "%v: the job never stores more, so records stored twice among the others are not looked for", err)
+			overflow = true
+		case err != nil:
+			return err
+		case dup:
+			where := "earlier in this blob"
+			if pt, ok := p.Part(earlier); ok && earlier != v.Part {
+				where = "in " + layout.BaseName(pt.Faithful().Name)
+			}
+			r.fault(name, "record %q at %s is stored twice: the same content is %s", v.ID, audit.FormatTime(v.Time), where)
+		}
+	}
+	done, err := m.Finish()
+	for _, c := range done {
+		r.read(c, checks)
+		r.rep.Records += c.Records
+	}
+	return err
+}
+
+// siblings reads every part's other formats and compares their record
+// counts with the most faithful one's.
+func (r *jobRun) siblings(ctx context.Context, p *read.Partition, checks map[string]read.Check) error {
+	for _, pt := range p.Parts {
+		first := checks[pt.Faithful().Name]
+		for _, b := range pt.Blobs[1:] {
+			rd, err := r.stream.Open(ctx, b)
+			if err != nil {
+				return err
+			}
+			c, err := rd.Finish()
+			if err != nil {
+				return err
+			}
+			r.read(c, checks)
+			if c.Complete && first.Complete && c.Records != first.Records {
+				r.fault(b.Name, "holds %d records, its sibling %s holds %d", c.Records, layout.BaseName(first.Blob.Name), first.Records)
+			}
+		}
 	}
 	return nil
 }
 
-// checkDuplicates reports every record of same (records sharing a time and
-// id) whose content an earlier one already has.
-func (r *jobRun) checkDuplicates(same []member) {
-	for j := 1; j < len(same); j++ {
-		for i := range j {
-			if !r.sameContent(&same[i], &same[j]) {
-				continue
-			}
-			where := "earlier in this blob"
-			if same[i].blob != same[j].blob {
-				where = "in " + layout.BaseName(same[i].blob.s.obj.Name)
-			}
-			rec := same[j].rec
-			r.fault(same[j].blob.s.obj.Name, "record %q at %s is stored twice: the same content is %s",
-				rec.ID, audit.FormatTime(rec.Time), where)
-			break
-		}
+// read notes a blob read to its end and reports what reading it found
+// (read.Check: its content against its metadata, and its metadata against
+// its name and the tenant).
+func (r *jobRun) read(c read.Check, checks map[string]read.Check) {
+	checks[c.Blob.Name] = c
+	if c.SHA256 != "" { // not gone
+		r.rep.Blobs++
+		r.rep.Bytes += c.Size
 	}
-}
-
-// sameContent compares two records as stored; a csv row is compared with a
-// JSON record by encoding the record as that row, as the job does when it
-// deduplicates.
-func (r *jobRun) sameContent(a, b *member) bool {
-	fa, fb := a.blob.s.part.Format, b.blob.s.part.Format
-	if (fa == format.CSV) == (fb == format.CSV) {
-		return bytes.Equal(a.rec.Raw, b.rec.Raw)
+	for _, p := range c.Problems {
+		r.fault(c.Blob.Name, "%s", p)
 	}
-	row, js := a, b
-	if fb == format.CSV {
-		row, js = b, a
-	}
-	key, err := format.ContentKey(format.CSV, r.job.Stream, &js.rec)
-	return err == nil && bytes.Equal(key, row.rec.Raw)
-}
-
-// p000 is the name the first part of p has under the configured output.
-func (r *jobRun) p000(p audit.Partition) string { return r.partName(p, 0) }
-
-// partName is the name part n of p has in the most faithful configured
-// format.
-func (r *jobRun) partName(p audit.Partition, n int) string {
-	f := layout.FormatJSONL
-	for _, lf := range layout.Formats {
-		if slices.Contains(r.job.Formats, lf) {
-			f = lf
-			break
-		}
-	}
-	return r.o.Layout.PartName(layout.Part{Tenant: r.job.Tenant, Stream: r.job.Stream.Name,
-		Partition: p, Number: n, Format: f, Gzip: r.job.Gzip})
 }

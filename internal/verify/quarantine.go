@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 )
 
 // quarantineMeta are the metadata keys every quarantined record carries.
@@ -62,7 +63,7 @@ func (r *jobRun) checkQuarantined(ctx context.Context, o archive.Object) error {
 	r.o.Progress.AddBytes(n)
 	stored := hex.EncodeToString(h.Sum(nil))
 	if stored != sum {
-		r.fault(o.Name, "sha256 mismatch: the name says %s, stored bytes %s (the record was altered)", short(sum), short(stored))
+		r.fault(o.Name, "sha256 mismatch: the name says %s, stored bytes %s (the record was altered)", read.ShortHash(sum), read.ShortHash(stored))
 	}
 	var missing []string
 	for _, k := range quarantineMeta {
@@ -74,7 +75,7 @@ func (r *jobRun) checkQuarantined(ctx context.Context, o archive.Object) error {
 		r.fault(o.Name, "metadata missing: %s", strings.Join(missing, ", "))
 	}
 	if got := archive.MetaGet(o.Metadata, archive.MetaSHA256); got != "" && got != stored {
-		r.fault(o.Name, "sha256 mismatch: metadata %s, stored bytes %s", short(got), short(stored))
+		r.fault(o.Name, "sha256 mismatch: metadata %s, stored bytes %s", read.ShortHash(got), read.ShortHash(stored))
 	}
 	if got := archive.MetaGet(o.Metadata, archive.MetaStream); got != "" && got != r.job.Stream.Name {
 		r.fault(o.Name, "metadata %s is %q, want %q (the stream of its folder)", archive.MetaStream, got, r.job.Stream.Name)

@@ -3,13 +3,12 @@ package verify
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/manifest"
@@ -24,160 +23,58 @@ type sealInfo struct {
 	decoded                  bool
 }
 
-// checkManifest compares a partition's manifest with the blobs the partition
-// holds: the same names, each with the records, size and sha256 read from
-// it.
-func (r *jobRun) checkManifest(ctx context.Context, g *group, results map[string]blobResult) error {
-	name := g.manifest.Name
-	data, err := fetch(ctx, r.o.Sink, name)
-	switch {
-	case errors.Is(err, archive.ErrNotFound):
-		r.fault(name, "listed, but gone when opened (deleted during the check?)")
-		return nil
-	case errors.Is(err, errTooLarge):
-		r.fault(name, "not a manifest: %v", err)
-		return nil
-	case err != nil:
+// checkSeal reads a partition's manifest and compares it with its own
+// metadata and name, the blobs the partition holds (the same names, each
+// with the records, size and sha256 read from it) and notes its link in
+// the chain.
+func (r *jobRun) checkSeal(ctx context.Context, p *read.Partition, checks map[string]read.Check) error {
+	seal, problems, err := r.stream.ReadSeal(ctx, p)
+	if err != nil {
 		return err
 	}
+	r.problems(problems)
+	if seal.SHA256 == "" {
+		return nil // gone, or not a manifest
+	}
 	r.rep.Blobs++
-	r.rep.Bytes += int64(len(data))
-	r.o.Progress.AddBytes(int64(len(data)))
-	sum := manifest.Hash(data)
-	info := sealInfo{sha256: sum}
-	if g.p.Granularity == r.job.Partition {
-		defer func() { r.seals[g.p.Start] = info }()
+	r.rep.Bytes += seal.Size
+	r.o.Progress.AddBytes(seal.Size)
+	m := seal.Manifest
+	ours := p.Granularity == r.job.Partition
+	if ours {
+		r.seals[p.Start] = sealInfo{sha256: seal.SHA256, previous: m.Previous, previousSHA256: m.PreviousSHA256, decoded: seal.Decoded}
 	}
-	switch got := archive.MetaGet(g.manifest.Metadata, archive.MetaSHA256); got {
-	case sum:
-	case "":
-		r.fault(name, "metadata missing: %s", archive.MetaSHA256)
-	default:
-		r.fault(name, "sha256 mismatch: metadata %s, stored bytes %s", short(got), short(sum))
-	}
-	m, err := manifest.Decode(data)
-	if err != nil {
-		r.fault(name, "does not parse: %v", err)
+	if !seal.Decoded {
 		return nil
 	}
-	info.previous, info.previousSHA256, info.decoded = m.Previous, m.PreviousSHA256, true
-	if got := archive.MetaGet(g.manifest.Metadata, archive.MetaRecords); got != strconv.FormatInt(m.Records, 10) {
-		r.fault(name, "metadata records is %q, the manifest says %d", got, m.Records)
+	if m.Lost != "" && ours {
+		r.lostSeals[p.Start] = m.Lost
 	}
-	r.checkManifestHeader(name, g.p, m)
+	r.problems(r.stream.CheckSeal(p, seal))
 	if m.Lost != "" {
-		if g.p.Granularity == r.job.Partition {
-			r.lostSeals[g.p.Start] = m.Lost
-		}
-		r.checkLostManifest(g, m)
 		return nil
 	}
-	r.checkManifestBlobs(g, m, results)
-	return nil
-}
-
-func (r *jobRun) checkManifestHeader(name string, p audit.Partition, m manifest.Manifest) {
-	if m.Stream != r.job.Stream.Name {
-		r.fault(name, "manifest is for stream %q, want %q", m.Stream, r.job.Stream.Name)
-	}
-	if r.job.TenantID != "" && m.TenantID != r.job.TenantID {
-		r.fault(name, "manifest is for tenant %q, want %q", m.TenantID, r.job.TenantID)
-	}
-	if !m.PartitionStart.Equal(p.Start) || !m.PartitionEnd.Equal(p.End()) {
-		r.fault(name, "manifest seals [%s, %s), want the partition of its name %s",
-			audit.FormatTime(m.PartitionStart), audit.FormatTime(m.PartitionEnd), p.Window())
-	}
-}
-
-func (r *jobRun) checkManifestBlobs(g *group, m manifest.Manifest, results map[string]blobResult) {
-	name := g.manifest.Name
-	dir := r.o.Layout.PartitionDir(r.job.Tenant, r.job.Stream.Name, g.p)
-	listed := map[string]bool{}
-	if records := listedRecords(m); records != m.Records {
-		r.fault(name, "says the partition holds %d records, its blobs list %d", m.Records, records)
-	}
-	for _, b := range m.Blobs {
-		full := dir + b.Name
-		listed[full] = true
-		e, ok := layout.ParseName(r.job.Stream.Name, b.Name)
-		if !ok || e.Manifest || e.Partition != g.p {
-			r.fault(name, "lists %q, which is not a part of this partition", b.Name)
-			continue
-		}
-		if e.Part.Number != b.Part || e.Part.Format != b.Format {
-			r.fault(name, "lists %s as part %d in %s, but its name says part %d in %s", b.Name, b.Part, b.Format, e.Part.Number, e.Part.Format)
-		}
-		s, ok := g.parts[e.Part.Number][e.Part.Format]
-		if !ok || s.obj.Name != full {
-			r.fault(full, "missing: listed in the manifest %s", layout.BaseName(name))
-			continue
-		}
-		res := results[full]
-		if b.SHA256 != res.sha256 {
-			r.fault(full, "sha256 mismatch: manifest %s, stored bytes %s", short(b.SHA256), short(res.sha256))
-		}
-		if res.parsed && b.Records != res.records {
-			r.fault(full, "record count mismatch: manifest %d, the blob holds %d", b.Records, res.records)
-		}
-		if b.Size != res.size {
-			r.fault(full, "size mismatch: manifest %d bytes, stored %d", b.Size, res.size)
-		}
-	}
-	for _, n := range g.numbers() {
-		for _, s := range g.parts[n] {
-			if !listed[s.obj.Name] {
-				r.fault(s.obj.Name, "not listed in the manifest %s that seals its partition", layout.BaseName(name))
+	for _, b := range p.Blobs() {
+		entry, listed := seal.Entry(layout.BaseName(b.Name))
+		if c := checks[b.Name]; listed && c.SHA256 != "" {
+			for _, problem := range c.AgainstManifest(entry) {
+				r.fault(b.Name, "%s", problem)
 			}
 		}
 	}
+	return nil
 }
 
-// listedRecords sums the records a manifest lists for each part in the
-// part's most faithful listed format, as the job counts them.
-func listedRecords(m manifest.Manifest) int64 {
-	faithful := map[int]manifest.Blob{}
-	for _, b := range m.Blobs {
-		cur, seen := faithful[b.Part]
-		if !seen || slices.Index(layout.Formats, b.Format) < slices.Index(layout.Formats, cur.Format) {
-			faithful[b.Part] = b
-		}
-	}
-	var n int64
-	for _, b := range faithful {
-		n += b.Records
-	}
-	return n
-}
-
-// checkCoverage reports every partition from the job's start up to its
-// watermark that has no part at all (those with some parts but no p000 are
-// reported by the gap check), but for those the job never read.
+// checkCoverage reports every partition the state owes a p000
+// (read.Needs) that has no part at all (those with some parts but no p000
+// are reported by the gap check), but for those a manifest seals as lost.
 func (r *jobRun) checkCoverage() {
 	w := r.clamp(audit.Window{From: r.st.Start, To: r.st.Watermark})
 	for p := r.job.Partition.Of(w.From); p.Start.Before(w.To); p = p.Next() {
-		if r.withParts[p.Start] == 0 && !r.knownLost(p) {
+		_, sealedLost := r.lostSeals[p.Start]
+		if r.withParts[p.Start] == 0 && read.Needs(r.st, p) == read.Owed && !sealedLost {
 			r.fault(r.p000(p), "missing: partition %s is below the watermark (%s) but has no p000",
 				p.Label(), audit.FormatTime(r.st.Watermark))
-		}
-	}
-}
-
-// checkRecorded reports the newest parts of unsealed partitions that the
-// state counted at its last commit but the archive no longer holds (a sealed
-// partition's parts are checked against its manifest, and a partition with
-// no part at all by checkCoverage).
-func (r *jobRun) checkRecorded() {
-	counts := r.st.PartCounts()
-	for _, start := range slices.SortedFunc(maps.Keys(counts), time.Time.Compare) {
-		p := r.job.Partition.Of(start)
-		have, want := r.withParts[start], counts[start]
-		if !p.Start.Equal(start) || start.Before(r.st.SealedThrough) || !r.inRange(p) || have == 0 || have >= want {
-			continue
-		}
-		for n := have; n < want; n++ {
-			name := r.partName(p, n)
-			r.fault(name, "missing: the state counted %d parts of partition %s at its last commit, the archive holds %d",
-				want, p.Label(), have)
 		}
 	}
 }
@@ -217,7 +114,7 @@ func (r *jobRun) checkChain(ctx context.Context) error {
 			st.LastManifest, audit.FormatTime(st.SealedThrough))
 	} else if info, ok := r.seals[head.Start]; ok && info.sha256 != st.LastManifestSHA256 {
 		r.fault(full, "sha256 mismatch: the state recorded %s when it sealed this newest manifest, stored bytes %s",
-			short(st.LastManifestSHA256), short(info.sha256))
+			read.ShortHash(st.LastManifestSHA256), read.ShortHash(info.sha256))
 	}
 	return nil
 }
@@ -237,12 +134,12 @@ func (r *jobRun) checkLink(ctx context.Context, p audit.Partition) error {
 			wantSHA = prev.sha256
 		} else {
 			// Outside the range checked, or missing: read it.
-			data, err := fetch(ctx, r.o.Sink, prevFull)
+			data, err := read.ReadSmall(ctx, r.o.Sink, prevFull)
 			switch {
 			case errors.Is(err, archive.ErrNotFound):
 				r.fault(full, "the chain is broken: the previous manifest %s is missing", wantName)
 				return nil
-			case errors.Is(err, errTooLarge):
+			case errors.Is(err, read.ErrTooLarge):
 				r.fault(full, "the chain is broken: the previous manifest %s is not a manifest (%v)", wantName, err)
 				return nil
 			case err != nil:
@@ -270,21 +167,21 @@ func (r *jobRun) checkLink(ctx context.Context, p audit.Partition) error {
 		r.fault(full, "the chain is broken: links to previous manifest %q, want %q", link, wantName)
 	case linkSHA != wantSHA:
 		r.fault(full, "the chain is broken: %s %s, but the previous manifest %s hashes to %s (one of the two was altered)",
-			holder, short(linkSHA), wantName, short(wantSHA))
+			holder, read.ShortHash(linkSHA), wantName, read.ShortHash(wantSHA))
 	}
 	return nil
 }
 
-// fetch reads a small blob whole (a manifest).
-func fetch(ctx context.Context, sink archive.Sink, name string) ([]byte, error) {
-	rc, err := sink.Open(ctx, name)
-	if err != nil {
-		return nil, err
+// p000 is the name the first part of p has in the most faithful
+// configured format.
+func (r *jobRun) p000(p audit.Partition) string {
+	f := layout.FormatJSONL
+	for _, lf := range layout.Formats {
+		if slices.Contains(r.job.Formats, lf) {
+			f = lf
+			break
+		}
 	}
-	defer rc.Close()
-	data, err := readLimited(rc, maxManifestSize)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	return data, nil
+	return r.o.Layout.PartName(layout.Part{Tenant: r.job.Tenant, Stream: r.job.Stream.Name,
+		Partition: p, Format: f, Gzip: r.job.Gzip})
 }

@@ -5,7 +5,8 @@
 // against its sibling formats, every partition for gaps in its part numbers
 // and for records stored twice, the coverage of every partition below the
 // watermark by a p000, and the manifests against the blobs they seal and
-// against each other (the hash chain) and the state's head of the chain.
+// against each other (the hash chain), the state's head of the chain and
+// heads recorded elsewhere earlier (heads.go).
 //
 // Run reports what it finds as Faults, each naming a blob; an error from Run
 // means the check itself could not be completed (storage unreachable,
@@ -26,6 +27,7 @@ import (
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
@@ -55,6 +57,10 @@ type Options struct {
 	// From and To limit the check to partitions overlapping [From, To); a
 	// zero time leaves that side open.
 	From, To time.Time
+	// Heads are chain heads recorded earlier, kept where the archive's
+	// writers cannot reach (see ParseHeads): each must still be in its
+	// stream's chain. Heads of jobs not in Jobs are not checked.
+	Heads []Head
 	// Progress counts partitions and stored bytes read (nil: none).
 	Progress progress.Meter
 }
@@ -78,6 +84,7 @@ type Report struct {
 	Blobs      int   // data blobs, manifests and quarantined records read
 	Records    int64 // records, counted once per part (most faithful format)
 	Bytes      int64 // stored bytes read
+	Heads      int   // recorded chain heads checked
 }
 
 // Run verifies the jobs' archives. It returns the faults found; an error
@@ -102,11 +109,15 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		}
 		r.stateFound = found
 		r.lost, r.stateQuarantined = st.Lost, st.Quarantined
+		g, known, err := r.stream.Granularity(ctx, &st, j.Partition)
+		if err != nil {
+			return rep, fmt.Errorf("%s/%s: %w", j.Tenant, j.Stream.Name, err)
+		}
 		switch {
-		case found && st.Partition != "" && st.Partition != j.Partition.String():
+		case found && known && g != j.Partition:
 			r.fault(o.Layout.StateName(j.Tenant, j.Stream.Name),
 				"the job archives in %s partitions but the configuration says %s: coverage and the chain are not checked (set partition: %s back)",
-				st.Partition, j.Partition, st.Partition)
+				g, j.Partition, g)
 		case found:
 			r.st = &st
 			total += len(j.Partition.Partitions(r.clamp(audit.Window{From: st.Start, To: st.Watermark})))
@@ -131,9 +142,9 @@ type jobRun struct {
 	st  *state.State // nil when the job has no state (never ran)
 	// inferred: st was pieced together from the archive (see inferState).
 	inferred   bool
-	stateFound bool   // the job has a state document (st may still be nil)
+	stateFound bool // the job has a state document (st may still be nil)
+	stream     read.Stream
 	dir        string // the stream folder
-	open       *group // the partition being collected from the listing
 	// withParts holds, for every partition (of the job's granularity) that
 	// has at least one part, its highest part number + 1, for the coverage
 	// checks.
@@ -152,9 +163,10 @@ type jobRun struct {
 }
 
 func newJobRun(o Options, j Job, rep *Report) *jobRun {
+	s := read.Stream{Sink: o.Sink, Layout: o.Layout, Tenant: j.Tenant, Stream: j.Stream, TenantID: j.TenantID, Progress: o.Progress}
 	return &jobRun{
-		o: o, job: j, rep: rep,
-		dir:       o.Layout.StreamDir(j.Tenant, j.Stream.Name),
+		o: o, job: j, rep: rep, stream: s,
+		dir:       s.Dir(),
 		withParts: map[time.Time]int{},
 		seals:     map[time.Time]sealInfo{},
 		lostSeals: map[time.Time]string{},
@@ -191,25 +203,26 @@ func (r *jobRun) run(ctx context.Context) error {
 		r.rep.Faults = append(r.rep.Faults, r.faults...)
 		r.rep.Jobs = append(r.rep.Jobs, r.info())
 	}()
-	err := r.o.Sink.List(ctx, r.dir, func(o archive.Object) error {
-		return r.listed(ctx, o)
-	})
-	if err == nil && r.open != nil {
-		err = r.check(ctx, r.open)
-	}
+	err := r.stream.Walk(ctx, r.dir, func(p *read.Partition) error {
+		if !r.inRange(p.Partition) {
+			return nil
+		}
+		return r.check(ctx, p)
+	}, func(o archive.Object, problem string) { r.fault(o.Name, "%s", problem) })
 	if err != nil {
 		return err
 	}
 	if err := r.checkQuarantine(ctx); err != nil {
 		return err
 	}
-	if r.st == nil && !r.inferState() {
-		return nil
+	if r.st != nil || r.inferState() {
+		r.checkCoverage()
+		r.checkLostSeals()
+		if err := r.checkChain(ctx); err != nil {
+			return err
+		}
 	}
-	r.checkCoverage()
-	r.checkLostSeals()
-	r.checkRecorded()
-	return r.checkChain(ctx)
+	return r.checkHeads(ctx)
 }
 
 // inferState stands in for the state document of a job that has none but
@@ -251,38 +264,4 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// listed sorts one listed object into its partition's group. The names of a
-// partition share a prefix, so its blobs come one after the other and a group
-// is checked as soon as the next partition starts.
-func (r *jobRun) listed(ctx context.Context, o archive.Object) error {
-	e, ok := layout.ParseName(r.job.Stream.Name, layout.BaseName(o.Name))
-	if !ok {
-		r.fault(o.Name, "unknown file in the %s folder: not a part or manifest of this stream", r.job.Stream.Name)
-		return nil
-	}
-	want := r.o.Layout.ManifestName(r.job.Tenant, r.job.Stream.Name, e.Partition)
-	if !e.Manifest {
-		e.Part.Tenant = r.job.Tenant
-		want = r.o.Layout.PartName(e.Part)
-	}
-	if o.Name != want {
-		r.fault(o.Name, "misplaced: a blob of this name belongs at %s", want)
-		return nil
-	}
-	if !r.inRange(e.Partition) {
-		return nil
-	}
-	if r.open != nil && r.open.p != e.Partition {
-		if err := r.check(ctx, r.open); err != nil {
-			return err
-		}
-		r.open = nil
-	}
-	if r.open == nil {
-		r.open = newGroup(e.Partition)
-	}
-	r.open.add(r, e, o)
-	return nil
 }
