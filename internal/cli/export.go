@@ -30,9 +30,13 @@ func cmdExport(inv *invocation, args []string) int {
 	out := fs.String("o", "", "write to `file` instead of stdout, replacing it only when complete; a .gz name is compressed")
 	allVersions := fs.Bool("all-versions", false, "export every version of a revised record, not only the latest")
 	allowGaps := fs.Bool("allow-gaps", false, "export what the archive holds of a range it does not cover whole, listing the gaps on stderr")
+	columns := fs.String("columns", export.ColumnsGraph, "csv columns: graph (one per Graph property, docs/csv-columns.md) or portal (the Entra portal's download, docs/portal-columns.md)")
+	rawCSV := fs.Bool("raw-csv", false, "write csv cells as they are; by default a cell a spreadsheet would run as a formula (= + - @ first) gets a leading '")
+	bom := fs.Bool("bom", false, "start csv with a UTF-8 byte order mark, for Excel")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: entra-archiver export --config FILE --tenant T --stream S --from TIME --to TIME")
 		fmt.Fprintln(fs.Output(), "                             --format csv|json|jsonl [--where EXPR] [-o FILE] [--all-versions] [--allow-gaps]")
+		fmt.Fprintln(fs.Output(), "                             [--columns graph|portal] [--raw-csv] [--bom]")
 		fmt.Fprintln(fs.Output())
 		fmt.Fprintln(fs.Output(), "Writes the archived records with event time in [from, to), oldest first, in the")
 		fmt.Fprintln(fs.Output(), "format of the portal's Download. --where takes the filter syntax of Graph's $filter,")
@@ -67,7 +71,11 @@ func cmdExport(inv *invocation, args []string) int {
 		return ExitUsage
 	}
 	o := export.Options{Tenant: *tenant, Stream: st, From: w.From, To: w.To, Format: *formatName,
-		AllVersions: *allVersions, AllowGaps: *allowGaps}
+		AllVersions: *allVersions, AllowGaps: *allowGaps, Columns: *columns, RawCSV: *rawCSV, BOM: *bom}
+	if err := o.CheckCSVOptions(); err != nil {
+		fmt.Fprintf(inv.stderr, "export: %v\n", err)
+		return ExitUsage
+	}
 	if *where != "" {
 		if o.Where, err = export.Compile(st, *where); err != nil {
 			var se *odata.SyntaxError
@@ -145,6 +153,10 @@ func cmdExport(inv *invocation, args []string) int {
 			err = fmt.Errorf("%w; the export on stdout stops short of it: discard it", err)
 		}
 		return inv.report(fmt.Errorf("export: %w", err))
+	}
+	if stats.Overflowed > 0 {
+		fmt.Fprintf(inv.stderr, "export: warning: %d records held more targets, modified properties or additional details than the portal's columns show; "+
+			"their rows show the first ones (docs/portal-columns.md), the jsonl export keeps everything\n", stats.Overflowed)
 	}
 	if *out != "" {
 		fmt.Fprintf(inv.stderr, "exported %d records from %d partitions to %s\n", stats.Records, stats.Partitions, *out)

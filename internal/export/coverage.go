@@ -140,8 +140,8 @@ func (e *exporter) checkListing(p *read.Partition, st *state.State) error {
 		return problems[0].Err()
 	}
 	for _, pt := range p.Parts {
-		if b := pt.Faithful(); b.Format == format.CSV && (e.o.Format != format.CSV || e.o.Where != nil) {
-			return fmt.Errorf("%s: %w: the part is stored only as csv, so it can be exported as csv only and without --where", b.Name, ErrNeedsJSON)
+		if b := pt.Faithful(); b.Format == format.CSV && (e.o.Format != format.CSV || e.o.Where != nil || e.o.Columns == ColumnsPortal) {
+			return fmt.Errorf("%s: %w: the part is stored only as csv, so it can be exported as csv only, in the archive's columns and without --where", b.Name, ErrNeedsJSON)
 		}
 	}
 	return nil

@@ -77,6 +77,16 @@ type Options struct {
 	// AllowGaps exports what the archive holds of a range with gaps
 	// instead of failing with ErrGap; Stats.Coverage lists them.
 	AllowGaps bool
+	// Columns is the csv view: ColumnsGraph (the archive's columns, one per
+	// Graph property, docs/csv-columns.md) or ColumnsPortal (the Entra
+	// portal's download, docs/portal-columns.md). Only with Format csv.
+	Columns string
+	// RawCSV writes csv cells as they are; otherwise a cell a spreadsheet
+	// would run as a formula is neutralised (format.NeutralizeFormula).
+	RawCSV bool
+	// BOM starts csv output with a UTF-8 byte order mark, which Excel needs
+	// to read UTF-8.
+	BOM bool
 	// Progress counts partitions and stored bytes read (nil: none).
 	Progress progress.Meter
 }
@@ -90,6 +100,10 @@ type Stats struct {
 	Bytes      int64 // stored bytes read
 	// Coverage is what the archive holds of the range.
 	Coverage Coverage
+	// Overflowed counts the records that held more than the portal's
+	// columns show (directory audits: targets, modified properties,
+	// additional details); only with Columns portal.
+	Overflowed int64
 }
 
 // Run writes the export to w. On error, w may hold a partial export,
@@ -106,12 +120,15 @@ func Run(ctx context.Context, o Options, w io.Writer) (Stats, error) {
 	if _, err := format.NewWriter(o.Format, o.Stream, io.Discard); err != nil {
 		return stats, err
 	}
+	if err := o.CheckCSVOptions(); err != nil {
+		return stats, err
+	}
 	e := &exporter{o: o, stats: &stats, window: audit.Window{From: o.From, To: o.To},
 		s: read.Stream{Sink: o.Sink, Layout: o.Layout, Tenant: o.Tenant, Stream: o.Stream, TenantID: o.TenantID, Progress: o.Progress}}
 	if err := e.cover(ctx); err != nil {
 		return stats, err
 	}
-	enc, err := newEncoder(o.Format, o.Stream, w)
+	enc, err := newEncoder(o, w)
 	if err != nil {
 		return stats, err
 	}
@@ -131,7 +148,11 @@ func Run(ctx context.Context, o Options, w io.Writer) (Stats, error) {
 	if err != nil {
 		return stats, err
 	}
-	return stats, enc.Close()
+	err = enc.Close()
+	if enc.portal != nil {
+		stats.Overflowed = enc.portal.Overflowed()
+	}
+	return stats, err
 }
 
 type exporter struct {

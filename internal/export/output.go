@@ -77,21 +77,61 @@ func ToFile(ctx context.Context, o Options, path string) (stats Stats, err error
 	return stats, nil
 }
 
-// encoder writes records in the output format. csv rows are written here,
-// not by a format.Writer, so a row read from a csv part can be copied as
-// stored; rows of JSON records are format.ContentKey, which is what a csv
-// format.Writer writes, so the output is the same either way.
-type encoder struct {
-	format string
-	stream audit.Stream
-	bw     *bufio.Writer // csv
-	fw     format.Writer // jsonl, json
+// The csv views.
+const (
+	ColumnsGraph  = "graph"
+	ColumnsPortal = "portal"
+)
+
+// CheckCSVOptions refuses the csv options with another format, and an
+// unknown view.
+func (o Options) CheckCSVOptions() error {
+	switch {
+	case o.Columns != "" && o.Columns != ColumnsGraph && o.Columns != ColumnsPortal:
+		return fmt.Errorf("columns %q: want %s or %s", o.Columns, ColumnsGraph, ColumnsPortal)
+	case o.Format != format.CSV && (o.Columns == ColumnsPortal || o.RawCSV || o.BOM):
+		return fmt.Errorf("the portal's columns, raw cells and a BOM are csv options; the format is %s", o.Format)
+	}
+	return nil
 }
 
-func newEncoder(f string, st audit.Stream, w io.Writer) (*encoder, error) {
-	e := &encoder{format: f, stream: st}
-	if f != format.CSV {
-		fw, err := format.NewWriter(f, st, w)
+// encoder writes records in the output format. csv rows in the archive's
+// columns are written here, not by a format.Writer, so a row read from a
+// csv part can be copied as stored; rows of JSON records are
+// format.ContentKey, which is what a csv format.Writer writes, so the
+// output is the same either way. Unless RawCSV, csv cells a spreadsheet
+// would run as formulas are neutralised on the way out.
+type encoder struct {
+	format  string
+	stream  audit.Stream
+	bw      *bufio.Writer // csv in the archive's columns
+	fw      format.Writer // jsonl, json, csv in the portal's columns
+	portal  *format.PortalWriter
+	raw     bool
+	scratch []byte
+}
+
+func newEncoder(o Options, w io.Writer) (*encoder, error) {
+	e := &encoder{format: o.Format, stream: o.Stream, raw: o.RawCSV}
+	if o.BOM {
+		if _, err := io.WriteString(w, "\ufeff"); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case o.Format == format.CSV && o.Columns == ColumnsPortal:
+		var opts []format.PortalOption
+		if !o.RawCSV {
+			opts = append(opts, format.WithCellFilter(format.NeutralizeFormula))
+		}
+		pw, err := format.NewPortalWriter(o.Stream, w, opts...)
+		if err != nil {
+			return nil, err
+		}
+		e.fw, e.portal = pw, pw
+		return e, nil
+	case o.Format != format.CSV:
+		fw, err := format.NewWriter(o.Format, o.Stream, w)
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +140,7 @@ func newEncoder(f string, st audit.Stream, w io.Writer) (*encoder, error) {
 	}
 	// The header is what a csv writer of the stream writes for no records.
 	var header bytes.Buffer
-	hw, err := format.NewWriter(format.CSV, st, &header)
+	hw, err := format.NewWriter(format.CSV, o.Stream, &header)
 	if err == nil {
 		err = hw.Close()
 	}
@@ -112,9 +152,10 @@ func newEncoder(f string, st audit.Stream, w io.Writer) (*encoder, error) {
 	return e, nil
 }
 
-// content is v as it will be written (without a csv row's terminator).
+// content is v as it will be written (without a csv row's terminator,
+// before neutralisation): what tells versions apart.
 func (e *encoder) content(v *read.Version) ([]byte, error) {
-	if e.format != format.CSV || v.Format == format.CSV {
+	if e.format != format.CSV || v.Format == format.CSV || e.portal != nil {
 		return v.Raw, nil
 	}
 	row, err := format.ContentKey(format.CSV, e.stream, &v.Record)
@@ -128,6 +169,13 @@ func (e *encoder) content(v *read.Version) ([]byte, error) {
 func (e *encoder) write(v *read.Version, out []byte) error {
 	if e.fw != nil {
 		return e.fw.Write(&v.Record)
+	}
+	if !e.raw {
+		var err error
+		if e.scratch, err = format.NeutralizeRow(e.scratch[:0], out); err != nil {
+			return fmt.Errorf("record %q at %s: %w", v.ID, audit.FormatTime(v.Time), err)
+		}
+		out = e.scratch
 	}
 	e.bw.Write(out)
 	_, err := e.bw.WriteString("\r\n")

@@ -101,38 +101,49 @@ func (r *csvReader) readRow() ([]byte, error) {
 // split parses row into r.fields, checking RFC 4180 strictly: quotes only
 // around whole fields and doubled inside, no bare CR or LF.
 func (r *csvReader) split(row []byte) error {
-	r.fields = r.fields[:0]
+	var err error
+	r.fields, err = splitRow(r.fields[:0], row)
+	if err != nil {
+		return fmt.Errorf("csv row %d: %w", r.row, err)
+	}
+	return nil
+}
+
+// splitRow appends the fields of one CSV row (without its terminator) to
+// fields, checking RFC 4180 strictly: quotes only around whole fields and
+// doubled inside, no bare CR or LF.
+func splitRow(fields [][]byte, row []byte) ([][]byte, error) {
 	i := 0
 	for {
 		var f []byte
 		if i < len(row) && row[i] == '"' {
 			var err error
-			f, i, err = r.quoted(row, i)
+			f, i, err = quotedField(row, i)
 			if err != nil {
-				return err
+				return fields, err
 			}
 		} else {
 			end := i
 			for end < len(row) && row[end] != ',' {
 				switch row[end] {
 				case '"', '\r', '\n':
-					return fmt.Errorf("%w: csv row %d: %q in an unquoted field at byte %d", ErrMalformed, r.row, row[end], end)
+					return fields, fmt.Errorf("%w: %q in an unquoted field at byte %d", ErrMalformed, row[end], end)
 				}
 				end++
 			}
 			f, i = row[i:end], end
 		}
-		r.fields = append(r.fields, f)
+		fields = append(fields, f)
 		if i == len(row) {
-			return nil
+			return fields, nil
 		}
 		i++ // ','
 	}
 }
 
-// quoted parses the quoted field starting at row[i] == '"' and returns its
-// value and the offset after the closing quote.
-func (r *csvReader) quoted(row []byte, i int) ([]byte, int, error) {
+// quotedField parses the quoted field starting at row[i] == '"' and returns
+// its value and the offset after the closing quote.
+func quotedField(row []byte, i int) ([]byte, int, error) {
 	var val []byte
 	start := i + 1
 	for j := start; j < len(row); j++ {
@@ -146,12 +157,12 @@ func (r *csvReader) quoted(row []byte, i int) ([]byte, int, error) {
 			continue
 		}
 		if j+1 < len(row) && row[j+1] != ',' {
-			return nil, 0, fmt.Errorf("%w: csv row %d: %q after a closing quote at byte %d", ErrMalformed, r.row, row[j+1], j+1)
+			return nil, 0, fmt.Errorf("%w: %q after a closing quote at byte %d", ErrMalformed, row[j+1], j+1)
 		}
 		if val == nil {
 			return row[start:j], j + 1, nil
 		}
 		return append(val, row[start:j]...), j + 1, nil
 	}
-	return nil, 0, fmt.Errorf("%w: csv row %d: unterminated quoted field at byte %d", ErrMalformed, r.row, i)
+	return nil, 0, fmt.Errorf("%w: unterminated quoted field at byte %d", ErrMalformed, i)
 }
