@@ -28,6 +28,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/entra-archiver/entra-archiver/internal/config"
+	"github.com/entra-archiver/entra-archiver/internal/egress"
 )
 
 // ErrWrongTenant: the credential signed in, but to another tenant than the
@@ -42,17 +43,22 @@ type Target struct {
 	AuthorityHost            string // e.g. https://login.microsoftonline.com/; "" = public cloud
 	DisableInstanceDiscovery bool
 	// Transport replaces the HTTP client (tests point it at the simulated
-	// Graph); nil = azcore's default.
+	// Graph); nil = egress.Client(). Either way no redirect is followed.
 	Transport policy.Transporter
+	// Retry replaces azcore's retry options for token requests (tests
+	// shorten them); a zero TryTimeout means DefaultTryTimeout.
+	Retry *policy.RetryOptions
 }
 
 // New builds the credential for auth. Errors name the config key to fix and
 // never contain a secret.
 func New(auth config.Auth, t Target) (azcore.TokenCredential, error) {
-	cred, err := build(auth, t)
+	refusals := &refusalLog{}
+	cred, err := build(auth, t, refusals)
 	if err != nil {
 		return nil, err
 	}
+	cred = refusalReported{TokenCredential: cred, refusals: refusals}
 	cred = tlsDiagnosed{TokenCredential: cred, target: t}
 	if t.TenantID == "" {
 		return cred, nil
@@ -79,7 +85,8 @@ func (c tlsDiagnosed) GetToken(ctx context.Context, o policy.TokenRequestOptions
 	}
 	var af *azidentity.AuthenticationFailedError
 	var cv *tls.CertificateVerificationError
-	if (errors.As(err, &af) && af.RawResponse != nil) || errors.As(err, &cv) {
+	var refused *RefusedError
+	if (errors.As(err, &af) && af.RawResponse != nil) || errors.As(err, &cv) || errors.As(err, &refused) {
 		return tok, err // Entra answered, or the cause is already known
 	}
 	if probe := c.probe(ctx); errors.As(probe, &cv) {
@@ -101,11 +108,7 @@ func (c tlsDiagnosed) probe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var tr policy.Transporter = c.target.Transport
-	if tr == nil {
-		tr = http.DefaultClient
-	}
-	resp, err := tr.Do(req)
+	resp, err := egress.Transport(c.target.Transport).Do(req)
 	if err != nil {
 		return err
 	}
@@ -113,11 +116,8 @@ func (c tlsDiagnosed) probe(ctx context.Context) error {
 	return nil
 }
 
-func build(auth config.Auth, t Target) (azcore.TokenCredential, error) {
-	co := azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: t.AuthorityHost}}
-	if t.Transport != nil {
-		co.Transport = t.Transport
-	}
+func build(auth config.Auth, t Target, refusals *refusalLog) (azcore.TokenCredential, error) {
+	co := clientOptions(t, refusals)
 	switch auth.Method {
 	case config.MethodClientSecret:
 		secret, err := auth.Secret()

@@ -144,6 +144,11 @@ func MaxBody(n int64) Option { return func(g *guard) { g.maxBody = n } }
 // an error (a *RefusedError wrapping it).
 func Only(check func(*http.Request) error) Option { return func(g *guard) { g.check = check } }
 
+// OnRefuse calls report with every *RefusedError, *RedirectError and
+// *BodyTooLargeError the transport returns, for callers whose SDK keeps
+// only the text of a transport's error (azidentity).
+func OnRefuse(report func(error)) Option { return func(g *guard) { g.report = report } }
+
 // Transport wraps next (nil: Client()) with the rules above. An
 // *http.Client is copied with its redirects turned off; another
 // Transporter (a test's) is trusted not to follow redirects itself, and
@@ -171,12 +176,13 @@ type guard struct {
 	next    policy.Transporter
 	maxBody int64
 	check   func(*http.Request) error
+	report  func(error)
 }
 
 func (g *guard) Do(req *http.Request) (*http.Response, error) {
 	if g.check != nil {
 		if err := g.check(req); err != nil {
-			return nil, &RefusedError{Err: err}
+			return nil, g.refuse(&RefusedError{Err: err})
 		}
 	}
 	resp, err := g.next.Do(req)
@@ -185,21 +191,28 @@ func (g *guard) Do(req *http.Request) (*http.Response, error) {
 	}
 	if followed(req, resp) {
 		drop(resp)
-		return nil, &RedirectError{From: req.URL.Host, To: resp.Request.URL.Host, Followed: true}
+		return nil, g.refuse(&RedirectError{From: req.URL.Host, To: resp.Request.URL.Host, Followed: true})
 	}
 	if isRedirect(resp.StatusCode) {
 		drop(resp)
-		return nil, &RedirectError{Status: resp.StatusCode, From: req.URL.Host, To: locationHost(req, resp)}
+		return nil, g.refuse(&RedirectError{Status: resp.StatusCode, From: req.URL.Host, To: locationHost(req, resp)})
 	}
 	if resp.Body != nil {
 		switch {
 		case resp.StatusCode >= 400:
 			resp.Body = cut(resp.Body, MaxErrorBody)
 		case g.maxBody > 0:
-			resp.Body = &limitedBody{ReadCloser: resp.Body, left: g.maxBody, limit: g.maxBody, host: req.URL.Host}
+			resp.Body = &limitedBody{ReadCloser: resp.Body, left: g.maxBody, limit: g.maxBody, host: req.URL.Host, refuse: g.refuse}
 		}
 	}
 	return resp, nil
+}
+
+func (g *guard) refuse(err error) error {
+	if g.report != nil {
+		g.report(err)
+	}
+	return err
 }
 
 // isRedirect: every 3xx but 304 Not Modified, which answers a conditional
@@ -260,6 +273,7 @@ type limitedBody struct {
 	io.ReadCloser
 	left, limit int64
 	host        string
+	refuse      func(error) error
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -270,7 +284,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 		if n == 0 && err != nil {
 			return 0, err
 		}
-		return 0, &BodyTooLargeError{Limit: b.limit, Host: b.host}
+		return 0, b.refuse(&BodyTooLargeError{Limit: b.limit, Host: b.host})
 	}
 	if int64(len(p)) > b.left {
 		p = p[:b.left]

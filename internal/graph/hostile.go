@@ -18,8 +18,9 @@ import (
 // would ask the same impostor again, and nothing it served is archived.
 func (s *Source) classifyEgress(rq request, err error) *failure {
 	var re *egress.RedirectError
-	if !errors.As(err, &re) {
-		return nil
+	var te *tokenError
+	if !errors.As(err, &re) || errors.As(err, &te) {
+		return nil // not Graph's answer; a token request's is classifyTokenError's
 	}
 	how := fmt.Sprintf("answered HTTP %d redirecting to %s", re.Status, re.To)
 	switch {
@@ -33,6 +34,30 @@ func (s *Source) classifyEgress(rq request, err error) *failure {
 			"so something between this host and Graph (a proxy, DNS, a hijacked endpoint) is not Graph: the redirect "+
 			"was not followed and nothing was archived; check graph_endpoint and this host's proxy settings (HTTPS_PROXY) and DNS",
 		rq.stream.Name, rq.pageNo, re.From, how)}}
+}
+
+// refusedToken is the permanent failure for a token request that the
+// credential's transport refused (a redirect, a token endpoint that is not
+// on the authority's host, an oversized answer), or nil.
+func (s *Source) refusedToken(err error) *failure {
+	var (
+		re *egress.RedirectError
+		rf *egress.RefusedError
+		tl *egress.BodyTooLargeError
+	)
+	var refusal error
+	switch {
+	case errors.As(err, &re):
+		refusal = re
+	case errors.As(err, &rf):
+		refusal = rf
+	case errors.As(err, &tl):
+		refusal = tl
+	default:
+		return nil
+	}
+	return &failure{err: &permanentError{sentinel: audit.ErrUnauthorized, cause: err, msg: fmt.Sprintf(
+		"tenant %s, client_id %s: no token: %v", s.tenantID, s.clientID, refusal)}}
 }
 
 // pageTooLarge is the failure for a page whose body passed MaxPageBytes.

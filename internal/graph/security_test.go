@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -142,5 +143,23 @@ func TestSecurityGraphPageLimitDefault(t *testing.T) {
 	}
 	if hs := newHarness(t, nil, nil); hs.src.maxPage != DefaultMaxPageBytes || DefaultMaxPageBytes != 64<<20 {
 		t.Errorf("default page limit %d, want 64 MiB", hs.src.maxPage)
+	}
+}
+
+// TestSecurityGraphTokenRefusalPermanent: a token request that the
+// credential's transport refused (here a redirect from the token endpoint)
+// fails the window at once, saying why, instead of being retried.
+func TestSecurityGraphTokenRefusalPermanent(t *testing.T) {
+	refusal := fmt.Errorf("ClientSecretCredential: server response error: %w",
+		&egress.RedirectError{Status: http.StatusTemporaryRedirect, From: "login.microsoftonline.com", To: "evil.example"})
+	hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		writePage(w, "", rec("a", "2026-11-27T03:30:00Z"))
+	}, func(o *Options) { o.Credential = staticCredential{err: refusal} })
+	_, err := hs.fetch(audit.InteractiveSignIns, "")
+	if err == nil || !errors.Is(err, audit.ErrUnauthorized) || !strings.Contains(err.Error(), "evil.example") {
+		t.Fatalf("Fetch = %v, want a permanent error naming the redirect's host", err)
+	}
+	if hs.requests() != 0 || len(hs.sleeps) != 0 {
+		t.Errorf("%d requests, %d backoffs; want none", hs.requests(), len(hs.sleeps))
 	}
 }
