@@ -131,3 +131,39 @@ func TestSecurityMaxPageBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurityCredentialsDirectory: *_file keys can name a credential that
+// systemd hands the unit (LoadCredential=) as ${CREDENTIALS_DIRECTORY}/name,
+// so secrets need not be in the service's environment; without the
+// variable the key says how to run the check.
+func TestSecurityCredentialsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"contoso-client-secret": testSecret, "storage": "BlobEndpoint=https://acct.blob.core.windows.net;SharedAccessSignature=sig=x"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	yaml := `
+storage: {azblob: {connection_string_file: $CREDENTIALS_DIRECTORY/storage}}
+tenants:
+  - name: contoso
+    tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47
+    auth:
+      client_id: 5e3ce6c0-2b1f-4285-8d4b-75ee78787346
+      client_secret_file: ${CREDENTIALS_DIRECTORY}/contoso-client-secret
+`
+	c := mustLoad(t, yaml, "CREDENTIALS_DIRECTORY="+dir)
+	if s, err := c.Tenants[0].Auth.Secret(); err != nil || s != testSecret {
+		t.Errorf("client secret from the credentials directory: %v", err)
+	}
+	if cs, err := c.Storage.Azblob.ResolveConnectionString(); err != nil || !strings.HasPrefix(cs, "BlobEndpoint=https://") {
+		t.Errorf("connection string from the credentials directory: %v", err)
+	}
+	if want := filepath.Join(dir, "contoso-client-secret"); c.Tenants[0].Auth.ClientSecretFile != want {
+		t.Errorf("client_secret_file %q, want %q", c.Tenants[0].Auth.ClientSecretFile, want)
+	}
+	_, _, err := load(t, yaml)
+	if err == nil || !strings.Contains(err.Error(), "tenants[0].auth.client_secret_file: CREDENTIALS_DIRECTORY is not set: systemd sets it for a unit with LoadCredential=") {
+		t.Fatalf("without CREDENTIALS_DIRECTORY: %v", err)
+	}
+}

@@ -127,6 +127,9 @@ func (d *decoder) azblob(path string, v any, a *Azblob, used bool) {
 	str := func(key string, dst *string) fieldFunc {
 		return func(p string, v any) {
 			if s, ok := d.str(p, v); ok {
+				if strings.HasSuffix(key, "_file") {
+					s = d.credentialPath(p, s)
+				}
 				*dst, given[key] = s, true
 			}
 		}
