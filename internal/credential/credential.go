@@ -3,6 +3,11 @@
 // or PFX), managed identity (system or user-assigned), workload identity
 // (AKS federated token file), the Azure CLI, or azidentity's default chain.
 //
+// Token requests leave through package egress (transport.go): no redirect
+// is followed, answers are bounded, each try has a time limit, and a
+// request that carries the secret, certificate assertion or federated token
+// goes only to https on the authority's host, whatever discovery says.
+//
 // Every credential refuses a token issued for another tenant than the one
 // configured (a managed identity or an Azure CLI login can only sign in to
 // their own tenant, and would otherwise archive the wrong tenant's logs
