@@ -121,7 +121,7 @@ func checkTokenRequest(r *http.Request, authority *url.URL) error {
 	if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return nil
 	}
-	if strings.EqualFold(r.URL.Scheme, "https") && strings.EqualFold(r.URL.Host, authority.Host) {
+	if strings.EqualFold(r.URL.Scheme, "https") && sameHTTPSHost(r.URL, authority) {
 		return nil
 	}
 	for _, v := range []string{"MSI_ENDPOINT", "IDENTITY_ENDPOINT"} {
@@ -138,4 +138,15 @@ func checkTokenRequest(r *http.Request, authority *url.URL) error {
 		"a discovery answer named a token endpoint elsewhere, so something between this host and Microsoft Entra "+
 		"is not Microsoft Entra; check authority_host, this host's proxy settings (HTTPS_PROXY) and DNS",
 		where, authority.Host)
+}
+
+// sameHTTPSHost compares two https URLs' hosts, an absent port being 443.
+func sameHTTPSHost(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		return "443"
+	}
+	return strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }
