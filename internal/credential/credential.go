@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -140,6 +141,12 @@ func build(auth config.Auth, t Target, refusals *refusalLog) (azcore.TokenCreden
 			&azidentity.ClientCertificateCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: t.DisableInstanceDiscovery, SendCertificateChain: true})
 	case config.MethodManagedIdentity:
 		o := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: co}
+		if os.Getenv("IDENTITY_SERVER_THUMBPRINT") != "" && t.Transport == nil {
+			// Service Fabric: azidentity pins the endpoint's certificate
+			// on an *http.Client it clones, which egress.Client is (it
+			// follows no redirect either).
+			o.ClientOptions.Transport = egress.Client()
+		}
 		if auth.ClientID != "" {
 			o.ID = azidentity.ClientID(auth.ClientID)
 		}
