@@ -200,7 +200,7 @@ func (a *App) newSource(cfg *config.Config, t config.Tenant, tenantPacer, appPac
 		TenantID: t.TenantID, ClientID: t.Auth.ClientID, GraphEndpoint: t.GraphEndpoint, Credential: cred,
 		Tenant:    tenantPacer,
 		App:       appPacer,
-		Transport: a.opts.GraphTransport, RequestTimeout: cfg.Graph.RequestTimeout,
+		Transport: a.opts.GraphTransport, RequestTimeout: cfg.Graph.RequestTimeout, MaxPageBytes: cfg.Graph.MaxPageBytes,
 		Logger:   a.log.Named("graph").With(zap.String("tenant", t.Name)),
 		Observer: graphObserver{m: a.metrics, tenant: t.Name},
 	})

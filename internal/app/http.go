@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -21,28 +22,72 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("GET /readyz", &readiness{check: a.ready, generation: func() any { return a.w() }, now: time.Now, ttl: ReadyCacheTTL})
 	return mux
 }
 
-// readyz answers 200 when the config is loaded, the sink is reachable and
-// the state is readable; 503 with the reason otherwise.
-func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
+// ReadyCacheTTL is how long /readyz answers with the result of its last
+// storage check: probes from every kubelet, load balancer or curious
+// client then cost the storage account one check per 10 s at most.
+const ReadyCacheTTL = 10 * time.Second
+
+// readyTimeout bounds one readiness check.
+const readyTimeout = 5 * time.Second
+
+// ready checks that the sink is reachable and the state readable.
+func (a *App) ready(ctx context.Context) error {
 	cur := a.w()
 	if err := cur.sink.Check(ctx); err != nil {
-		http.Error(w, "storage not reachable: "+err.Error(), http.StatusServiceUnavailable)
-		return
+		return fmt.Errorf("storage not reachable: %w", err)
 	}
 	if len(cur.jobs) > 0 {
 		e := cur.jobs[0]
 		if _, _, _, err := cur.state.Load(ctx, e.Tenant.Name, e.Stream.Name); err != nil {
-			http.Error(w, "state not readable: "+err.Error(), http.StatusServiceUnavailable)
-			return
+			return fmt.Errorf("state not readable: %w", err)
 		}
 	}
+	return nil
+}
+
+// readiness serves /readyz: 200 when the config is loaded, the sink is
+// reachable and the state readable; 503 with the reason otherwise. The
+// result is kept for ttl (a failure too) and until the configuration is
+// reloaded, and one check runs at a time, however many probes wait for it.
+type readiness struct {
+	check      func(context.Context) error
+	generation func() any
+	now        func() time.Time
+	ttl        time.Duration
+
+	mu    sync.Mutex
+	known bool
+	gen   any
+	at    time.Time
+	err   error
+}
+
+func (r *readiness) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if err := r.current(req.Context()); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	fmt.Fprintln(w, "ready")
+}
+
+func (r *readiness) current(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	gen := r.generation()
+	if r.known && gen == r.gen && r.now().Sub(r.at) < r.ttl {
+		return r.err
+	}
+	// Not tied to the probe that started it: a probe that gave up must
+	// not leave "context canceled" as the answer for the next ones.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readyTimeout)
+	defer cancel()
+	r.err = r.check(ctx)
+	r.known, r.gen, r.at = true, gen, r.now()
+	return r.err
 }
 
 // Status collects the status report of every configured job.

@@ -232,7 +232,7 @@ func checkTenant(ctx context.Context, cfg *config.Config, t config.Tenant, appPa
 	src, err := graph.New(graph.Options{
 		TenantID: t.TenantID, ClientID: t.Auth.ClientID, GraphEndpoint: t.GraphEndpoint, Credential: cred,
 		Tenant: graph.NewPacer(t.Settings.RateLimit.Requests, t.Settings.RateLimit.Per), App: appPacer,
-		Transport: o.GraphTransport, RequestTimeout: cfg.Graph.RequestTimeout,
+		Transport: o.GraphTransport, RequestTimeout: cfg.Graph.RequestTimeout, MaxPageBytes: cfg.Graph.MaxPageBytes,
 		MaxAttempts: queryAttempts, PageSize: 1,
 		Logger: o.Logger.Named("check").With(zap.String("tenant", t.Name)),
 	})

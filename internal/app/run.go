@@ -132,13 +132,38 @@ func (a *App) serveHTTP(listen string) (*http.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http.listen %s: %w", listen, err)
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(a.Handler())
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("http server", zap.Error(err))
 		}
 	}()
 	return srv, nil
+}
+
+// Bounds of the HTTP listener. Its endpoints read no request body and
+// answer within a probe's patience, so a client that sends slowly, reads
+// slowly or idles (slowloris) or sends huge headers cannot hold a
+// connection or memory for long. WriteTimeout leaves room for the status
+// page, which may spend up to 30 s collecting.
+const (
+	httpReadHeaderTimeout = 10 * time.Second
+	httpReadTimeout       = 30 * time.Second
+	httpWriteTimeout      = 60 * time.Second
+	httpIdleTimeout       = 2 * time.Minute
+	httpMaxHeaderBytes    = 64 << 10
+)
+
+// newHTTPServer is the listener's server for h, with the bounds above.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: httpReadHeaderTimeout,
+		ReadTimeout:       httpReadTimeout,
+		WriteTimeout:      httpWriteTimeout,
+		IdleTimeout:       httpIdleTimeout,
+		MaxHeaderBytes:    httpMaxHeaderBytes,
+	}
 }
 
 func shutdownHTTP(srv *http.Server) {

@@ -230,6 +230,9 @@ func (d *decoder) auth(path string, v any) Auth {
 	str := func(key string, dst *string) fieldFunc {
 		return func(p string, v any) {
 			if s, ok := d.str(p, v); ok {
+				if strings.HasSuffix(key, "_file") {
+					s = d.credentialPath(p, s)
+				}
 				*dst, given[key] = s, true
 			}
 		}

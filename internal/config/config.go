@@ -58,6 +58,9 @@ type Graph struct {
 	AppRateLimit RateLimit
 	// RequestTimeout bounds one Graph request (key graph.request_timeout).
 	RequestTimeout time.Duration
+	// MaxPageBytes bounds one page as read, after decompression (key
+	// graph.max_page_bytes).
+	MaxPageBytes int64
 }
 
 // RateLimit allows Requests requests per Per.
@@ -176,7 +179,7 @@ func (d *decoder) config(raw map[string]any) *Config {
 	c := &Config{
 		Log:      Log{Level: "info", Format: "json"},
 		HTTP:     HTTP{Listen: "127.0.0.1:9464"},
-		Graph:    Graph{AppRateLimit: RateLimit{Requests: 122, Per: 10 * time.Second}, RequestTimeout: 60 * time.Second},
+		Graph:    Graph{AppRateLimit: RateLimit{Requests: 122, Per: 10 * time.Second}, RequestTimeout: 60 * time.Second, MaxPageBytes: DefaultMaxPageBytes},
 		Storage:  Storage{Type: "azblob", Local: LocalStorage{Path: "./archive"}, Azblob: Azblob{Container: "entra-logs"}},
 		State:    State{Type: "storage"},
 		Defaults: builtinSettings(),
@@ -230,6 +233,7 @@ func (d *decoder) http(path string, v any, h *HTTP) {
 func (d *decoder) graph(path string, v any, g *Graph) {
 	d.object(path, v, map[string]fieldFunc{
 		"app_rate_limit": func(p string, v any) { d.rateLimit(p, v, &g.AppRateLimit) },
+		"max_page_bytes": func(p string, v any) { d.maxPageBytes(p, v, g) },
 		"request_timeout": func(p string, v any) {
 			if t, ok := d.duration(p, v); ok {
 				if t <= 0 {

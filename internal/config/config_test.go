@@ -105,7 +105,7 @@ tenants:
 		Path:  c.Path,
 		Log:   Log{Level: "info", Format: "json"},
 		HTTP:  HTTP{Listen: "127.0.0.1:9464"},
-		Graph: Graph{AppRateLimit: RateLimit{Requests: 122, Per: 10 * time.Second}, RequestTimeout: 60 * time.Second},
+		Graph: Graph{AppRateLimit: RateLimit{Requests: 122, Per: 10 * time.Second}, RequestTimeout: 60 * time.Second, MaxPageBytes: 64 << 20},
 		Storage: Storage{
 			Type:  "azblob",
 			Local: LocalStorage{Path: "./archive"},

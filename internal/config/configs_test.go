@@ -74,7 +74,7 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 		"retention_warning", "rate_limit", "filter", "tenants", "name", "cloud", "method", "client_id",
 		"client_secret", "client_secret_env", "client_secret_file", "certificate_file", "certificate_password",
 		"certificate_password_env", "certificate_password_file", "token_file", "graph_endpoint", "authority_host",
-		"disable_instance_discovery",
+		"disable_instance_discovery", "max_page_bytes", "allow_insecure_http",
 	}
 	var missing []string
 	for _, k := range keys {

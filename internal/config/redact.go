@@ -21,6 +21,7 @@ func (c *Config) Redacted() string {
 	w.line(0, "graph:")
 	w.rateLimit(1, "app_rate_limit", c.Graph.AppRateLimit)
 	w.raw(1, "request_timeout", FormatDuration(c.Graph.RequestTimeout))
+	w.raw(1, "max_page_bytes", strconv.FormatInt(c.Graph.MaxPageBytes, 10))
 
 	w.line(0, "storage:")
 	w.kv(1, "type", c.Storage.Type)
@@ -36,6 +37,9 @@ func (c *Config) Redacted() string {
 	w.kv(2, "prefix", az.Prefix)
 	w.kv(2, "access_tier", az.AccessTier)
 	w.opt(2, "tenant_id", az.TenantID)
+	if az.AllowInsecureHTTP {
+		w.raw(2, "allow_insecure_http", "true")
+	}
 	if az.Auth != nil {
 		w.auth(2, *az.Auth)
 	}

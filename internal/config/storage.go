@@ -31,6 +31,9 @@ type Azblob struct {
 	AccessTier string // "" (account default), Hot, Cool, Cold or Archive
 
 	ConnectionStringEnv, ConnectionStringFile, ConnectionString string
+	// AllowInsecureHTTP lets a connection string reach storage in plain
+	// http beyond this machine (key allow_insecure_http; warned about).
+	AllowInsecureHTTP bool
 
 	// Auth is set when AccountURL is: the credential for the storage
 	// account (method default unless configured).
@@ -46,7 +49,14 @@ type Azblob struct {
 // ResolveConnectionString returns the connection string from the variable,
 // file or inline value configured. Its errors name the key, never the value.
 func (a Azblob) ResolveConnectionString() (string, error) {
-	return a.env.secret(secretRef{"connection_string", a.ConnectionString, a.ConnectionStringEnv, a.ConnectionStringFile})
+	cs, err := a.env.secret(secretRef{"connection_string", a.ConnectionString, a.ConnectionStringEnv, a.ConnectionStringFile})
+	if err != nil {
+		return "", err
+	}
+	if err := checkClearText(cs, a.AllowInsecureHTTP); err != nil {
+		return "", fmt.Errorf("storage.azblob: %w", err)
+	}
+	return cs, nil
 }
 
 // String describes the container without the connection string.
@@ -65,6 +75,9 @@ func (a Azblob) String() string {
 	add("prefix", a.Prefix)
 	add("access_tier", a.AccessTier)
 	add("tenant_id", a.TenantID)
+	if a.AllowInsecureHTTP {
+		add("allow_insecure_http", "true")
+	}
 	if a.Auth != nil {
 		add("auth", a.Auth.String())
 	}
@@ -125,6 +138,9 @@ func (d *decoder) azblob(path string, v any, a *Azblob, used bool) {
 	str := func(key string, dst *string) fieldFunc {
 		return func(p string, v any) {
 			if s, ok := d.str(p, v); ok {
+				if strings.HasSuffix(key, "_file") {
+					s = d.credentialPath(p, s)
+				}
 				*dst, given[key] = s, true
 			}
 		}
@@ -152,6 +168,11 @@ func (d *decoder) azblob(path string, v any, a *Azblob, used bool) {
 		},
 		"tenant_id": str("tenant_id", &a.TenantID),
 		"auth":      func(p string, v any) { authRaw = v },
+		"allow_insecure_http": func(p string, v any) {
+			if b, ok := d.boolean(p, v); ok {
+				a.AllowInsecureHTTP = b
+			}
+		},
 	})
 	if !used {
 		return
@@ -196,6 +217,11 @@ func (d *decoder) azblob(path string, v any, a *Azblob, used bool) {
 			if cs, err := d.env.secret(ref); err == nil {
 				if err := checkConnectionString(cs); err != nil {
 					d.addf(join(path, set[0]), "%v", err)
+				} else if err := checkClearText(cs, a.AllowInsecureHTTP); err != nil {
+					d.addf(join(path, set[0]), "%v", err)
+				} else if checkClearText(cs, false) != nil {
+					d.warnf(join(path, "allow_insecure_http"), "plain http to a storage endpoint beyond this machine is allowed: "+
+						"the key's signatures or the SAS and the archive's personal data cross the network unencrypted; use https")
 				}
 			}
 		}
@@ -209,6 +235,9 @@ func (d *decoder) azblob(path string, v any, a *Azblob, used bool) {
 	}
 	if err := checkEndpointURL(a.AccountURL); err != nil {
 		d.addf(join(path, "account_url"), "%v", err)
+	}
+	if a.AllowInsecureHTTP {
+		d.addf(join(path, "allow_insecure_http"), "only used with a connection string: account_url signs in with an Entra token, which never travels in plain http")
 	}
 	if authRaw == nil {
 		authRaw = map[string]any{}

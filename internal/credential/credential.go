@@ -3,6 +3,11 @@
 // or PFX), managed identity (system or user-assigned), workload identity
 // (AKS federated token file), the Azure CLI, or azidentity's default chain.
 //
+// Token requests leave through package egress (transport.go): no redirect
+// is followed, answers are bounded, each try has a time limit, and a
+// request that carries the secret, certificate assertion or federated token
+// goes only to https on the authority's host, whatever discovery says.
+//
 // Every credential refuses a token issued for another tenant than the one
 // configured (a managed identity or an Azure CLI login can only sign in to
 // their own tenant, and would otherwise archive the wrong tenant's logs
@@ -19,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -28,6 +34,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/entra-archiver/entra-archiver/internal/config"
+	"github.com/entra-archiver/entra-archiver/internal/egress"
 )
 
 // ErrWrongTenant: the credential signed in, but to another tenant than the
@@ -42,17 +49,22 @@ type Target struct {
 	AuthorityHost            string // e.g. https://login.microsoftonline.com/; "" = public cloud
 	DisableInstanceDiscovery bool
 	// Transport replaces the HTTP client (tests point it at the simulated
-	// Graph); nil = azcore's default.
+	// Graph); nil = egress.Client(). Either way no redirect is followed.
 	Transport policy.Transporter
+	// Retry replaces azcore's retry options for token requests (tests
+	// shorten them); a zero TryTimeout means DefaultTryTimeout.
+	Retry *policy.RetryOptions
 }
 
 // New builds the credential for auth. Errors name the config key to fix and
 // never contain a secret.
 func New(auth config.Auth, t Target) (azcore.TokenCredential, error) {
-	cred, err := build(auth, t)
+	refusals := &refusalLog{}
+	cred, err := build(auth, t, refusals)
 	if err != nil {
 		return nil, err
 	}
+	cred = refusalReported{TokenCredential: cred, refusals: refusals}
 	cred = tlsDiagnosed{TokenCredential: cred, target: t}
 	if t.TenantID == "" {
 		return cred, nil
@@ -79,7 +91,8 @@ func (c tlsDiagnosed) GetToken(ctx context.Context, o policy.TokenRequestOptions
 	}
 	var af *azidentity.AuthenticationFailedError
 	var cv *tls.CertificateVerificationError
-	if (errors.As(err, &af) && af.RawResponse != nil) || errors.As(err, &cv) {
+	var refused *RefusedError
+	if (errors.As(err, &af) && af.RawResponse != nil) || errors.As(err, &cv) || errors.As(err, &refused) {
 		return tok, err // Entra answered, or the cause is already known
 	}
 	if probe := c.probe(ctx); errors.As(probe, &cv) {
@@ -101,11 +114,7 @@ func (c tlsDiagnosed) probe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var tr policy.Transporter = c.target.Transport
-	if tr == nil {
-		tr = http.DefaultClient
-	}
-	resp, err := tr.Do(req)
+	resp, err := egress.Transport(c.target.Transport).Do(req)
 	if err != nil {
 		return err
 	}
@@ -113,11 +122,8 @@ func (c tlsDiagnosed) probe(ctx context.Context) error {
 	return nil
 }
 
-func build(auth config.Auth, t Target) (azcore.TokenCredential, error) {
-	co := azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: t.AuthorityHost}}
-	if t.Transport != nil {
-		co.Transport = t.Transport
-	}
+func build(auth config.Auth, t Target, refusals *refusalLog) (azcore.TokenCredential, error) {
+	co := clientOptions(t, refusals)
 	switch auth.Method {
 	case config.MethodClientSecret:
 		secret, err := auth.Secret()
@@ -135,6 +141,12 @@ func build(auth config.Auth, t Target) (azcore.TokenCredential, error) {
 			&azidentity.ClientCertificateCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: t.DisableInstanceDiscovery, SendCertificateChain: true})
 	case config.MethodManagedIdentity:
 		o := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: co}
+		if os.Getenv("IDENTITY_SERVER_THUMBPRINT") != "" && t.Transport == nil {
+			// Service Fabric: azidentity pins the endpoint's certificate
+			// on an *http.Client it clones, which egress.Client is (it
+			// follows no redirect either).
+			o.ClientOptions.Transport = egress.Client()
+		}
 		if auth.ClientID != "" {
 			o.ID = azidentity.ClientID(auth.ClientID)
 		}

@@ -61,6 +61,10 @@ func Explain(err error, a config.Auth, tenantID string) string {
 	if a.ClientID != "" && a.Method != config.MethodManagedIdentity {
 		who = fmt.Sprintf("tenant %s, client_id %s, %s", tenantID, a.ClientID, Describe(a))
 	}
+	var refused *RefusedError
+	if errors.As(err, &refused) {
+		return fmt.Sprintf("%s: %v", who, refused)
+	}
 	text := err.Error()
 	m := aadstsRE.FindStringSubmatch(text)
 	if m == nil {

@@ -11,9 +11,10 @@ import (
 )
 
 // exampleEnv is the environment the example configurations expect: the
-// secrets they name (fake values) and what the AKS workload identity webhook
-// injects.
+// secrets they name (fake values), what the AKS workload identity webhook
+// injects, and the credentials folder systemd's LoadCredential= fills.
 var exampleEnv = []string{
+	"CREDENTIALS_DIRECTORY=" + credentialsDir(),
 	"CONTOSO_CLIENT_SECRET=not-a-real-secret",
 	"DEV_CLIENT_SECRET=not-a-real-secret",
 	"FABRIKAM_CLIENT_SECRET=not-a-real-secret",
@@ -21,6 +22,16 @@ var exampleEnv = []string{
 	"AZURE_CLIENT_ID=3f1c2b7e-8d4a-4c59-a6e2-0b9d7f5c1e48",
 	"AZURE_TENANT_ID=72f988bf-86f1-41af-91ab-2d7cd011db47",
 	"AZURE_FEDERATED_TOKEN_FILE=/var/run/secrets/azure/tokens/azure-identity-token",
+}
+
+// credentialsDir is testdata/credentials, which holds the (fake) files the
+// systemd units load with LoadCredential=, as an absolute path.
+func credentialsDir() string {
+	dir, err := filepath.Abs(filepath.Join("testdata", "credentials"))
+	if err != nil {
+		panic(err)
+	}
+	return dir
 }
 
 // exampleConfigs lists every example configuration: configs/*.yaml and the

@@ -49,6 +49,7 @@ func TestKustomizeRenders(t *testing.T) {
 				"Service":        {len(m.Services), 1},
 				"Deployment":     {len(m.Deployments), 1},
 				"PDB":            {len(m.PDBs), 1},
+				"NetworkPolicy":  {len(m.NetworkPolicies), 1},
 				"PodMonitor":     {len(m.PodMonitors), tt.podMonitors},
 				"PrometheusRule": {len(m.PrometheusRules), tt.promRules},
 			}
@@ -82,6 +83,9 @@ func namespaced(m *manifests) []metav1.ObjectMeta {
 		out = append(out, o.ObjectMeta)
 	}
 	for _, o := range m.PDBs {
+		out = append(out, o.ObjectMeta)
+	}
+	for _, o := range m.NetworkPolicies {
 		out = append(out, o.ObjectMeta)
 	}
 	for _, o := range m.PodMonitors {

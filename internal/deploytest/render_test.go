@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -56,6 +57,7 @@ type manifests struct {
 	Services        []*corev1.Service
 	Deployments     []*appsv1.Deployment
 	PDBs            []*policyv1.PodDisruptionBudget
+	NetworkPolicies []*networkingv1.NetworkPolicy
 	PodMonitors     []*podMonitor
 	PrometheusRules []*prometheusRule
 }
@@ -64,7 +66,7 @@ type manifests struct {
 // wrongly-cased fields are errors, as with `kubectl apply --validate=strict`.
 func kubeDecoder() runtime.Decoder {
 	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, networkingv1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			panic(err)
 		}
@@ -134,6 +136,8 @@ func (m *manifests) add(dec runtime.Decoder, data []byte) error {
 		m.Deployments = append(m.Deployments, o)
 	case *policyv1.PodDisruptionBudget:
 		m.PDBs = append(m.PDBs, o)
+	case *networkingv1.NetworkPolicy:
+		m.NetworkPolicies = append(m.NetworkPolicies, o)
 	default:
 		return fmt.Errorf("unexpected kind %v", gvk)
 	}

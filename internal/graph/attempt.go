@@ -13,10 +13,6 @@ import (
 	"go.uber.org/zap"
 )
 
-// maxPrealloc caps how much a Content-Length may make readBody allocate up
-// front.
-const maxPrealloc = 64 << 20
-
 // preferEnums asks Graph for the real value of evolvable enum members that
 // are newer than the API version (tokenIssuerType AzureADBackupAuth, new
 // riskDetail values, …). Without it Graph serves them as
@@ -37,6 +33,10 @@ func (s *Source) attempt(ctx context.Context, rq request, link string, attempt i
 	start := s.now()
 	resp, err := s.pipeline.Do(req)
 	if err != nil {
+		if f := s.classifyEgress(rq, err); f != nil {
+			s.report(rq, attempt, f.status, start, err)
+			return page{}, f
+		}
 		f := s.classifyDoError(err)
 		var te *tokenError
 		if !errors.As(err, &te) && ctx.Err() == nil {
@@ -51,6 +51,9 @@ func (s *Source) attempt(ctx context.Context, rq request, link string, attempt i
 		body, err := runtime.Payload(resp)
 		if err != nil {
 			s.report(rq, attempt, 0, start, err)
+			if f := s.pageTooLarge(rq, err); f != nil {
+				return page{}, f
+			}
 			return page{}, classifyTransport(fmt.Errorf("read error body: %w", err))
 		}
 		s.report(rq, attempt, resp.StatusCode, start, nil)
@@ -58,9 +61,12 @@ func (s *Source) attempt(ctx context.Context, rq request, link string, attempt i
 	}
 
 	s.noteServed(rq.stream)
-	body, err := readBody(resp)
+	body, err := readBody(resp, s.maxPage)
 	if err != nil {
 		s.report(rq, attempt, 0, start, err)
+		if f := s.pageTooLarge(rq, err); f != nil {
+			return page{}, f
+		}
 		return page{}, classifyTransport(fmt.Errorf("read page: %w", err))
 	}
 	s.report(rq, attempt, resp.StatusCode, start, nil)
@@ -102,10 +108,12 @@ func (s *Source) notePreference(resp *http.Response) {
 }
 
 // readBody reads the whole body, allocating once when the length is known.
-func readBody(resp *http.Response) ([]byte, error) {
+// The transport stops a body past limit, so no Content-Length makes it
+// allocate more than that up front either.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	size := 64 << 10
 	if n := resp.ContentLength; n > 0 {
-		size = int(min(n, maxPrealloc)) + 1
+		size = int(min(n, limit)) + 1
 	}
 	buf := make([]byte, 0, size)
 	for {

@@ -20,6 +20,13 @@
 // paging (ErrPagingFailed), and the licence 403 it answers now and then to
 // tenants it has served sign-ins before (retried; see tenantFacts).
 //
+// Requests leave through package egress: a redirect is never followed (a
+// 3xx ends the window with a permanent error naming the host it pointed
+// at: Graph does not redirect, so something in between is not Graph), and
+// a page is read through MaxPageBytes of decompressed body; a larger one
+// ends the window's paging (ErrPagingFailed, not retried) so the job
+// re-issues the window narrower (hostile.go).
+//
 // Records keep the bytes Graph sent: a page is validated in one pass and a
 // record is only rewritten (compacted in place) when it holds insignificant
 // whitespace. A record that is well-formed but has no readable id or event

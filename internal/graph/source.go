@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/egress"
 )
 
 // maxEmptyPages is how many pages in a row may serve no record at all and
@@ -32,6 +33,10 @@ const (
 	DefaultRequestTimeout = 60 * time.Second
 	DefaultMaxAttempts    = 10
 	DefaultPageSize       = 1000
+	// DefaultMaxPageBytes bounds one page as read (decompressed). A page of
+	// 1,000 sign-ins is a few MiB; the bound keeps a hostile or broken
+	// endpoint (a 255 KB gzip page inflates to 753 MiB) from filling memory.
+	DefaultMaxPageBytes = 64 << 20
 )
 
 // Options configure a Source for one tenant.
@@ -49,7 +54,8 @@ type Options struct {
 	Tenant *Pacer
 	// App is the app's budget across tenants. Required.
 	App *Pacer
-	// Transport sends the requests; nil means azcore's default client.
+	// Transport sends the requests; nil means egress.Client(). Either way
+	// redirects are never followed (package egress).
 	Transport policy.Transporter
 	// RequestTimeout bounds one attempt, reading the body included.
 	// Default 60s.
@@ -58,6 +64,9 @@ type Options struct {
 	MaxAttempts int
 	// PageSize is the $top of each query. Default 1000 (Graph's maximum).
 	PageSize int
+	// MaxPageBytes bounds the body of one page as read, after decompression
+	// (key graph.max_page_bytes). Default DefaultMaxPageBytes.
+	MaxPageBytes int64
 	// Logger is named per component by the caller; nil means zap.NewNop().
 	Logger *zap.Logger
 	// Observer receives metrics events; nil means none.
@@ -88,6 +97,7 @@ type Source struct {
 	tenant      *Pacer
 	maxAttempts int
 	pageSize    int
+	maxPage     int64
 	log         *zap.Logger
 	observer    Observer
 	rand        func() float64
@@ -139,6 +149,7 @@ func New(o Options) (*Source, error) {
 		tenant:      o.Tenant,
 		maxAttempts: o.MaxAttempts,
 		pageSize:    o.PageSize,
+		maxPage:     o.MaxPageBytes,
 		log:         o.Logger,
 		observer:    o.Observer,
 		rand:        o.Rand,
@@ -150,6 +161,9 @@ func New(o Options) (*Source, error) {
 	}
 	if s.pageSize <= 0 {
 		s.pageSize = DefaultPageSize
+	}
+	if s.maxPage <= 0 {
+		s.maxPage = DefaultMaxPageBytes
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()
@@ -163,7 +177,7 @@ func New(o Options) (*Source, error) {
 	}, &policy.ClientOptions{
 		// Fetch retries whole attempts (request, body, parse) itself.
 		Retry:     policy.RetryOptions{MaxRetries: -1},
-		Transport: o.Transport,
+		Transport: egress.Transport(o.Transport, egress.MaxBody(s.maxPage)),
 	})
 	return s, nil
 }

@@ -44,6 +44,9 @@ func (s *Source) classifyTokenError(err error) *failure {
 	if f := untrustedTLS(err, "the token endpoint"); f != nil {
 		return f
 	}
+	if f := s.refusedToken(err); f != nil {
+		return f
+	}
 	var af *azidentity.AuthenticationFailedError
 	if errors.As(err, &af) && af.RawResponse != nil && retryableStatus(af.RawResponse.StatusCode) {
 		return &failure{err: fmt.Errorf("token endpoint answered %d", af.RawResponse.StatusCode), retry: true}

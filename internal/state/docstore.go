@@ -10,6 +10,11 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 )
 
+// MaxDocumentBytes bounds a state document as read. A job's state is a few
+// KB (its Parts and Lost lists stay short), so a larger document was not
+// written by the archiver, and reading it whole could exhaust memory.
+const MaxDocumentBytes = 16 << 20
+
 // DocStore keeps each job's state as a JSON document
 // ({prefix}_state/{tenant}/{stream}.json) in a sink: for state type "storage"
 // the archive's own sink or that of state.container, a local folder for type
@@ -23,9 +28,14 @@ var _ Store = DocStore{}
 
 func (d DocStore) Load(ctx context.Context, tenant, stream string) (State, string, bool, error) {
 	name := d.Layout.StateName(tenant, stream)
-	data, version, err := d.Sink.ReadDoc(ctx, name)
+	data, version, err := archive.ReadDocLimit(ctx, d.Sink, name, MaxDocumentBytes)
 	if errors.Is(err, archive.ErrNotFound) {
 		return State{}, "", false, nil
+	}
+	if errors.Is(err, archive.ErrTooLarge) {
+		return State{}, "", false, fmt.Errorf("state %s is larger than %d MiB, far larger than any state the archiver writes: "+
+			"it was written or altered by something else; restore it from a backup or delete it to start this job again from its start: %w",
+			name, MaxDocumentBytes>>20, err)
 	}
 	if err != nil {
 		return State{}, "", false, fmt.Errorf("read state %s: %w", name, err)

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
@@ -26,6 +27,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/egress"
 )
 
 // Defaults for staged uploads: peak buffer memory of one Put is
@@ -35,6 +37,13 @@ const (
 	DefaultBlockSize      = 4 << 20
 	DefaultConcurrency    = 4
 )
+
+// DefaultTryTimeout bounds one try of a storage call, its body included, so
+// a silent endpoint cannot hang a job: azcore's 3 retries give up within
+// about 8 minutes. It leaves room for the largest single request (a put of
+// DefaultBlockThreshold at 0.3 MB/s), and a download that runs out of it
+// resumes where it stopped (Open's ranged retries).
+const DefaultTryTimeout = 2 * time.Minute
 
 // Options configures a Sink. Give either ConnectionString, or AccountURL
 // with Credential (or with a SAS in its query).
@@ -55,7 +64,9 @@ type Options struct {
 	// AccessTier of new blobs: "" (the account's default), Hot, Cool, Cold
 	// or Archive.
 	AccessTier string
-	// ClientOptions tune the SDK pipeline (tests lower retries).
+	// ClientOptions tune the SDK pipeline (tests lower retries). Whatever
+	// they say, no redirect is followed (package egress), and a zero
+	// Retry.TryTimeout means DefaultTryTimeout.
 	ClientOptions *azcore.ClientOptions
 	// Logger; nil logs nothing.
 	Logger *zap.Logger
@@ -149,11 +160,24 @@ func parseTier(t string) (*blob.AccessTier, error) {
 	return nil, fmt.Errorf("access tier %q is not one of Hot, Cool, Cold, Archive", t)
 }
 
-func newClient(o Options) (*container.Client, auth, error) {
+// clientOptions are the SDK options of the sink's client: the caller's,
+// with a bounded try and a transport that follows no redirect. Azure
+// Storage does not redirect blob requests; following one would send the
+// SAS or bearer token, or the archive's bytes, wherever it pointed.
+func clientOptions(o Options) *container.ClientOptions {
 	opts := &container.ClientOptions{}
 	if o.ClientOptions != nil {
 		opts.ClientOptions = *o.ClientOptions
 	}
+	if opts.Retry.TryTimeout == 0 {
+		opts.Retry.TryTimeout = DefaultTryTimeout
+	}
+	opts.Transport = egress.Transport(opts.Transport)
+	return opts
+}
+
+func newClient(o Options) (*container.Client, auth, error) {
+	opts := clientOptions(o)
 	switch {
 	case o.ConnectionString != "" && o.AccountURL != "":
 		return nil, 0, errors.New("azblob: give a connection string or an account URL, not both")

@@ -17,7 +17,8 @@ import (
 
 // leaseRecord is the content of a lease file ".<name>.lease": who holds the
 // lock and until when. An empty or unreadable file is a free lock (a holder
-// that died while writing it held nothing worth keeping).
+// that died while writing it held nothing worth keeping), and so is one
+// larger than maxLeaseFile, which the archiver never writes.
 type leaseRecord struct {
 	Owner string `json:"owner"`
 	Host  string `json:"host,omitempty"`
@@ -27,6 +28,10 @@ type leaseRecord struct {
 	PIDNS   string    `json:"pidns,omitempty"`
 	Expires time.Time `json:"expires"`
 }
+
+// maxLeaseFile bounds how much of a lease file is read: a record is about
+// 200 bytes, and a file someone filled with gigabytes must not fill memory.
+const maxLeaseFile = 64 << 10
 
 // pidNamespace is this process's PID namespace ("" where unknown).
 func pidNamespace() string {
@@ -140,12 +145,12 @@ func (l *lease) update(fn func(cur leaseRecord, now time.Time) (*leaseRecord, er
 		return err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
+	data, err := io.ReadAll(io.LimitReader(f, maxLeaseFile+1))
 	if err != nil {
 		return err
 	}
 	var cur leaseRecord
-	if json.Unmarshal(data, &cur) != nil {
+	if len(data) > maxLeaseFile || json.Unmarshal(data, &cur) != nil {
 		cur = leaseRecord{}
 	}
 	next, err := fn(cur, l.sink.now())
