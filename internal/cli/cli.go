@@ -48,6 +48,9 @@ type invocation struct {
 	storageOnly bool
 	// daemon: the command is the daemon, whose logs go to a collector.
 	daemon bool
+	// checking: config check, which warns about what other commands will
+	// need.
+	checking bool
 	// isTerminal tells whether a writer is a terminal (tests replace it).
 	isTerminal func(io.Writer) bool
 }
@@ -153,6 +156,9 @@ func (inv *invocation) loadConfig(path string) (*config.Config, bool) {
 	var opts []config.LoadOption
 	if inv.storageOnly {
 		opts = append(opts, config.StorageOnly())
+	}
+	if inv.checking {
+		opts = append(opts, config.WarnUnresolvedSecrets())
 	}
 	cfg, warnings, err := config.Load(path, inv.env, opts...)
 	if cfg != nil && !inv.daemon && inv.isTerminal(inv.stderr) {

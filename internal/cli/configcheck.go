@@ -25,7 +25,7 @@ func cmdConfig(inv *invocation, args []string) int {
 	}
 	// Without --online nothing talks to Graph: its credentials are checked
 	// for form only, as the other read-only commands do.
-	inv.storageOnly = !*online
+	inv.storageOnly, inv.checking = !*online, true
 	cfg, ok := inv.loadConfig(*path)
 	if !ok {
 		return ExitUsage

@@ -131,6 +131,9 @@ var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // configures it (client_secret_env, …). It wraps ErrNoSecret.
 type secretError struct {
 	key, msg string
+	// form: the key's value is wrong in itself (a secret pasted where a
+	// variable name belongs), whatever the environment.
+	form bool
 }
 
 func (e *secretError) Error() string { return ErrNoSecret.Error() + ": " + e.key + ": " + e.msg }
@@ -141,30 +144,30 @@ func (e *envMap) secret(r secretRef) (string, error) {
 	case r.env != "":
 		key := r.key + "_env"
 		if !envNameRE.MatchString(r.env) {
-			return "", &secretError{key, "must name an environment variable (letters, digits and _), not hold the value"}
+			return "", &secretError{key: key, msg: "must name an environment variable (letters, digits and _), not hold the value", form: true}
 		}
 		v, ok := e.lookup(r.env)
 		if !ok {
-			return "", &secretError{key, "environment variable " + r.env + " is not set"}
+			return "", &secretError{key: key, msg: "environment variable " + r.env + " is not set"}
 		}
 		if v == "" {
-			return "", &secretError{key, "environment variable " + r.env + " is empty"}
+			return "", &secretError{key: key, msg: "environment variable " + r.env + " is empty"}
 		}
 		return v, nil
 	case r.file != "":
 		b, err := readSmallFile(r.file)
 		if err != nil {
-			return "", &secretError{r.key + "_file", fileProblem(err)}
+			return "", &secretError{key: r.key + "_file", msg: fileProblem(err)}
 		}
 		v := strings.TrimSpace(string(b))
 		if v == "" {
-			return "", &secretError{r.key + "_file", r.file + " is empty"}
+			return "", &secretError{key: r.key + "_file", msg: r.file + " is empty"}
 		}
 		return v, nil
 	case r.inline != "":
 		return r.inline, nil
 	}
-	return "", &secretError{r.key, fmt.Sprintf("none of %s_env, %s_file or %s is set", r.key, r.key, r.key)}
+	return "", &secretError{key: r.key, msg: fmt.Sprintf("none of %s_env, %s_file or %s is set", r.key, r.key, r.key)}
 }
 
 // maxSecretFile bounds what is read from a secret file: secrets and
@@ -340,12 +343,16 @@ func (d *decoder) checkSecret(path string, r secretRef, given map[string]bool, r
 		d.addf(p, "must not be empty")
 		return
 	}
-	if d.skipSecrets {
-		return // the form is right; the secret is only read to talk to Graph
-	}
 	var se *secretError
 	if _, err := d.env.secret(r); errors.As(err, &se) {
-		d.addf(p, "%s", se.msg)
+		switch {
+		case !d.skipSecrets || se.form:
+			d.addf(p, "%s", se.msg)
+		case d.warnUnresolved:
+			// The command at hand does not need it; the ones that talk
+			// to Graph will refuse to start without it.
+			d.warnf(p, "%s: run, once and backfill need it (status, verify and export do not)", se.msg)
+		}
 	}
 }
 

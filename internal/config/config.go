@@ -158,6 +158,11 @@ type LoadOption func(*decoder)
 // (DESIGN.md "Read-only commands").
 func StorageOnly() LoadOption { return func(d *decoder) { d.storageOnly = true } }
 
+// WarnUnresolvedSecrets, with StorageOnly, warns about a Graph secret that
+// does not resolve here (its variable unset, its file unreadable): config
+// check says so, since run, once and backfill will need it.
+func WarnUnresolvedSecrets() LoadOption { return func(d *decoder) { d.warnUnresolved = true } }
+
 // fileError describes a failure to read or parse the config file without
 // repeating the file name (the problem's path already is the file).
 func fileError(path string, err error) string {

@@ -26,6 +26,9 @@ type decoder struct {
 	// skipSecrets is set while a Graph credential is decoded with
 	// storageOnly.
 	skipSecrets bool
+	// warnUnresolved makes a Graph secret that does not resolve a warning
+	// with storageOnly (config check), instead of passing in silence.
+	warnUnresolved bool
 }
 
 // fieldFunc decodes the value v found at path.

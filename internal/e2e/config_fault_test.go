@@ -76,6 +76,9 @@ func TestBadConfigOneClearMessage(t *testing.T) {
 		{"state without its path", add("state: {type: file}"), nil, "state.path", "required"},
 		{"bad environment override", func(b string) string { return b }, []string{"CONTOSO_SECRET=s3cret", "ENTRA_ARCHIVER_LOG__LEVEL=verbose"}, "log.level", "set by ENTRA_ARCHIVER_LOG__LEVEL"},
 	}
+	// Only the commands that talk to Graph refuse a Graph secret they
+	// cannot read; config check warns.
+	graphOnly := map[string]bool{"secret variable unset": true, "secret file unreadable": true}
 	for i, tt := range tests {
 		t.Run(tt.class, func(t *testing.T) {
 			path := filepath.Join(dir, fmt.Sprintf("config-%02d.yaml", i))
@@ -87,7 +90,16 @@ func TestBadConfigOneClearMessage(t *testing.T) {
 				env = []string{"CONTOSO_SECRET=s3cret"}
 			}
 			p := &process{t: t, config: path, env: append(env, "PATH="+os.Getenv("PATH"))}
-			code, stdout, stderr := p.run("config", "check")
+			command := []string{"config", "check"}
+			if graphOnly[tt.class] {
+				// config check only warns: status, verify and export do
+				// not need the Graph secret. once does.
+				command = []string{"once"}
+				if code, _, stderr := p.run("config", "check"); code != 0 || !strings.Contains(stderr, "warning: "+tt.path+": ") {
+					t.Fatalf("config check exited %d, want 0 with a warning at %s:\n%s", code, tt.path, stderr)
+				}
+			}
+			code, stdout, stderr := p.run(command...)
 			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
 			keyPath := tt.path
 			if keyPath == "" {
@@ -95,8 +107,8 @@ func TestBadConfigOneClearMessage(t *testing.T) {
 			}
 			if code != 2 || stdout != "" || len(lines) != 2 || lines[0] != path+": 1 problem(s):" ||
 				!strings.HasPrefix(lines[1], "  "+keyPath+": ") || !strings.Contains(lines[1], tt.says) {
-				t.Fatalf("config check exited %d, stdout %q, stderr:\n%s\nwant exit 2 and one problem line \"  %s: …%s…\"",
-					code, stdout, stderr, keyPath, tt.says)
+				t.Fatalf("%v exited %d, stdout %q, stderr:\n%s\nwant exit 2 and one problem line \"  %s: …%s…\"",
+					command, code, stdout, stderr, keyPath, tt.says)
 			}
 			if strings.Contains(stderr, "pasted.Secret") {
 				t.Fatalf("the message echoes what looks like a secret: %s", lines[1])
