@@ -19,7 +19,7 @@ func TestSecurityPrivateTempFolder(t *testing.T) {
 	tmp := t.TempDir()
 	// What a process killed mid-write leaves: its folder, its lock free
 	// (the kernel released it), a part file it had not unlinked yet.
-	dead := filepath.Join(tmp, "entra-archiver-999999-1")
+	dead := filepath.Join(tmp, "entra-archiver-scratch-999999-1")
 	if err := os.Mkdir(dead, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestSecurityPrivateTempFolder(t *testing.T) {
 		t.Errorf("the dead process's folder is still there: %v", err)
 	}
 	entries, err := os.ReadDir(tmp)
-	if err != nil || len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), "entra-archiver-"+strconv.Itoa(os.Getpid())+"-") {
+	if err != nil || len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), "entra-archiver-scratch-"+strconv.Itoa(os.Getpid())+"-") {
 		t.Fatalf("the temporary directory holds %v (%v), want the app's folder", entries, err)
 	}
 	own := filepath.Join(tmp, entries[0].Name())

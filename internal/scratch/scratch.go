@@ -33,7 +33,7 @@ import (
 // prefix starts the name of every process's folder; folders of processes
 // still setting theirs up follow with setupMark.
 const (
-	prefix    = "entra-archiver-"
+	prefix    = "entra-archiver-scratch-"
 	setupMark = "setup-"
 	lockName  = "owner.lock"
 	// setupAge is how long a folder may be in setup before it counts as
