@@ -67,8 +67,8 @@ func Close(f *os.File) error {
 	return err
 }
 
-// Dir is the private folder of this process. Its methods are safe for
-// concurrent use.
+// Dir is the private folder of this process. Path is safe for concurrent
+// use.
 type Dir struct {
 	path string
 	lock *os.File
@@ -166,7 +166,7 @@ func abandoned(path string, inSetup bool) bool {
 	if inSetup && time.Since(info.ModTime()) < setupAge {
 		return false
 	}
-	lock, err := os.OpenFile(filepath.Join(path, lockName), os.O_RDWR|noFollow, 0)
+	lock, err := os.OpenFile(filepath.Join(path, lockName), os.O_RDONLY|noFollow, 0)
 	if err != nil {
 		// Only a folder in setup may lack its lock file (its owner died
 		// before creating it); a finished one without it was tampered
