@@ -28,6 +28,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/metrics"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
+	"github.com/entra-archiver/entra-archiver/internal/scratch"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
@@ -49,7 +50,8 @@ type Options struct {
 	StorageClient *azcore.ClientOptions
 	// Version is written into blob metadata.
 	Version string
-	// TempDir holds spill and part files ("" = the OS default).
+	// TempDir holds the process's private folder for spill and part files
+	// ("" = the OS default).
 	TempDir string
 	// SortMemory bounds the records held in memory by all sorting jobs
 	// together (0 = 64 MiB).
@@ -72,6 +74,9 @@ type App struct {
 	sortBudget *job.SortBudget
 	// leases are the tenant leases this process holds, shared by its runs.
 	leases *tenantLeases
+	// scratch is the private folder under Options.TempDir that the jobs'
+	// temporary files (unnamed, holding records) are created in.
+	scratch *scratch.Dir
 }
 
 // MaxConcurrentRuns bounds how many job runs one process executes at once:
@@ -128,8 +133,18 @@ func New(ctx context.Context, o Options) (*App, error) {
 		leases: newTenantLeases(o.Logger.Named("lease"), o.Clock)}
 	a.metrics = metrics.New(o.Registry, o.Clock)
 	metrics.RegisterRuntime(o.Registry, o.Version)
+	// A process that died (kill -9, OOM) left its folder: removed here.
+	var removed []string
+	var err error
+	if a.scratch, removed, err = scratch.Open(o.TempDir); err != nil {
+		return nil, fmt.Errorf("temporary folder: %w", err)
+	}
+	for _, dir := range removed {
+		a.log.Info("removed the temporary folder of an archiver process that ended without cleaning up", zap.String("folder", dir))
+	}
 	w, err := a.wire(ctx, o.Config)
 	if err != nil {
+		a.scratch.Close()
 		return nil, err
 	}
 	a.cur.Store(w)
@@ -175,7 +190,7 @@ func (a *App) wire(ctx context.Context, cfg *config.Config) (*wiring, error) {
 			if err == nil {
 				e.Job = job.New(jobSettings(t, st), job.Deps{
 					Source: src, Sink: w.sink, Layout: w.layout, State: w.state, Clock: a.clock,
-					Logger: a.log.Named("job"), Metrics: a.metrics, TempDir: a.opts.TempDir,
+					Logger: a.log.Named("job"), Metrics: a.metrics, TempDir: a.scratch.Path(),
 					SortBudget: a.sortBudget, Version: a.opts.Version,
 				})
 			}
@@ -363,7 +378,11 @@ func (a *App) Backfill(ctx context.Context, tenant, stream string, span audit.Wi
 	})
 }
 
-// Close releases what New opened. The sinks hold no resources beyond idle
-// HTTP connections, so there is nothing to release yet; Close exists so
-// callers keep the lifecycle explicit.
-func (a *App) Close() {}
+// Close releases what New opened: the private temporary folder (the sinks
+// hold no resources beyond idle HTTP connections). Closing again does
+// nothing.
+func (a *App) Close() {
+	if err := a.scratch.Close(); err != nil {
+		a.log.Warn("could not remove the private temporary folder", zap.String("folder", a.scratch.Path()), zap.Error(err))
+	}
+}

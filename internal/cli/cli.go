@@ -16,6 +16,7 @@ import (
 
 	"github.com/entra-archiver/entra-archiver/internal/config"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
+	"github.com/entra-archiver/entra-archiver/internal/termsafe"
 )
 
 // Exit codes.
@@ -167,20 +168,32 @@ func (inv *invocation) loadConfig(path string) (*config.Config, bool) {
 		// (and always for the daemon).
 		cfg.Log.Format = "console"
 	}
+	// Warnings and problems quote values of the configuration file.
 	for _, w := range warnings {
-		fmt.Fprintf(inv.stderr, "warning: %s\n", w)
+		fmt.Fprintf(inv.stderr, "warning: %s\n", termsafe.String(w))
 	}
 	if err != nil {
 		var problems *config.Errors
 		if errors.As(err, &problems) {
-			fmt.Fprintf(inv.stderr, "%s: %d problem(s):\n", path, len(problems.Problems))
+			fmt.Fprintf(inv.stderr, "%s: %d problem(s):\n", termsafe.String(path), len(problems.Problems))
 			for _, p := range problems.Problems {
-				fmt.Fprintf(inv.stderr, "  %s\n", p.String())
+				fmt.Fprintf(inv.stderr, "  %s\n", termsafe.String(p.String()))
 			}
 		} else {
-			fmt.Fprintf(inv.stderr, "%s: %v\n", path, err)
+			fmt.Fprintf(inv.stderr, "%s: %s\n", termsafe.String(path), termsafe.Lines(err.Error()))
 		}
 		return nil, false
 	}
 	return cfg, true
+}
+
+// logOutput is where a command's log lines go: stderr, escaped when they are
+// console text for a person (a log field may quote Graph's error text or a
+// blob name). JSON lines are for collectors; encoding/json escapes their
+// control characters.
+func (inv *invocation) logOutput(cfg *config.Config) io.Writer {
+	if cfg.Log.Format == "console" {
+		return termsafe.NewWriter(inv.stderr)
+	}
+	return inv.stderr
 }

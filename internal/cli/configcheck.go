@@ -7,6 +7,7 @@ import (
 
 	"github.com/entra-archiver/entra-archiver/internal/app"
 	"github.com/entra-archiver/entra-archiver/internal/config"
+	"github.com/entra-archiver/entra-archiver/internal/termsafe"
 )
 
 // cmdConfig is "config check": validate the configuration (exit 2 with
@@ -34,7 +35,8 @@ func cmdConfig(inv *invocation, args []string) int {
 	for _, t := range cfg.Tenants {
 		jobs += len(t.Settings.Streams)
 	}
-	fmt.Fprintf(inv.stdout, "%s: OK (%d tenants, %d jobs, storage %s, state %s)\n", *path, len(cfg.Tenants), jobs, cfg.Storage.Type, cfg.State.Describe())
+	fmt.Fprintf(inv.stdout, "%s: OK (%d tenants, %d jobs, storage %s, state %s)\n", termsafe.String(*path), len(cfg.Tenants), jobs,
+		cfg.Storage.Type, termsafe.String(cfg.State.Describe()))
 	if !*online {
 		fmt.Fprintln(inv.stdout, "Graph credentials were checked for form only: --online gets a token for every tenant.")
 		return ExitOK
@@ -44,7 +46,7 @@ func cmdConfig(inv *invocation, args []string) int {
 
 // checkOnline runs the online checks and prints them as a table.
 func (inv *invocation) checkOnline(cfg *config.Config, o app.OnlineOptions) int {
-	log, _, err := app.NewLogger(cfg.Log, inv.stderr)
+	log, _, err := app.NewLogger(cfg.Log, inv.logOutput(cfg))
 	if err != nil {
 		fmt.Fprintf(inv.stderr, "log.level: %v\n", err)
 		return ExitUsage
@@ -65,6 +67,8 @@ func (inv *invocation) checkOnline(cfg *config.Config, o app.OnlineOptions) int 
 }
 
 // writeChecks prints the results as an aligned table and a summary line.
+// A detail may quote Entra's, Graph's or storage's error text: escaped
+// before the table is laid out, so a tab or escape cannot move a column.
 func writeChecks(w io.Writer, results []app.CheckResult) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TENANT\tSTREAM\tCHECK\tRESULT\tDETAIL")
@@ -75,7 +79,7 @@ func writeChecks(w io.Writer, results []app.CheckResult) error {
 			result = "FAIL"
 			failed++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", orDash(r.Tenant), orDash(r.Stream), r.Check, result, r.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", orDash(r.Tenant), orDash(r.Stream), r.Check, result, termsafe.String(r.Detail))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/export"
 	"github.com/entra-archiver/entra-archiver/internal/odata"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
+	"github.com/entra-archiver/entra-archiver/internal/termsafe"
 )
 
 // cmdExport writes one tenant's stream for a time range as csv, json or
@@ -101,7 +102,7 @@ func cmdExport(inv *invocation, args []string) int {
 		return ExitUsage
 	}
 	o.Partition, o.TenantID = t.Settings.Partition, t.TenantID
-	log, _, err := app.NewLogger(cfg.Log, inv.stderr)
+	log, _, err := app.NewLogger(cfg.Log, inv.logOutput(cfg))
 	if err != nil {
 		fmt.Fprintf(inv.stderr, "log.level: %v\n", err)
 		return ExitUsage
@@ -167,9 +168,10 @@ func cmdExport(inv *invocation, args []string) int {
 // writeCoverage tells on stderr what the archive holds of the range
 // besides what was exported: no job state, known losses, gaps (exported
 // around with --allow-gaps; without it the error names them) and a range
-// past the watermark.
+// past the watermark. Reasons come from the state and the manifests.
 func writeCoverage(w io.Writer, o export.Options, cov export.Coverage, stateName string) {
-	job := o.Tenant + "/" + o.Stream.Name
+	job := termsafe.String(o.Tenant + "/" + o.Stream.Name)
+	stateName = termsafe.String(stateName)
 	if cov.StateMissing {
 		fmt.Fprintf(w, "export: warning: %s has no job state (%s), so its coverage is judged by the archive alone: "+
 			"from its oldest partition on, every partition must have a p000; lost spans are known only from the manifests that seal them\n", job, stateName)
@@ -179,15 +181,15 @@ func writeCoverage(w io.Writer, o export.Options, cov export.Coverage, stateName
 		if !l.Never() {
 			what = "missed by the " + l.Recheck + " recheck (archived before)"
 		}
-		fmt.Fprintf(w, "export: known loss: %s [%s, %s) %s: %s\n", job, audit.FormatTime(l.From), audit.FormatTime(l.To), what, l.Reason)
+		fmt.Fprintf(w, "export: known loss: %s [%s, %s) %s: %s\n", job, audit.FormatTime(l.From), audit.FormatTime(l.To), what, termsafe.String(l.Reason))
 	}
 	if o.AllowGaps {
 		for _, g := range cov.Gaps {
-			fmt.Fprintf(w, "export: gap: %s %s; exported what the archive holds (--allow-gaps)\n", job, g)
+			fmt.Fprintf(w, "export: gap: %s %s; exported what the archive holds (--allow-gaps)\n", job, termsafe.String(g.String()))
 		}
 	} else if len(cov.Gaps) > 1 {
 		for _, g := range cov.Gaps {
-			fmt.Fprintf(w, "export: gap: %s %s\n", job, g)
+			fmt.Fprintf(w, "export: gap: %s %s\n", job, termsafe.String(g.String()))
 		}
 	}
 	if cov.PastWatermark {

@@ -11,12 +11,13 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/config"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
+	"github.com/entra-archiver/entra-archiver/internal/termsafe"
 	"github.com/entra-archiver/entra-archiver/internal/version"
 )
 
 // openApp builds the logger and the app for a loaded configuration.
 func (inv *invocation) openApp(cfg *config.Config, o app.Options) (*app.App, *zap.Logger, int) {
-	log, level, err := app.NewLogger(cfg.Log, inv.stderr)
+	log, level, err := app.NewLogger(cfg.Log, inv.logOutput(cfg))
 	if err != nil {
 		fmt.Fprintf(inv.stderr, "log.level: %v\n", err)
 		return nil, nil, ExitUsage
@@ -25,7 +26,7 @@ func (inv *invocation) openApp(cfg *config.Config, o app.Options) (*app.App, *za
 	a, err := app.New(inv.ctx, o)
 	if err != nil {
 		log.Error("cannot start", zap.Error(err))
-		fmt.Fprintf(inv.stderr, "entra-archiver: %v\n", err)
+		inv.printError(err)
 		return nil, log, ExitFailure
 	}
 	return a, log, ExitOK
@@ -91,11 +92,18 @@ func (inv *invocation) report(err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(inv.stderr, "entra-archiver: %v\n", err)
+	inv.printError(err)
 	if errors.Is(err, app.ErrUsage) {
 		return ExitUsage
 	}
 	return ExitFailure
+}
+
+// printError prints a command's error. Errors quote what came from outside
+// (Graph's and storage's error texts, blob names, record ids), so they are
+// printed terminal-safe.
+func (inv *invocation) printError(err error) {
+	fmt.Fprintf(inv.stderr, "entra-archiver: %s\n", termsafe.Lines(err.Error()))
 }
 
 // parseRange parses --from/--to into a window.

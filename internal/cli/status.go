@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/app"
 	"github.com/entra-archiver/entra-archiver/internal/status"
+	"github.com/entra-archiver/entra-archiver/internal/termsafe"
 )
 
 // cmdStatus prints each job's watermark, lag, last run, retention risk, known
@@ -38,7 +40,7 @@ func cmdStatus(inv *invocation, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
-	log, _, err := app.NewLogger(cfg.Log, inv.stderr)
+	log, _, err := app.NewLogger(cfg.Log, inv.logOutput(cfg))
 	if err != nil {
 		fmt.Fprintf(inv.stderr, "log.level: %v\n", err)
 		return ExitUsage
@@ -55,10 +57,15 @@ func cmdStatus(inv *invocation, args []string) int {
 		return inv.report(err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(inv.stdout)
+		// encoding/json escapes C0 controls but leaves C1 controls and
+		// bidirectional overrides raw: escaped too, the values unchanged.
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		err = enc.Encode(rep)
+		if err = enc.Encode(rep); err == nil {
+			_, err = inv.stdout.Write(termsafe.JSON(b.Bytes()))
+		}
 	} else {
 		err = status.WriteText(inv.stdout, rep)
 	}

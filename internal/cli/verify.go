@@ -14,6 +14,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/config"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
+	"github.com/entra-archiver/entra-archiver/internal/termsafe"
 	"github.com/entra-archiver/entra-archiver/internal/verify"
 )
 
@@ -64,10 +65,10 @@ func cmdVerify(inv *invocation, args []string) int {
 		heads, err = readHeads(cfg, *headsFile)
 	}
 	if err != nil {
-		fmt.Fprintf(inv.stderr, "verify: %v\n", err)
+		fmt.Fprintf(inv.stderr, "verify: %s\n", termsafe.String(err.Error())) // may quote the heads file
 		return ExitUsage
 	}
-	log, _, err := app.NewLogger(cfg.Log, inv.stderr)
+	log, _, err := app.NewLogger(cfg.Log, inv.logOutput(cfg))
 	if err != nil {
 		fmt.Fprintf(inv.stderr, "log.level: %v\n", err)
 		return ExitUsage
@@ -84,8 +85,10 @@ func cmdVerify(inv *invocation, args []string) int {
 		From: w.From, To: w.To, Heads: heads, Progress: bar,
 	})
 	bar.Done()
+	// Blob names come from a listing and problems quote blobs' content
+	// (ids, metadata), so both may hold anything.
 	for _, f := range rep.Faults {
-		fmt.Fprintf(inv.stdout, "FAULT %s: %s\n", f.Blob, f.Problem)
+		fmt.Fprintf(inv.stdout, "FAULT %s: %s\n", termsafe.String(f.Blob), termsafe.String(f.Problem))
 	}
 	writeKnown(inv.stdout, rep.Jobs)
 	verdict := "no faults"
@@ -122,11 +125,11 @@ func writeKnown(w io.Writer, jobs []verify.JobInfo) {
 				what = "missed by the " + l.Recheck + " recheck (archived before)"
 			}
 			fmt.Fprintf(w, "KNOWN LOSS %s/%s [%s, %s) %s: %s (known loss, not a fault)\n", j.Tenant, j.Stream,
-				audit.FormatTime(l.From), audit.FormatTime(l.To), what, l.Reason)
+				audit.FormatTime(l.From), audit.FormatTime(l.To), what, termsafe.String(l.Reason))
 		}
 		if j.Quarantined > 0 {
 			fmt.Fprintf(w, "QUARANTINED %s/%s: %d record(s) Graph served without a readable id or time, in %s (not a fault)\n",
-				j.Tenant, j.Stream, j.Quarantined, j.QuarantineDir)
+				j.Tenant, j.Stream, j.Quarantined, termsafe.String(j.QuarantineDir))
 		}
 	}
 }

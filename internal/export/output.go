@@ -6,14 +6,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/odata"
+	"github.com/entra-archiver/entra-archiver/internal/scratch"
 )
 
 // Compile parses a --where expression for stream st. Graph compares strings
@@ -33,20 +32,17 @@ func Compile(st audit.Stream, where string) (*odata.Matcher, error) {
 	return odata.Compile(e, odata.Options{CaseInsensitive: st.Name != audit.Provisioning.Name})
 }
 
-// ToFile runs the export into the file path, atomically: the export goes to
-// a temporary file beside it that replaces path only when complete. A name
-// ending in ".gz" is gzip-compressed.
+// ToFile runs the export into the file path (mode 0600), atomically: the
+// export goes to a file that replaces path only when complete and until
+// then has no name (scratch.Output, on Linux), so neither a failure nor a
+// crash leaves half an export of personal data behind. A name ending in
+// ".gz" is gzip-compressed.
 func ToFile(ctx context.Context, o Options, path string) (stats Stats, err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := scratch.NewOutput(path)
 	if err != nil {
 		return stats, fmt.Errorf("create the output file: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Discard() // after Commit: nothing
 	bw := bufio.NewWriterSize(tmp, 256<<10)
 	var w io.Writer = bw
 	var zw io.WriteCloser
@@ -63,13 +59,7 @@ func ToFile(ctx context.Context, o Options, path string) (stats Stats, err error
 		}
 	}
 	if err = bw.Flush(); err == nil {
-		err = tmp.Sync()
-	}
-	if err == nil {
-		err = tmp.Close()
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = tmp.Commit()
 	}
 	if err != nil {
 		return stats, fmt.Errorf("write %s: %w", path, err)

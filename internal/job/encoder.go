@@ -15,6 +15,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
+	"github.com/entra-archiver/entra-archiver/internal/scratch"
 )
 
 // partEncoder encodes one part in several formats at once, each into its own
@@ -47,7 +48,9 @@ func (e *encodedFile) Write(p []byte) (int, error) {
 func (j *Job) newPartEncoder(formats []string) (*partEncoder, error) {
 	pw := &partEncoder{j: j}
 	for _, f := range formats {
-		file, err := os.CreateTemp(j.deps.TempDir, "entra-archiver-part-*")
+		// Unnamed: the records it holds are personal data, and a crash
+		// must leave nothing behind.
+		file, err := scratch.File(j.deps.TempDir, "entra-archiver-part-*")
 		if err != nil {
 			pw.discard()
 			return nil, fmt.Errorf("create temporary part file: %w", err)
@@ -62,8 +65,7 @@ func (j *Job) newPartEncoder(formats []string) (*partEncoder, error) {
 		}
 		enc, err := format.NewWriter(f, j.set.Stream, w)
 		if err != nil {
-			file.Close()
-			os.Remove(file.Name())
+			scratch.Close(file)
 			pw.discard()
 			return nil, err
 		}
@@ -130,11 +132,10 @@ func (pw *partEncoder) commit(ctx context.Context, p audit.Partition, number int
 	return blobs, bytes, nil
 }
 
-// discard removes the temporary files.
+// discard closes the temporary files.
 func (pw *partEncoder) discard() {
 	for _, o := range pw.outs {
-		o.file.Close()
-		os.Remove(o.file.Name())
+		scratch.Close(o.file)
 	}
 	pw.outs = nil
 }

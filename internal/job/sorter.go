@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/scratch"
 )
 
 // SortBudget is the memory that the sorters of one process share. Each sorter
@@ -154,13 +155,12 @@ func (s *sorter) Len() int { return s.count }
 func (s *sorter) spill() error {
 	slices.SortFunc(s.mem, func(a, b audit.Record) int { return audit.Compare(&a, &b) })
 	if s.file == nil {
-		f, err := os.CreateTemp(s.dir, "entra-archiver-run-*")
+		// Unnamed: it lives only as long as the open handle, so a crash
+		// leaves nothing behind.
+		f, err := scratch.File(s.dir, "entra-archiver-run-*")
 		if err != nil {
 			return fmt.Errorf("spill sorted run: %w", err)
 		}
-		// The file is unlinked at once: it lives only as long as the open
-		// handle, so a crash leaves nothing behind.
-		_ = os.Remove(f.Name())
 		s.file = f
 	}
 	w := bufio.NewWriterSize(io.NewOffsetWriter(s.file, s.end), 1<<20)
@@ -201,7 +201,7 @@ func (s *sorter) release() {
 // Close releases the spill file and the memory.
 func (s *sorter) Close() {
 	if s.file != nil {
-		s.file.Close()
+		scratch.Close(s.file)
 		s.file = nil
 	}
 	s.runs = nil

@@ -3,7 +3,8 @@
 // written: each record in its own partition, records sorted, the records,
 // sha256 and part metadata equal to the content, and parts numbered from
 // p000 without gaps. It reads through package read, as the archiver's own
-// readers do.
+// readers do. Put stores a part as the job would, whatever it holds, for
+// tests of a tampered archive.
 package partstest
 
 import (

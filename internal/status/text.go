@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/termsafe"
 )
 
 // WriteText writes the report for a terminal: an aligned table with one row
@@ -21,7 +23,7 @@ func WriteText(w io.Writer, r Report) error {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TENANT\tSTREAM\tWATERMARK\tLAG\tLAST-RUN\tRESULT\tRISK\tLOST\tQUARANTINED\tNEED\tERROR")
 	for _, row := range r.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Tenant, row.Stream,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.String(row.Tenant), termsafe.String(row.Stream),
 			watermarkText(row), lagText(row), lastRunText(row), resultText(row), riskText(row),
 			lostText(row), quarantinedText(row), needText(row), oneLine(errorText(row)))
 	}
@@ -41,7 +43,7 @@ func WriteText(w io.Writer, r Report) error {
 				line.WriteString(d.State.Symbol())
 				records += d.Records
 			}
-			fmt.Fprintf(tw, "%s/%s\t%s\t%d records\n", c.Tenant, c.Stream, line.String(), records)
+			fmt.Fprintf(tw, "%s/%s\t%s\t%d records\n", termsafe.String(c.Tenant), termsafe.String(c.Stream), line.String(), records)
 		}
 		tw.Flush()
 	}
@@ -64,7 +66,7 @@ func writeLosses(b *bytes.Buffer, rows []Row) {
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for _, row := range rows {
 		for _, l := range row.Lost {
-			fmt.Fprintf(tw, "%s/%s\t%s\t%s .. %s\t%s\t%s\n", row.Tenant, row.Stream, lostKind(l),
+			fmt.Fprintf(tw, "%s/%s\t%s\t%s .. %s\t%s\t%s\n", termsafe.String(row.Tenant), termsafe.String(row.Stream), lostKind(l),
 				timeText(l.From), timeText(l.To), FormatLag(l.To.Sub(l.From)), oneLine(l.Reason))
 		}
 	}
@@ -88,7 +90,7 @@ func writeQuarantine(b *bytes.Buffer, rows []Row) {
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for _, row := range rows {
 		if row.Quarantined > 0 {
-			fmt.Fprintf(tw, "%s/%s\t%d\t%s\n", row.Tenant, row.Stream, row.Quarantined, row.QuarantineDir)
+			fmt.Fprintf(tw, "%s/%s\t%d\t%s\n", termsafe.String(row.Tenant), termsafe.String(row.Stream), row.Quarantined, termsafe.String(row.QuarantineDir))
 		}
 	}
 	tw.Flush()
@@ -113,7 +115,7 @@ func writeBudget(b *bytes.Buffer, rows []Row) {
 		if row.BudgetNeedRatio >= 1 {
 			verdict = "over its budget: it falls further behind every day"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s; %s\n", row.Tenant, percent(row.BudgetNeedRatio), verdict, BudgetAdvice)
+		fmt.Fprintf(tw, "%s\t%s\t%s; %s\n", termsafe.String(row.Tenant), percent(row.BudgetNeedRatio), verdict, BudgetAdvice)
 	}
 	tw.Flush()
 }
@@ -256,9 +258,10 @@ func errorText(r Row) string {
 	return ""
 }
 
-// oneLine keeps a multi-line error on its table row.
+// oneLine keeps a multi-line error on its table row, terminal-safe: errors
+// and reasons quote Graph's and storage's texts.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return termsafe.String(strings.Join(strings.Fields(s), " "))
 }
 
 // FormatLag renders a lag compactly with its two largest units: 45s, 12m30s,

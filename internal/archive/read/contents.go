@@ -11,9 +11,10 @@ import (
 
 // MaxVersions bounds the distinct versions of one record (same event time
 // and id) that are compared with each other. The job never stores more (it
-// quarantines further ones), so more in the archive is damage. The bound
-// keeps a comparison's memory constant and its time linear however many
-// times a part holds one record.
+// quarantines further ones), so more in the archive is damage: a part
+// holding more records of one time and id is damaged (PartReader.Next). The
+// bound keeps a comparison's memory constant and its time linear however
+// many times a part holds one record.
 const MaxVersions = 1000
 
 // ErrTooManyVersions: a record has more than MaxVersions distinct versions.

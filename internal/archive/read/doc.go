@@ -14,7 +14,8 @@
 //     one part, the last in the part's order;
 //   - when two versions of a record have the same content (Contents),
 //     compared in a set bounded by MaxVersions, so a part holding one
-//     record many times costs neither memory nor quadratic time;
+//     record many times costs neither memory nor quadratic time; a part
+//     holding more than MaxVersions records of one time and id is damaged;
 //   - what a job's state promises of a partition (Needs) and which
 //     granularity a stream's archive is in (Stream.Granularity).
 //

@@ -46,6 +46,7 @@ type PartReader struct {
 	pending  error
 	records  int64
 	prev     audit.Record // time and id of the previous record
+	versions int          // records in a row with prev's time and id
 	problems []string
 	complete bool
 }
@@ -94,7 +95,8 @@ func (r *PartReader) Blob() Blob { return r.blob }
 
 // Next returns the next record, or io.EOF after the last. A record that
 // breaks the part's promises (bytes that do not parse, a record out of
-// (time, id) order or outside the partition) ends the reading with a
+// (time, id) order or outside the partition, more than MaxVersions records
+// with one time and id) ends the reading with a
 // *DamageError (wrapping ErrDamaged); io.EOF follows. A failing read of the
 // storage is returned as it is.
 func (r *PartReader) Next() (audit.Record, error) {
@@ -118,10 +120,27 @@ func (r *PartReader) Next() (audit.Record, error) {
 		return audit.Record{}, r.damage(fmt.Sprintf("does not parse after %d records: %v", r.records, err))
 	}
 	r.records++
-	if r.records > 1 && audit.CompareKey(&r.prev, &rec) > 0 {
+	order := -1 // the first record follows nothing
+	if r.records > 1 {
+		order = audit.CompareKey(&r.prev, &rec)
+	}
+	if order > 0 {
 		r.rd = nil
 		return audit.Record{}, r.damage(fmt.Sprintf("records out of (time, id) order: record %d (id %q at %s) follows id %q at %s",
 			r.records, rec.ID, audit.FormatTime(rec.Time), r.prev.ID, audit.FormatTime(r.prev.Time)))
+	}
+	if order == 0 {
+		r.versions++
+	} else {
+		r.versions = 1
+	}
+	if r.versions > MaxVersions {
+		// The job never stores more, so this is damage. Stopping here
+		// bounds what a tampered part of one record repeated many times
+		// costs a reader: verify reported every copy, export passed them.
+		r.rd = nil
+		return audit.Record{}, r.damage(fmt.Sprintf("record %d (id %q at %s): %v in this part, which the job never stores",
+			r.records, rec.ID, audit.FormatTime(rec.Time), ErrTooManyVersions))
 	}
 	if w := r.blob.Partition.Window(); !w.Contains(rec.Time) {
 		r.rd = nil

@@ -237,3 +237,50 @@ func TestContentsAcrossFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestPartVersionsBound: a part may hold read.MaxVersions records of one
+// time and id, as the job may store them; one more is damage, found at that
+// record, and the rest of the part is not read as records (its stored
+// bytes are still hashed, so the metadata is checked).
+func TestPartVersionsBound(t *testing.T) {
+	s, _ := newStream(t)
+	for _, tc := range []struct {
+		n       int
+		damaged bool
+	}{{read.MaxVersions, false}, {read.MaxVersions + 1, true}} {
+		recs := make([]audit.Record, tc.n, tc.n+1)
+		for i := range recs {
+			recs[i] = rec("a", 1, fmt.Sprintf("%05d", i))
+		}
+		recs = append(recs, rec("b", 2, "after")) // the next record is read as usual
+		b := put(t, s.Sink, tc.n-read.MaxVersions, "jsonl", recs...)
+		r, err := s.Open(t.Context(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		var damage error
+		for {
+			_, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				damage = err
+				continue
+			}
+			got++
+		}
+		c, err := r.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case !tc.damaged && (damage != nil || c.Err() != nil || got != tc.n+1):
+			t.Errorf("%d versions: read %d, %v, %v", tc.n, got, damage, c.Err())
+		case tc.damaged && (!errors.Is(damage, read.ErrDamaged) || !strings.Contains(damage.Error(), read.ErrTooManyVersions.Error()) ||
+			got != read.MaxVersions || c.Complete || len(c.Problems) != 1):
+			t.Errorf("%d versions: read %d, %v; check %+v", tc.n, got, damage, c)
+		}
+	}
+}
