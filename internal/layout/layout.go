@@ -77,7 +77,25 @@ func (l Layout) ManifestName(tenant, stream string, p audit.Partition) string {
 
 // StateName is the state document of one job when state lives in storage.
 func (l Layout) StateName(tenant, stream string) string {
-	return l.Prefix + "_state/" + tenant + "/" + stream + ".json"
+	return l.StateDir() + tenant + "/" + stream + ".json"
+}
+
+// StateDir is the folder of every job's state document: "{prefix}_state/".
+func (l Layout) StateDir() string { return l.Prefix + "_state/" }
+
+// ParseStateName returns the job of a state document's name, false for any
+// other name.
+func (l Layout) ParseStateName(name string) (tenant, stream string, ok bool) {
+	rest, ok := strings.CutPrefix(name, l.StateDir())
+	if !ok {
+		return "", "", false
+	}
+	tenant, file, ok := strings.Cut(rest, "/")
+	stream, isJSON := strings.CutSuffix(file, ".json")
+	if !ok || !isJSON || tenant == "" || stream == "" || strings.Contains(stream, "/") {
+		return "", "", false
+	}
+	return tenant, stream, true
 }
 
 // QuarantineDir is the folder of a stream's quarantined records:

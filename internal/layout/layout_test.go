@@ -61,3 +61,18 @@ func TestParseNameRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestParseStateName(t *testing.T) {
+	l := Layout{Prefix: "archive/"}
+	if tenant, stream, ok := l.ParseStateName(l.StateName("contoso", "directory-audits")); !ok || tenant != "contoso" || stream != "directory-audits" {
+		t.Errorf("ParseStateName(StateName) = %q, %q, %v", tenant, stream, ok)
+	}
+	for _, name := range []string{
+		"archive/_state/contoso.json", "archive/_state/contoso/a/b.json", "archive/_state/contoso/notes.txt",
+		"archive/_state//x.json", "archive/_state/contoso/.json", "_state/contoso/x.json", "archive/_locks/contoso",
+	} {
+		if tenant, stream, ok := l.ParseStateName(name); ok {
+			t.Errorf("ParseStateName(%q) = %q, %q, true; want false", name, tenant, stream)
+		}
+	}
+}

@@ -285,4 +285,12 @@ type Store interface {
 	// Save writes st if the stored version is still version ("" = create) and
 	// returns the new version; ErrConflict otherwise.
 	Save(ctx context.Context, tenant, stream string, st State, version string) (string, error)
+	// Jobs lists the jobs that have a state, by tenant, then stream: also
+	// those a configuration no longer names, whose archive is still there.
+	Jobs(ctx context.Context) ([]Job, error)
+}
+
+// Job names one tenant × stream job.
+type Job struct {
+	Tenant, Stream string
 }
