@@ -21,11 +21,17 @@ func WriteText(w io.Writer, r Report) error {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TENANT\tSTREAM\tWATERMARK\tLAG\tLAST-RUN\tRESULT\tRISK\tLOST\tQUARANTINED\tNEED\tERROR")
 	for _, row := range r.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Tenant, row.Stream,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Tenant, streamText(row),
 			watermarkText(row), lagText(row), lastRunText(row), resultText(row), riskText(row),
 			lostText(row), quarantinedText(row), needText(row), oneLine(errorText(row)))
 	}
 	tw.Flush()
+	if slices.ContainsFunc(r.Rows, func(r Row) bool { return !r.Configured }) {
+		fmt.Fprintln(&b, "(not configured): "+notConfigured)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, "Only the configured streams are shown: cannot %s\n", oneLine(r.Error))
+	}
 	writeLosses(&b, r.Rows)
 	writeQuarantine(&b, r.Rows)
 	writeBudget(&b, r.Rows)
@@ -53,6 +59,18 @@ func WriteText(w io.Writer, r Report) error {
 	}
 	_, err := io.WriteString(w, out.String())
 	return err
+}
+
+// notConfigured explains the rows of streams the configuration does not
+// list.
+const notConfigured = "found in storage, but the configuration does not list it, so it is not archived any more"
+
+// streamText marks a stream the configuration does not list.
+func streamText(r Row) string {
+	if !r.Configured {
+		return r.Stream + " (not configured)"
+	}
+	return r.Stream
 }
 
 // writeLosses lists every lost span of every job.

@@ -53,7 +53,7 @@ fabrikam/provisioning        .....#.............................  8 records
 func TestWriteTextUnreadableRow(t *testing.T) {
 	rep := status.Report{
 		Generated: t0,
-		Rows: []status.Row{{Tenant: "contoso", Stream: "provisioning", Partition: "hour",
+		Rows: []status.Row{{Tenant: "contoso", Stream: "provisioning", Partition: "hour", Configured: true,
 			Error: "read state: line one\nline two"}},
 	}
 	var b strings.Builder
@@ -73,9 +73,9 @@ contoso  provisioning  ?          -    -         unreadable  -     -     -      
 // gets no line.
 func TestWriteTextOverBudget(t *testing.T) {
 	rep := status.Report{Generated: t0, Rows: []status.Row{
-		{Tenant: "contoso", Stream: "interactive-signins", BudgetNeedRatio: 1.25},
-		{Tenant: "contoso", Stream: "noninteractive-signins", BudgetNeedRatio: 1.25},
-		{Tenant: "fabrikam", Stream: "directory-audits", BudgetNeedRatio: 0.7999},
+		{Tenant: "contoso", Stream: "interactive-signins", Configured: true, BudgetNeedRatio: 1.25},
+		{Tenant: "contoso", Stream: "noninteractive-signins", Configured: true, BudgetNeedRatio: 1.25},
+		{Tenant: "fabrikam", Stream: "directory-audits", Configured: true, BudgetNeedRatio: 0.7999},
 	}}
 	var b strings.Builder
 	if err := status.WriteText(&b, rep); err != nil {
