@@ -297,19 +297,21 @@ func Collect(ctx context.Context, o Options) (Report, error) {
 	return rep, nil
 }
 
-// row builds a job's row from its state (found false: never run).
+// row builds a job's row from its state (found false: never run). Every
+// time is in UTC, whatever offset the state document wrote (DESIGN.md "UTC
+// everywhere").
 func row(j Job, st state.State, found bool, now time.Time) Row {
 	r := emptyRow(j)
 	if found {
 		for _, l := range st.Lost {
-			r.Lost = append(r.Lost, LostSpan{From: l.From, To: l.To, Recheck: l.Recheck, Reason: l.Reason})
+			r.Lost = append(r.Lost, LostSpan{From: l.From.UTC(), To: l.To.UTC(), Recheck: l.Recheck, Reason: l.Reason})
 		}
 		r.LostSeconds = Seconds(time.Duration(st.LostSeconds() * float64(time.Second)))
 		r.Quarantined, r.RecordsPerDay = st.Quarantined, st.RecordsPerDay
 	}
 	if found && st.LastRun != nil {
 		lr := st.LastRun
-		r.LastRun = &Run{Started: lr.Started, Finished: lr.Finished, Result: lr.Result, Error: lr.Error, Records: lr.Records}
+		r.LastRun = &Run{Started: lr.Started.UTC(), Finished: lr.Finished.UTC(), Result: lr.Result, Error: lr.Error, Records: lr.Records}
 	}
 	if !found || st.Start.IsZero() {
 		// No progress yet; a first run that failed before it could start
@@ -318,9 +320,9 @@ func row(j Job, st state.State, found bool, now time.Time) Row {
 		r.NeverRun = r.LastRun == nil
 		return r
 	}
-	r.Start, r.Watermark, r.SealedThrough = st.Start, st.Watermark, st.SealedThrough
+	r.Start, r.Watermark, r.SealedThrough = st.Start.UTC(), st.Watermark.UTC(), st.SealedThrough.UTC()
 	if st.LastManifest != "" {
-		r.ChainHead = &ChainHead{Manifest: st.LastManifest, SHA256: st.LastManifestSHA256, SealedThrough: st.SealedThrough}
+		r.ChainHead = &ChainHead{Manifest: st.LastManifest, SHA256: st.LastManifestSHA256, SealedThrough: r.SealedThrough}
 	}
 	r.Lag = Seconds(now.Sub(st.Watermark).Truncate(time.Second))
 	retention := time.Duration(st.Retention)
