@@ -71,6 +71,10 @@ type State struct {
 	RecordsPerDay float64 `json:"records_per_day,omitempty"`
 	// LastRun describes the most recent run, for status.
 	LastRun *Run `json:"last_run,omitempty"`
+	// LastOK is when the last run that ended ok finished, so status can
+	// tell a job that fails now from one that never worked (absent in
+	// documents written before it was recorded).
+	LastOK time.Time `json:"last_ok,omitzero"`
 }
 
 // MarshalJSON writes every time in UTC (DESIGN.md "UTC everywhere"),
@@ -78,7 +82,7 @@ type State struct {
 func (s State) MarshalJSON() ([]byte, error) {
 	type plain State // without this method
 	u := plain(s)
-	u.Start, u.Watermark, u.SealedThrough = u.Start.UTC(), u.Watermark.UTC(), u.SealedThrough.UTC()
+	u.Start, u.Watermark, u.SealedThrough, u.LastOK = u.Start.UTC(), u.Watermark.UTC(), u.SealedThrough.UTC(), u.LastOK.UTC()
 	if u.Recheck != nil {
 		u.Recheck = make(map[string]time.Time, len(s.Recheck))
 		for k, t := range s.Recheck {

@@ -29,6 +29,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"timeText":      timeText,
 	"dateText":      dateText,
 	"lagText":       lagText,
+	"watermarkText": watermarkText,
 	"lastRunText":   lastRunText,
 	"resultText":    resultText,
 	"resultClass":   resultClass,
@@ -131,6 +132,8 @@ type view struct {
 
 type summary struct {
 	Jobs, Failed, AtRisk, Gaps, Unreadable, NeverRun, NotConfigured int
+	// NeverSucceeded counts the jobs that ran and never ended a run ok.
+	NeverSucceeded int
 	// KnownLoss and Quarantined count jobs; BudgetHigh counts tenants.
 	KnownLoss, Quarantined, BudgetHigh int
 	// Losses is every job with lost spans, for the list of them.
@@ -153,6 +156,9 @@ func newView(r Report) view {
 			v.Summary.NeverRun++
 		case row.LastRun.Failed():
 			v.Summary.Failed++
+		}
+		if row.Error == "" && !row.NeverRun && row.NeverSucceeded {
+			v.Summary.NeverSucceeded++
 		}
 		if !row.Configured {
 			v.Summary.NotConfigured++

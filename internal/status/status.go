@@ -102,8 +102,9 @@ type Row struct {
 	Start time.Time `json:"start,omitzero"`
 	// Watermark: every record before it has been looked for at least once.
 	Watermark time.Time `json:"watermark,omitzero"`
-	// Lag is Generated − Watermark.
-	Lag Seconds `json:"lag_seconds"`
+	// Lag is Generated − Watermark; nil (null) before the job started,
+	// when there is no watermark to lag.
+	Lag *Seconds `json:"lag_seconds"`
 	// Retention is how far back Graph serves this tenant's logs.
 	Retention Seconds `json:"retention_seconds"`
 	// RetentionEdge is Generated − Retention: Entra has deleted what is
@@ -117,6 +118,11 @@ type Row struct {
 	// the first seal).
 	ChainHead *ChainHead `json:"chain_head,omitempty"`
 	LastRun   *Run       `json:"last_run,omitempty"`
+	// LastOK is when the last run that ended ok finished. NeverSucceeded:
+	// no run has ended ok (none ran, or every one failed or was stopped),
+	// so the job is not known to work at all.
+	LastOK         time.Time `json:"last_ok,omitzero"`
+	NeverSucceeded bool      `json:"never_succeeded"`
 	// Lost lists the spans the job could not read because Graph no longer
 	// served them, oldest first: known losses, not gaps. LostSeconds is the
 	// length of the never-read ones (those missed by one recheck pass only
@@ -184,6 +190,9 @@ func (r Row) BudgetNeedHigh() bool { return r.BudgetNeedRatio >= capacity.Warn }
 
 // KnownLoss reports whether the job has lost spans of any kind.
 func (r Row) KnownLoss() bool { return len(r.Lost) > 0 }
+
+// resultOK is the result of a run that ended ok (metrics.ResultOK).
+const resultOK = "ok"
 
 // Failed reports whether the run failed.
 func (r *Run) Failed() bool { return r != nil && r.Result == "failed" }
@@ -313,6 +322,13 @@ func row(j Job, st state.State, found bool, now time.Time) Row {
 		lr := st.LastRun
 		r.LastRun = &Run{Started: lr.Started.UTC(), Finished: lr.Finished.UTC(), Result: lr.Result, Error: lr.Error, Records: lr.Records}
 	}
+	if found {
+		r.LastOK = st.LastOK.UTC()
+	}
+	if r.LastOK.IsZero() && r.LastRun != nil && r.LastRun.Result == resultOK {
+		r.LastOK = r.LastRun.Finished // a document written before last_ok was recorded
+	}
+	r.NeverSucceeded = r.LastOK.IsZero()
 	if !found || st.Start.IsZero() {
 		// No progress yet; a first run that failed before it could start
 		// (a Free tenant's sign-ins, a refused credential) still shows its
@@ -324,7 +340,8 @@ func row(j Job, st state.State, found bool, now time.Time) Row {
 	if st.LastManifest != "" {
 		r.ChainHead = &ChainHead{Manifest: st.LastManifest, SHA256: st.LastManifestSHA256, SealedThrough: r.SealedThrough}
 	}
-	r.Lag = Seconds(now.Sub(st.Watermark).Truncate(time.Second))
+	lag := Seconds(now.Sub(st.Watermark).Truncate(time.Second))
+	r.Lag = &lag
 	retention := time.Duration(st.Retention)
 	if retention <= 0 {
 		retention = defaultRetention

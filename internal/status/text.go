@@ -156,16 +156,16 @@ func watermarkText(r Row) string {
 	case r.NeverRun:
 		return "never run"
 	case r.Watermark.IsZero():
-		return "-"
+		return "not started" // its runs failed before it could
 	}
 	return timeText(r.Watermark)
 }
 
 func lagText(r Row) string {
-	if r.NeverRun || r.Watermark.IsZero() {
+	if r.Lag == nil {
 		return "-"
 	}
-	return FormatLag(time.Duration(r.Lag))
+	return FormatLag(time.Duration(*r.Lag))
 }
 
 func lastRunText(r Row) string {
@@ -184,6 +184,8 @@ func resultText(r Row) string {
 		return "unreadable"
 	case r.LastRun == nil:
 		return "-"
+	case r.NeverSucceeded:
+		return r.LastRun.Result + " (never succeeded)"
 	}
 	return r.LastRun.Result
 }

@@ -48,6 +48,7 @@ func sample(n int) state.State {
 		LastManifest:       fmt.Sprintf("contoso/interactive-signins/m%d_manifest.json", n),
 		LastManifestSHA256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		LastRun:            &state.Run{Started: w, Finished: w.Add(time.Minute), Result: "ok", Records: int64(n)},
+		LastOK:             w.Add(time.Minute),
 	}
 }
 
