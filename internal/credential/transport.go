@@ -43,7 +43,7 @@ func clientOptions(t Target, refusals *refusalLog) azcore.ClientOptions {
 	authority := authorityURL(t.AuthorityHost)
 	co.Transport = egress.Transport(t.Transport, egress.MaxBody(maxTokenAnswer),
 		egress.Only(func(r *http.Request) error { return checkTokenRequest(r, authority) }),
-		egress.OnRefuse(refusals.store))
+		egress.OnFailure(refusals.store))
 	return co
 }
 
