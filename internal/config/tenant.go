@@ -8,12 +8,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/entra-archiver/entra-archiver/internal/layout"
 )
 
-var (
-	tenantNameRE = regexp.MustCompile(`^[a-z0-9-]{1,63}$`)
-	guidRE       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-)
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // inheritance is what the tenants take from the defaults section, for the
 // checks of defaults that matter only when some tenant uses them.
@@ -107,7 +106,7 @@ func (d *decoder) tenant(path string, v any, defaults Settings) (Tenant, map[str
 	switch {
 	case !given["name"]:
 		d.addf(join(path, "name"), "required")
-	case !tenantNameRE.MatchString(name):
+	case !layout.ValidTenant(name):
 		d.addf(join(path, "name"), "%q must be 1 to 63 characters of a-z, 0-9 and -", name)
 	default:
 		t.Name = name

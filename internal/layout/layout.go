@@ -26,6 +26,21 @@ var Formats = []string{FormatJSONL, FormatJSON, FormatCSV}
 // GzipSuffix is appended to compressed blobs.
 const GzipSuffix = ".gz"
 
+// ValidTenant reports whether name can be a tenant's name, its folder in
+// the archive: 1 to 63 of a-z, 0-9 and "-". The archive's own folders
+// (_state, _locks, _quarantine) cannot.
+func ValidTenant(name string) bool {
+	if name == "" || len(name) > 63 {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Layout builds names below an optional prefix (for example "entra/").
 type Layout struct {
 	Prefix string

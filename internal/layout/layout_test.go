@@ -1,6 +1,7 @@
 package layout
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +74,15 @@ func TestParseStateName(t *testing.T) {
 	} {
 		if tenant, stream, ok := l.ParseStateName(name); ok {
 			t.Errorf("ParseStateName(%q) = %q, %q, true; want false", name, tenant, stream)
+		}
+	}
+}
+
+func TestValidTenant(t *testing.T) {
+	for name, want := range map[string]bool{"contoso": true, "a-1": true, "": false, "_state": false, "Contoso": false,
+		"a/b": false, "x.y": false, strings.Repeat("a", 63): true, strings.Repeat("a", 64): false} {
+		if got := ValidTenant(name); got != want {
+			t.Errorf("ValidTenant(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

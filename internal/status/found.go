@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
 )
 
 // Streams a configuration no longer lists (a stream or tenant removed, a
@@ -27,7 +28,7 @@ func (c *collector) found(ctx context.Context) ([]Job, error) {
 	var out []Job
 	add := func(tenant, stream string) {
 		k := jobKey{tenant, stream}
-		if have[k] || seen[k] || !validTenant(tenant) {
+		if have[k] || seen[k] || !layout.ValidTenant(tenant) {
 			return
 		}
 		if _, known := audit.StreamByName(stream); !known {
@@ -59,7 +60,7 @@ func (c *collector) found(ctx context.Context) ([]Job, error) {
 		return nil, fmt.Errorf("list the tenants in storage: %w", err)
 	}
 	for _, tenant := range tenants {
-		if !validTenant(tenant) {
+		if !layout.ValidTenant(tenant) {
 			continue // _state, _locks, _quarantine, _probe, or not the archiver's
 		}
 		dir := c.o.Layout.Prefix + tenant + "/"
@@ -75,20 +76,6 @@ func (c *collector) found(ctx context.Context) ([]Job, error) {
 }
 
 type jobKey struct{ tenant, stream string }
-
-// validTenant matches the configuration's rule for tenant names, which the
-// archive's own folders (_state, _locks, …) do not.
-func validTenant(name string) bool {
-	if name == "" || len(name) > 63 {
-		return false
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
 
 // withFound merges the found jobs into the configured ones: each after the
 // last configured job of its tenant, the tenants the configuration does not
