@@ -94,8 +94,21 @@ func (r *readiness) current(ctx context.Context) error {
 func (a *App) Status(ctx context.Context) (status.Report, error) {
 	w := a.w()
 	return status.Collect(ctx, status.Options{
-		Sink: w.sink, Layout: w.layout, State: w.state, Jobs: StatusJobs(w.cfg), Now: a.clock,
+		Sink: w.sink, Layout: w.layout, State: w.state, Jobs: StatusJobs(w.cfg), Unlisted: StatusUnlisted(w.cfg), Now: a.clock,
 	})
+}
+
+// StatusUnlisted describes a stream found in storage that the
+// configuration does not list, as its tenant's settings (or the defaults,
+// for a tenant it does not name) would archive it.
+func StatusUnlisted(cfg *config.Config) func(tenant, stream string) status.Job {
+	return func(tenant, stream string) status.Job {
+		s := cfg.Defaults
+		if t, ok := cfg.Tenant(tenant); ok {
+			s = t.Settings
+		}
+		return status.Job{Tenant: tenant, Stream: stream, Partition: s.Partition, RetentionWarning: s.RetentionWarning}
+	}
 }
 
 // StatusJobs lists the configured jobs as the status report describes them,

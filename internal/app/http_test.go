@@ -188,14 +188,24 @@ func TestStatusPageInChromium(t *testing.T) {
 		"contoso\tinteractive-signins\tok\t15m00s\tok\t2026-11-20 11:45Z\t2026-11-20 12:00Z\t7\t1 recheck\t2\t85%",
 		"contoso\tdirectory-audits\tok\t15m00s\tok\t2026-11-20 11:45Z\t2026-11-20 12:00Z\t3\t6h00m\t-\t85%",
 		"fabrikam\tdirectory-audits\t-\t-\t-\tnever run\t-\t-\t-\t-\t1%",
-		"fabrikam\tprovisioning\tfailed\t28d12h\tAT RISK edge 2026-10-21 12:00Z\t2026-10-23 00:00Z\t2026-11-20 12:00Z\t8\t-\t-\t1%",
+		"fabrikam\tprovisioning\tfailed (never succeeded)\t28d12h\tAT RISK edge 2026-10-21 12:00Z\t2026-10-23 00:00Z\t2026-11-20 12:00Z\t8\t-\t-\t1%",
 		"Last error: " + failure,
 	}
 	if strings.Join(rows, "\n") != strings.Join(wantRows, "\n") {
 		t.Errorf("visible table rows:\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(wantRows, "\n"))
 	}
-	if !eval(`document.querySelectorAll("ul.grid li").length === 4*35 && document.querySelectorAll("script").length === 0`) {
+	if !eval(`document.querySelectorAll("ul.grid li:not(.month)").length === 4*35 && document.querySelectorAll("script").length === 0`) {
 		t.Error("want 4 × 35 coverage cells and no script element (the error's markup must stay text)")
+	}
+	// October's label before the first day, November's before the 1st, on
+	// the same line as the day that follows (a label never ends a line).
+	if !eval(`[...document.querySelectorAll("ul.grid")].every(g => {
+		const m = [...g.querySelectorAll("li.month")];
+		return m.length === 2 && m[0].textContent === "Oct2026" && m[1].textContent === "Nov2026" &&
+			m[1].nextElementSibling.title.startsWith("2026-11-01") &&
+			m.every(l => l.nextElementSibling.offsetTop === l.offsetTop && l.offsetWidth > 0);
+	})`) {
+		t.Error("want each coverage grid to name October and November before their first days")
 	}
 	pageScreenshot(t, browser, "status-desktop.png", 1280)
 

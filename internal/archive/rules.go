@@ -42,6 +42,22 @@ func CheckPrefix(prefix string) error {
 	return nil
 }
 
+// CheckFolder accepts "" and a valid name followed by "/": the prefixes
+// Sink.Folders lists below.
+func CheckFolder(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	dir, ok := strings.CutSuffix(prefix, "/")
+	if !ok {
+		return fmt.Errorf("folder %q: %w: does not end in \"/\"", prefix, ErrInvalid)
+	}
+	if err := checkPath(dir); err != nil {
+		return fmt.Errorf("folder %q: %w", prefix, err)
+	}
+	return nil
+}
+
 func checkPath(name string) error {
 	switch {
 	case name == "":

@@ -82,6 +82,14 @@ type Sink interface {
 	// files are not listed. An error from fn stops the listing and is returned.
 	List(ctx context.Context, prefix string, fn func(Object) error) error
 
+	// Folders calls fn, in lexical order, with the name of every folder
+	// directly below prefix ("" or ending in "/") that holds at least one
+	// listed blob: "t/" and "u/" for the blobs "t/s/x" and "u/y" under "".
+	// Names are full (they start with prefix) and end in "/". It is how the
+	// tenants and streams an archive holds are found without listing
+	// every blob. An error from fn stops the listing and is returned.
+	Folders(ctx context.Context, prefix string, fn func(name string) error) error
+
 	// Delete removes a blob (probe blobs of "config check --online" and
 	// tests; the archiver never deletes archive data). Absent is not an error.
 	Delete(ctx context.Context, name string) error

@@ -151,3 +151,24 @@ func TestConfigCheckCloudWarnings(t *testing.T) {
 		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, strings.Join(want, "\n"))
 	}
 }
+
+// TestConfigCheckWarnsAboutLossyOrMisspeltSettings: config check passes (exit
+// 0) a csv-only archive and a filter on a property the stream's records do
+// not have, and warns about each, saying what is lost or what to check.
+func TestConfigCheckWarnsAboutLossyOrMisspeltSettings(t *testing.T) {
+	path, _ := checkConfig(t, "http://127.0.0.1:9/", "    formats: [csv]\n    filter: {interactive-signins: \"status/errorcode ne 0 or userPrincipleName eq 'x'\"}\n")
+	code, stdout, stderr := runCheck(t, "config", "check", "--config", path)
+	if code != cli.ExitOK || !strings.Contains(stdout, ": OK (") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want OK with warnings", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"warning: tenants[0].formats: csv only is lossy",
+		"not as jsonl or json, with --where or with --columns portal; add jsonl",
+		`warning: tenants[0].filter.interactive-signins: property "status/errorcode" is documented as "status/errorCode"`,
+		`warning: tenants[0].filter.interactive-signins: property "userPrincipleName" is not a documented property of interactive-signins records`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}

@@ -27,7 +27,8 @@ func cmdStatus(inv *invocation, args []string) int {
 		fmt.Fprintln(fs.Output(), "risk; the spans Graph no longer served (LOST: never read, or missed by a recheck) and")
 		fmt.Fprintln(fs.Output(), "the records it served without an id or time (QUARANTINED); the share of its tenant's")
 		fmt.Fprintln(fs.Output(), "Graph request budget the tenant needs (NEED, flagged HIGH from 80 %); and the coverage")
-		fmt.Fprintf(fs.Output(), "of the last %d days, as read from storage.\n", status.DefaultDays)
+		fmt.Fprintf(fs.Output(), "of the last %d days, as read from storage. Streams found in storage that the\n", status.DefaultDays)
+		fmt.Fprintln(fs.Output(), "configuration does not list are shown too, marked \"(not configured)\".")
 		fmt.Fprintln(fs.Output(), "Exit status: 0 when the report could be read (even if jobs failed: it reports them),")
 		fmt.Fprintln(fs.Output(), "1 when storage or a job's state cannot be read, 2 on a usage or configuration error.")
 		fmt.Fprintln(fs.Output())
@@ -51,7 +52,8 @@ func cmdStatus(inv *invocation, args []string) int {
 		return inv.report(fmt.Errorf("open storage: %w", err))
 	}
 	rep, err := status.Collect(inv.ctx, status.Options{
-		Sink: storage.Sink, Layout: storage.Layout, State: storage.State, Jobs: app.StatusJobs(cfg), Now: time.Now,
+		Sink: storage.Sink, Layout: storage.Layout, State: storage.State, Jobs: app.StatusJobs(cfg),
+		Unlisted: app.StatusUnlisted(cfg), Now: time.Now,
 	})
 	if err != nil {
 		return inv.report(err)
@@ -77,6 +79,10 @@ func cmdStatus(inv *invocation, args []string) int {
 		if r.Error != "" {
 			unreadable++
 		}
+	}
+	if rep.Error != "" {
+		fmt.Fprintf(inv.stderr, "entra-archiver: cannot %s\n", rep.Error)
+		return ExitFailure
 	}
 	if unreadable > 0 {
 		fmt.Fprintf(inv.stderr, "entra-archiver: the status of %d of %d jobs could not be read from storage\n", unreadable, len(rep.Rows))

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -228,5 +230,52 @@ func TestReadOnlyCommandsNeedNoGraphSecret(t *testing.T) {
 	}
 	if code, _, stderr := runStatusCLI(t, noSecret, "once"); code != cli.ExitUsage || !strings.Contains(stderr, statustest.SecretEnv) {
 		t.Errorf("once without the Graph secret: exit %d, want 2 naming %s\n%s", code, statustest.SecretEnv, stderr)
+	}
+}
+
+// TestStatusCommandShowsUnlistedStreams: a configuration that no longer
+// names a tenant, and no longer lists a stream of another, still shows
+// what storage holds of them, marked "configured": false in JSON, in the
+// partition their archive has (fabrikam's days, though hour is the
+// default).
+func TestStatusCommandShowsUnlistedStreams(t *testing.T) {
+	f := statustest.Build(t, time.Now())
+	cfgText, err := os.ReadFile(f.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _, _ := strings.Cut(string(cfgText), "  - name: fabrikam")
+	text = strings.Replace(text, "    start: 50h\n", "    start: 50h\n    streams: [interactive-signins]\n", 1)
+	if text == string(cfgText) || !strings.Contains(text, "streams: [interactive-signins]") {
+		t.Fatal("the fixture's configuration changed; update this test")
+	}
+	path := filepath.Join(t.TempDir(), "fewer.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runStatusCLI(t, f.Env, "status", "--config", path, "--json")
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var doc struct {
+		Rows []struct {
+			Tenant, Stream, Partition string
+			Configured                *bool `json:"configured"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range doc.Rows {
+		if r.Configured == nil {
+			t.Fatalf("row %s/%s has no \"configured\"", r.Tenant, r.Stream)
+		}
+		got = append(got, fmt.Sprintf("%s/%s %s configured=%v", r.Tenant, r.Stream, r.Partition, *r.Configured))
+	}
+	want := []string{"contoso/interactive-signins hour configured=true", "contoso/directory-audits hour configured=false",
+		"fabrikam/provisioning day configured=false"}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows\n%q\nwant\n%q", got, want)
 	}
 }

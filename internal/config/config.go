@@ -204,7 +204,7 @@ func (d *decoder) config(raw map[string]any) *Config {
 	})
 	d.storage("storage", storage, &c.Storage)
 	d.state("state", state, &c.State, c.Storage)
-	var inherited map[string]bool
+	var inherited inheritance
 	c.Tenants, inherited = d.tenants("tenants", tenants, c.Defaults)
 	d.checkDefaults(c.Defaults, defaultsSet, inherited)
 	return c

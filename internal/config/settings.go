@@ -11,6 +11,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/odata"
 )
 
@@ -296,11 +297,30 @@ func (d *decoder) filter(path string, v any, s *Settings) {
 			d.addf(p, "nested too deeply to be ANDed to the time window")
 			continue
 		}
+		d.checkFilterProperties(p, st, tree)
 		filters[name] = expr
 	}
 	s.Filter = nil
 	if len(filters) > 0 {
 		s.Filter = filters
+	}
+}
+
+// checkFilterProperties warns about each property of a filter that st's
+// records do not have by their documentation (format.MatchProperty, the
+// rule export --where follows): Graph answers 400 to a property its
+// resource lacks, and where it does not, records without it compare as
+// null, so a misspelt "failures only" filter would archive nothing or
+// everything.
+func (d *decoder) checkFilterProperties(path string, st audit.Stream, e odata.Expr) {
+	for _, p := range odata.RecordPaths(e) {
+		switch match, spelling := format.MatchProperty(st, p.Segments); match {
+		case format.WrongCase:
+			d.warnf(path, "property %q is documented as %q (property names are case-sensitive)", p.String(), spelling)
+		case format.Undocumented:
+			d.warnf(path, "property %q is not a documented property of %s records (docs/csv-columns.md): "+
+				"if it is misspelt, Graph refuses the query or the filter compares it as null", p.String(), st.Name)
+		}
 	}
 }
 

@@ -8,17 +8,25 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/entra-archiver/entra-archiver/internal/layout"
 )
 
-var (
-	tenantNameRE = regexp.MustCompile(`^[a-z0-9-]{1,63}$`)
-	guidRE       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-)
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// tenants decodes the tenant list. It also returns the streams whose filter
-// from the defaults section some tenant inherits and archives.
-func (d *decoder) tenants(path string, v any, defaults Settings) ([]Tenant, map[string]bool) {
-	inherited := map[string]bool{}
+// inheritance is what the tenants take from the defaults section, for the
+// checks of defaults that matter only when some tenant uses them.
+type inheritance struct {
+	// filters are the streams whose defaults filter some tenant archives.
+	filters map[string]bool
+	// formats: some tenant archives in defaults.formats.
+	formats bool
+}
+
+// tenants decodes the tenant list. It also returns what the tenants
+// inherit from the defaults section.
+func (d *decoder) tenants(path string, v any, defaults Settings) ([]Tenant, inheritance) {
+	inherited := inheritance{filters: map[string]bool{}}
 	if v == nil {
 		d.addf(path, "at least one tenant is required")
 		return nil, inherited
@@ -39,11 +47,14 @@ func (d *decoder) tenants(path string, v any, defaults Settings) ([]Tenant, map[
 			d.addf(p, "empty entry")
 			continue
 		}
-		t, inheritsFilter := d.tenant(p, item, defaults)
-		if inheritsFilter {
+		t, set := d.tenant(p, item, defaults)
+		if set != nil && !set["filter"] {
 			for name := range t.Settings.Filter {
-				inherited[name] = true
+				inherited.filters[name] = true
 			}
+		}
+		if set != nil && !set["formats"] {
+			inherited.formats = true
 		}
 		if t.Name != "" {
 			if first, dup := seen[t.Name]; dup {
@@ -57,9 +68,9 @@ func (d *decoder) tenants(path string, v any, defaults Settings) ([]Tenant, map[
 	return out, inherited
 }
 
-// tenant decodes one tenant over a copy of the defaults. It reports whether
-// the tenant inherited the defaults' filter.
-func (d *decoder) tenant(path string, v any, defaults Settings) (Tenant, bool) {
+// tenant decodes one tenant over a copy of the defaults. It returns the
+// settings keys the tenant sets itself (nil when it is not a mapping).
+func (d *decoder) tenant(path string, v any, defaults Settings) (Tenant, map[string]bool) {
 	t := Tenant{Cloud: "public", Settings: defaults.clone()}
 	set := map[string]bool{}
 	fields := d.settingsFields(&t.Settings, set)
@@ -87,7 +98,7 @@ func (d *decoder) tenant(path string, v any, defaults Settings) (Tenant, bool) {
 		}
 	}
 	if !d.object(path, v, fields) {
-		return Tenant{}, false
+		return Tenant{}, nil
 	}
 
 	name := t.Name
@@ -95,7 +106,7 @@ func (d *decoder) tenant(path string, v any, defaults Settings) (Tenant, bool) {
 	switch {
 	case !given["name"]:
 		d.addf(join(path, "name"), "required")
-	case !tenantNameRE.MatchString(name):
+	case !layout.ValidTenant(name):
 		d.addf(join(path, "name"), "%q must be 1 to 63 characters of a-z, 0-9 and -", name)
 	default:
 		t.Name = name
@@ -137,7 +148,10 @@ func (d *decoder) tenant(path string, v any, defaults Settings) (Tenant, bool) {
 	d.checkRecheck(path, t.Settings, set)
 	d.checkFilterSelected(path, t.Settings, set["filter"])
 	d.checkCloudStreams(join(path, "streams"), t)
-	return t, !set["filter"]
+	if set["formats"] {
+		d.checkLossyFormats(join(path, "formats"), t.Settings.Formats)
+	}
+	return t, set
 }
 
 // checkFilterSelected handles filter keys for streams the tenant does not
@@ -156,15 +170,31 @@ func (d *decoder) checkFilterSelected(path string, s Settings, own bool) {
 }
 
 // checkDefaults checks the defaults section as a whole, once all tenants are
-// known: recheck against settle, and filters for streams that neither
-// defaults.streams nor any tenant inheriting the filter (inherited) selects.
-func (d *decoder) checkDefaults(s Settings, set, inherited map[string]bool) {
+// known: recheck against settle, filters for streams that neither
+// defaults.streams nor any tenant inheriting the filter selects, and the
+// formats when a tenant archives in them.
+func (d *decoder) checkDefaults(s Settings, set map[string]bool, inherited inheritance) {
 	d.checkRecheck("defaults", s, set)
 	for _, name := range slices.Sorted(maps.Keys(s.Filter)) {
-		if !s.selected(name) && !inherited[name] {
+		if !s.selected(name) && !inherited.filters[name] {
 			d.addf("defaults.filter."+name, "stream is not selected by defaults.streams or by any tenant")
 		}
 	}
+	if inherited.formats {
+		d.checkLossyFormats("defaults.formats", s.Formats)
+	}
+}
+
+// checkLossyFormats warns about formats without jsonl or json: a csv part
+// holds the documented columns, not the record Graph sent, and export needs
+// the JSON for all but a csv in those columns.
+func (d *decoder) checkLossyFormats(path string, formats []string) {
+	if len(formats) == 0 || slices.Contains(formats, "jsonl") || slices.Contains(formats, "json") {
+		return
+	}
+	d.warnf(path, "csv only is lossy: a csv part keeps the documented columns, not each record as Graph sent it "+
+		"(properties Graph adds are lost), and export can write such parts only as csv in those columns, "+
+		"not as jsonl or json, with --where or with --columns portal; add jsonl, the lossless format (formats: [jsonl, csv])")
 }
 
 // checkGraphEndpoint accepts a Graph root URL: https, no version segment, no

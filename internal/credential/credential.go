@@ -18,18 +18,14 @@ package credential
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
@@ -65,61 +61,10 @@ func New(auth config.Auth, t Target) (azcore.TokenCredential, error) {
 		return nil, err
 	}
 	cred = refusalReported{TokenCredential: cred, refusals: refusals}
-	cred = tlsDiagnosed{TokenCredential: cred, target: t}
 	if t.TenantID == "" {
 		return cred, nil
 	}
 	return tenantChecked{TokenCredential: cred, tenantID: t.TenantID, auth: auth}, nil
-}
-
-// tlsDiagnosed finds out why a token request failed without an answer from
-// Microsoft Entra. MSAL reports a certificate the host does not trust (a TLS
-// inspecting proxy, a missing CA bundle) as "unable to resolve an endpoint:
-// server response error:", which names neither cause nor remedy; on such an
-// error one request to the authority host tells whether TLS verification is
-// what failed, and the returned error then wraps the
-// tls.CertificateVerificationError for the caller to explain.
-type tlsDiagnosed struct {
-	azcore.TokenCredential
-	target Target
-}
-
-func (c tlsDiagnosed) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	tok, err := c.TokenCredential.GetToken(ctx, o)
-	if err == nil || ctx.Err() != nil {
-		return tok, err
-	}
-	var af *azidentity.AuthenticationFailedError
-	var cv *tls.CertificateVerificationError
-	var refused *RefusedError
-	if (errors.As(err, &af) && af.RawResponse != nil) || errors.As(err, &cv) || errors.As(err, &refused) {
-		return tok, err // Entra answered, or the cause is already known
-	}
-	if probe := c.probe(ctx); errors.As(probe, &cv) {
-		return tok, fmt.Errorf("%w (%w)", err, cv)
-	}
-	return tok, err
-}
-
-// probe sends one GET to the authority host and returns the transport's
-// error, if any (any HTTP answer means TLS worked).
-func (c tlsDiagnosed) probe(ctx context.Context) error {
-	host := c.target.AuthorityHost
-	if host == "" {
-		host = cloud.AzurePublic.ActiveDirectoryAuthorityHost
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, host, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := egress.Transport(c.target.Transport).Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	return nil
 }
 
 func build(auth config.Auth, t Target, refusals *refusalLog) (azcore.TokenCredential, error) {

@@ -2,6 +2,7 @@ package credential
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/entra-archiver/entra-archiver/internal/egress"
 )
@@ -43,12 +45,14 @@ func clientOptions(t Target, refusals *refusalLog) azcore.ClientOptions {
 	authority := authorityURL(t.AuthorityHost)
 	co.Transport = egress.Transport(t.Transport, egress.MaxBody(maxTokenAnswer),
 		egress.Only(func(r *http.Request) error { return checkTokenRequest(r, authority) }),
-		egress.OnRefuse(refusals.store))
+		egress.OnFailure(refusals.store))
 	return co
 }
 
-// refusalLog keeps the transport's latest refusal: azidentity keeps only
-// the text of a transport error, and the refusal is what to report.
+// refusalLog keeps the transport's latest refusal or network failure:
+// azidentity keeps only the text of a transport error (MSAL reports an
+// untrusted certificate as "unable to resolve an endpoint"), and the
+// transport's error is what to report.
 type refusalLog struct{ last atomic.Pointer[error] }
 
 func (l *refusalLog) store(err error) { l.last.Store(&err) }
@@ -62,8 +66,10 @@ func (l *refusalLog) take() error {
 }
 
 // refusalReported puts the transport's refusal (a redirect, a token
-// endpoint off the authority's host, an oversized answer) back into the
-// chain of a failed GetToken, so it can be explained and told apart.
+// endpoint off the authority's host, an oversized answer) or network
+// failure (refused, DNS, TLS, timeout) back into the chain of a failed
+// GetToken, so it can be explained and told apart. A network failure of
+// an earlier try does not count when Microsoft Entra answered at last.
 type refusalReported struct {
 	azcore.TokenCredential
 	refusals *refusalLog
@@ -75,14 +81,23 @@ func (c refusalReported) GetToken(ctx context.Context, o policy.TokenRequestOpti
 	if err == nil {
 		return tok, nil
 	}
-	if refusal := c.refusals.take(); refusal != nil {
+	refusal := c.refusals.take()
+	var (
+		ne *egress.NetworkError
+		af *azidentity.AuthenticationFailedError
+	)
+	if errors.As(refusal, &ne) && errors.As(err, &af) && af.RawResponse != nil {
+		refusal = nil
+	}
+	if refusal != nil {
 		return tok, &RefusedError{refusal: refusal, err: err}
 	}
 	return tok, err
 }
 
-// RefusedError is a token request that the transport refused: see
-// package egress. It matches the egress error and the credential's own.
+// RefusedError is a token request that got no answer from Microsoft
+// Entra: the transport refused it, or could not reach the host (see
+// package egress). It matches the egress error and the credential's own.
 type RefusedError struct {
 	refusal error
 	err     error

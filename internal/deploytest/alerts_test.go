@@ -25,12 +25,16 @@ type prometheusRule struct {
 	metav1.TypeMeta `json:",inline"`
 	Metadata        metav1.ObjectMeta `json:"metadata"`
 	Spec            struct {
-		Groups []struct {
-			Name     string `json:"name"`
-			Interval string `json:"interval,omitempty"`
-			Rules    []rule `json:"rules"`
-		} `json:"groups"`
+		Groups []ruleGroup `json:"groups"`
 	} `json:"spec"`
+}
+
+// ruleGroup is a group of rules, in a PrometheusRule's spec and in a plain
+// Prometheus rules file alike.
+type ruleGroup struct {
+	Name     string `json:"name"`
+	Interval string `json:"interval,omitempty"`
+	Rules    []rule `json:"rules"`
 }
 
 type rule struct {

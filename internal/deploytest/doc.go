@@ -3,6 +3,8 @@
 // into their API types, and what must agree across files is checked against
 // the code it describes (the listener and probe ports, the configuration the
 // pod is given, the metrics the alerts use, the build flags, the image). The
-// systemd units are checked by systemd-analyze. The package has no code of
-// its own.
+// systemd units are checked by systemd-analyze; the plain Prometheus rules
+// file, the README's and docs' alert tables are held to the PrometheusRule,
+// and promtool runs the rules' unit tests. The package has no code of its
+// own.
 package deploytest

@@ -8,10 +8,15 @@
 // Authorization header), re-post a client secret (307), or archive a page
 // that Graph never served.
 //
+// A request that gets no answer fails with a *NetworkError naming the host,
+// the cause and what to check (network.go).
+//
 // Every client is built here: Client for the default, Transport around a
 // caller's (tests pass their own), so no request path can forget the rule.
 // Transport also cuts error bodies at MaxErrorBody and can cap every body
-// (MaxBody) and refuse a request before it is sent (Only).
+// (MaxBody) and refuse a request before it is sent (Only). A request that
+// gets no answer fails with a *NetworkError that names the host, the cause
+// and what to check (network.go).
 package egress
 
 import (
@@ -144,10 +149,10 @@ func MaxBody(n int64) Option { return func(g *guard) { g.maxBody = n } }
 // an error (a *RefusedError wrapping it).
 func Only(check func(*http.Request) error) Option { return func(g *guard) { g.check = check } }
 
-// OnRefuse calls report with every *RefusedError, *RedirectError and
-// *BodyTooLargeError the transport returns, for callers whose SDK keeps
-// only the text of a transport's error (azidentity).
-func OnRefuse(report func(error)) Option { return func(g *guard) { g.report = report } }
+// OnFailure calls report with every *RefusedError, *RedirectError,
+// *BodyTooLargeError and *NetworkError the transport returns, for callers
+// whose SDK keeps only the text of a transport's error (azidentity).
+func OnFailure(report func(error)) Option { return func(g *guard) { g.report = report } }
 
 // Transport wraps next (nil: Client()) with the rules above. An
 // *http.Client is copied with its redirects turned off; another
@@ -187,6 +192,9 @@ func (g *guard) Do(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := g.next.Do(req)
 	if err != nil {
+		if ne := Network(err, req.URL.Host); ne != nil {
+			return resp, g.refuse(ne)
+		}
 		return resp, err
 	}
 	if followed(req, resp) {

@@ -9,53 +9,11 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/odata"
 )
 
-// Graph answers 400 to a $filter that names a property its resource does
-// not have. The archive cannot be that strict (Graph adds properties, and
-// every record is kept whole), but a misspelt name must not quietly compare
-// as null and turn "failures only" into everything. So the property paths of
-// --where are checked against the stream's documented properties (its CSV
-// columns): a path that matches one only when case is ignored is an error
-// naming the right spelling; a path unlike any is allowed with a warning.
-
-// knownPath reports whether path (segments) is, contains or lies inside one
-// of the stream's documented properties; fold compares without case.
-func knownPath(cols []format.Column, segs []string, fold bool) (string, bool) {
-	p := strings.Join(segs, "/")
-	eq := func(a, b string) bool { return a == b || (fold && strings.EqualFold(a, b)) }
-	for _, c := range cols {
-		prop := c.Property
-		switch {
-		case eq(p, prop):
-			return prop, true
-		case len(prop) > len(p) && prop[len(p)] == '/' && eq(p, prop[:len(p)]):
-			return prop[:len(p)], true // an object with documented members
-		case len(p) > len(prop) && p[len(prop)] == '/' && eq(p[:len(prop)], prop):
-			return prop + p[len(prop):], true // inside a property kept as JSON
-		}
-	}
-	return "", false
-}
-
-// rootPaths lists the paths of e that start at the record (not at a lambda
-// variable), in order of appearance.
-func rootPaths(e odata.Expr) []odata.Path {
-	vars := map[string]bool{}
-	var out []odata.Path
-	odata.Walk(e, func(x odata.Expr) bool {
-		switch n := x.(type) {
-		case odata.Lambda:
-			if n.Var != "" {
-				vars[n.Var] = true
-			}
-		case odata.Path:
-			if len(n.Segments) > 0 && !vars[n.Segments[0]] {
-				out = append(out, n)
-			}
-		}
-		return true
-	})
-	return out
-}
+// The property paths of --where are matched against the stream's
+// documented properties (format.MatchProperty, the rule the config's filter
+// is checked by too): a path that matches one only when case is ignored is
+// an error naming the right spelling; a path unlike any is allowed with a
+// warning (UnknownProperties).
 
 // checkProperties returns a *odata.SyntaxError for the first path of e that
 // names a documented property of st with the wrong case, or for a string
@@ -65,12 +23,8 @@ func checkProperties(st audit.Stream, where string, e odata.Expr) error {
 	if err := checkTimeLiterals(st, where, e); err != nil {
 		return err
 	}
-	cols := format.Columns(st)
-	for _, p := range rootPaths(e) {
-		if _, ok := knownPath(cols, p.Segments, false); ok {
-			continue
-		}
-		if right, ok := knownPath(cols, p.Segments, true); ok {
+	for _, p := range odata.RecordPaths(e) {
+		if match, right := format.MatchProperty(st, p.Segments); match == format.WrongCase {
 			pos := pathPos(where, p)
 			return &odata.SyntaxError{Pos: pos, Col: utf8.RuneCountInString(where[:pos]) + 1, Src: where,
 				Msg: "unknown property " + quote(p.String()) + " of " + st.Name + "; did you mean " + quote(right) +
@@ -120,10 +74,9 @@ func UnknownProperties(st audit.Stream, where string) []string {
 	if err != nil {
 		return nil
 	}
-	cols := format.Columns(st)
 	var out []string
-	for _, p := range rootPaths(e) {
-		if _, ok := knownPath(cols, p.Segments, true); !ok {
+	for _, p := range odata.RecordPaths(e) {
+		if match, _ := format.MatchProperty(st, p.Segments); match == format.Undocumented {
 			out = append(out, p.String())
 		}
 	}

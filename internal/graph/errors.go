@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/egress"
 )
 
 // failure is why one attempt failed and whether another attempt may help.
@@ -273,10 +273,19 @@ func (s *Source) classifyDoError(err error) *failure {
 	if errors.As(err, &te) {
 		return s.classifyTokenError(te.err)
 	}
-	if f := untrustedTLS(err, "Graph"); f != nil {
-		return f
+	if ne := egress.Network(err, s.endpoint.Host); ne != nil {
+		return networkFailure(fmt.Errorf("Graph: %w", ne), ne)
 	}
 	return classifyTransport(err)
+}
+
+// networkFailure: a request that got no answer (package egress) is
+// retried, unless the server's certificate does not verify, which no retry
+// changes (TLS verification is never turned off). Only a request that
+// connected and got no answer in time is a timeout, the way Graph fails a
+// query too wide for it; one that could not connect is not.
+func networkFailure(err error, ne *egress.NetworkError) *failure {
+	return &failure{err: err, retry: !ne.Permanent(), timeout: ne.Cause == egress.NoAnswer}
 }
 
 // classifyTransport: an attempt that broke on the wire (reset, truncated or
@@ -287,21 +296,4 @@ func classifyTransport(err error) *failure {
 	var ne interface{ Timeout() bool }
 	timeout := errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 	return &failure{err: err, retry: true, timeout: timeout}
-}
-
-// untrustedTLS is the permanent failure for a server certificate that does
-// not verify, saying what to check; nil if err is something else. Retrying
-// cannot help, and TLS verification is never turned off.
-func untrustedTLS(err error, what string) *failure {
-	var cv *tls.CertificateVerificationError
-	if !errors.As(err, &cv) {
-		return nil
-	}
-	host := "the server"
-	if len(cv.UnverifiedCertificates) > 0 {
-		host = strconv.Quote(cv.UnverifiedCertificates[0].Subject.CommonName)
-	}
-	return &failure{err: fmt.Errorf("TLS connection to %s failed: the certificate of %s is not trusted (%v); "+
-		"if a proxy inspects TLS, add its CA to the system's trust store or point SSL_CERT_FILE at it, "+
-		"and check cloud, graph_endpoint and authority_host", what, host, cv.Err)}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/egress"
 )
 
 // The token endpoint's failures: told apart from Graph's own answers, and
@@ -38,12 +39,12 @@ func (c credential) GetToken(ctx context.Context, o policy.TokenRequestOptions) 
 var aadstsCode = regexp.MustCompile(`AADSTS(\d+)`)
 
 // classifyTokenError: the token endpoint refusing the credential (any 4xx
-// but 408 and 429) or a credential that cannot work here is permanent;
-// an outage of the token endpoint is transient.
+// but 408 and 429) or a credential that cannot work here is permanent; an
+// outage of the token endpoint is transient, and one that cannot be
+// reached is the network's failure, not the auth settings' (package
+// credential puts the transport's *egress.NetworkError back into the chain
+// that azidentity reduced to text).
 func (s *Source) classifyTokenError(err error) *failure {
-	if f := untrustedTLS(err, "the token endpoint"); f != nil {
-		return f
-	}
 	if f := s.refusedToken(err); f != nil {
 		return f
 	}
@@ -52,9 +53,9 @@ func (s *Source) classifyTokenError(err error) *failure {
 		return &failure{err: fmt.Errorf("token endpoint answered %d", af.RawResponse.StatusCode), retry: true}
 	}
 	if !errors.As(err, &af) || af.RawResponse == nil {
-		var ne interface{ Timeout() bool }
-		if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
-			return &failure{err: fmt.Errorf("token request failed: %w", err), retry: true}
+		if ne := egress.Network(err, "the token endpoint"); ne != nil {
+			// Never a timeout: a narrower query would not help.
+			return &failure{err: fmt.Errorf("tenant %s, client_id %s: no token: %w", s.tenantID, s.clientID, ne), retry: !ne.Permanent()}
 		}
 	}
 	text := err.Error()

@@ -327,6 +327,9 @@ func (j *Job) finishRun(ctx context.Context, pr *runState, started time.Time, re
 		return // someone else owns the state now
 	}
 	pr.st.LastRun = run
+	if result == metrics.ResultOK {
+		pr.st.LastOK = run.Finished
+	}
 	// Record the outcome even when the run was cancelled.
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

@@ -78,7 +78,7 @@ func TestFailedFirstRunIsRecorded(t *testing.T) {
 	}
 	h.src.fail = nil
 	h.run()
-	if got := h.state(); got.Start.IsZero() || got.LastRun.Result != "ok" {
+	if got := h.state(); got.Start.IsZero() || got.LastRun.Result != "ok" || !got.LastOK.Equal(got.LastRun.Finished) {
 		t.Fatalf("state after a good run: %+v", got)
 	}
 	if d := diffStrings(h.jsonlRecords(h.readArchive()), raws(mkrec("a", t0.Add(-time.Hour), ""))); d != "" {
@@ -111,6 +111,8 @@ func TestCanceledRunIsNotAFailure(t *testing.T) {
 	}
 	if st := h.state(); st.LastRun == nil || st.LastRun.Result != metrics.ResultCanceled {
 		t.Fatalf("last run %+v, want result canceled", st.LastRun)
+	} else if st.LastOK.IsZero() || !st.LastOK.Before(st.LastRun.Started) {
+		t.Fatalf("last ok %s, want the first run's end, kept by the canceled one", st.LastOK)
 	}
 }
 

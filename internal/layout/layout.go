@@ -26,6 +26,21 @@ var Formats = []string{FormatJSONL, FormatJSON, FormatCSV}
 // GzipSuffix is appended to compressed blobs.
 const GzipSuffix = ".gz"
 
+// ValidTenant reports whether name can be a tenant's name, its folder in
+// the archive: 1 to 63 of a-z, 0-9 and "-". The archive's own folders
+// (_state, _locks, _quarantine) cannot.
+func ValidTenant(name string) bool {
+	if name == "" || len(name) > 63 {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Layout builds names below an optional prefix (for example "entra/").
 type Layout struct {
 	Prefix string
@@ -77,7 +92,25 @@ func (l Layout) ManifestName(tenant, stream string, p audit.Partition) string {
 
 // StateName is the state document of one job when state lives in storage.
 func (l Layout) StateName(tenant, stream string) string {
-	return l.Prefix + "_state/" + tenant + "/" + stream + ".json"
+	return l.StateDir() + tenant + "/" + stream + ".json"
+}
+
+// StateDir is the folder of every job's state document: "{prefix}_state/".
+func (l Layout) StateDir() string { return l.Prefix + "_state/" }
+
+// ParseStateName returns the job of a state document's name, false for any
+// other name.
+func (l Layout) ParseStateName(name string) (tenant, stream string, ok bool) {
+	rest, ok := strings.CutPrefix(name, l.StateDir())
+	if !ok {
+		return "", "", false
+	}
+	tenant, file, ok := strings.Cut(rest, "/")
+	stream, isJSON := strings.CutSuffix(file, ".json")
+	if !ok || !isJSON || tenant == "" || stream == "" || strings.Contains(stream, "/") {
+		return "", "", false
+	}
+	return tenant, stream, true
 }
 
 // QuarantineDir is the folder of a stream's quarantined records:

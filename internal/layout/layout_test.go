@@ -1,6 +1,7 @@
 package layout
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +59,30 @@ func TestParseNameRoundTrip(t *testing.T) {
 	} {
 		if _, ok := ParseName("interactive-signins", bad); ok {
 			t.Errorf("ParseName(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseStateName(t *testing.T) {
+	l := Layout{Prefix: "archive/"}
+	if tenant, stream, ok := l.ParseStateName(l.StateName("contoso", "directory-audits")); !ok || tenant != "contoso" || stream != "directory-audits" {
+		t.Errorf("ParseStateName(StateName) = %q, %q, %v", tenant, stream, ok)
+	}
+	for _, name := range []string{
+		"archive/_state/contoso.json", "archive/_state/contoso/a/b.json", "archive/_state/contoso/notes.txt",
+		"archive/_state//x.json", "archive/_state/contoso/.json", "_state/contoso/x.json", "archive/_locks/contoso",
+	} {
+		if tenant, stream, ok := l.ParseStateName(name); ok {
+			t.Errorf("ParseStateName(%q) = %q, %q, true; want false", name, tenant, stream)
+		}
+	}
+}
+
+func TestValidTenant(t *testing.T) {
+	for name, want := range map[string]bool{"contoso": true, "a-1": true, "": false, "_state": false, "Contoso": false,
+		"a/b": false, "x.y": false, strings.Repeat("a", 63): true, strings.Repeat("a", 64): false} {
+		if got := ValidTenant(name); got != want {
+			t.Errorf("ValidTenant(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

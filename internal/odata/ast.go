@@ -152,6 +152,28 @@ func Walk(e Expr, fn func(Expr) bool) {
 	}
 }
 
+// RecordPaths lists the property paths of e that start at the record, not
+// at a lambda's variable (the t of any(t: t eq 'x')), in order of
+// appearance: what a filter asks of a record's properties.
+func RecordPaths(e Expr) []Path {
+	vars := map[string]bool{}
+	var out []Path
+	Walk(e, func(x Expr) bool {
+		switch n := x.(type) {
+		case Lambda:
+			if n.Var != "" {
+				vars[n.Var] = true
+			}
+		case Path:
+			if len(n.Segments) > 0 && !vars[n.Segments[0]] {
+				out = append(out, n)
+			}
+		}
+		return true
+	})
+	return out
+}
+
 func (n Logical) String() string { return render(n) }
 func (n Not) String() string     { return render(n) }
 func (n Compare) String() string { return render(n) }

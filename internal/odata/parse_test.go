@@ -3,6 +3,7 @@ package odata
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -308,5 +309,22 @@ func TestParseNestingLimit(t *testing.T) {
 	ok := "(((a eq 1)))"
 	if _, err := Parse(ok); err != nil {
 		t.Errorf("Parse(%q): %v", ok, err)
+	}
+}
+
+// TestRecordPaths: the paths a filter reads from the record, not those of
+// a lambda's variable.
+func TestRecordPaths(t *testing.T) {
+	e, err := Parse("status/errorCode ne 0 and appliedConditionalAccessPolicies/any(p: p/result eq 'failure') and startswith(userPrincipalName,'admin')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range RecordPaths(e) {
+		got = append(got, p.String())
+	}
+	want := []string{"status/errorCode", "appliedConditionalAccessPolicies", "userPrincipalName"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("RecordPaths = %q, want %q", got, want)
 	}
 }

@@ -1,10 +1,13 @@
 package state
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
@@ -63,4 +66,24 @@ func (d DocStore) Save(ctx context.Context, tenant, stream string, st State, ver
 		return "", fmt.Errorf("write state %s: %w", name, err)
 	}
 	return v, nil
+}
+
+// Jobs implements Store: the documents {prefix}_state/{tenant}/{stream}.json.
+// Anything else there (a file of another tool, a deeper folder) is not a
+// job's state and is passed over.
+func (d DocStore) Jobs(ctx context.Context) ([]Job, error) {
+	var jobs []Job
+	err := d.Sink.List(ctx, d.Layout.StateDir(), func(o archive.Object) error {
+		if tenant, stream, ok := d.Layout.ParseStateName(o.Name); ok {
+			jobs = append(jobs, Job{Tenant: tenant, Stream: stream})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list states: %w", err)
+	}
+	slices.SortFunc(jobs, func(a, b Job) int {
+		return cmp.Or(strings.Compare(a.Tenant, b.Tenant), strings.Compare(a.Stream, b.Stream))
+	})
+	return jobs, nil
 }

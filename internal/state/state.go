@@ -71,6 +71,10 @@ type State struct {
 	RecordsPerDay float64 `json:"records_per_day,omitempty"`
 	// LastRun describes the most recent run, for status.
 	LastRun *Run `json:"last_run,omitempty"`
+	// LastOK is when the last run that ended ok finished, so status can
+	// tell a job that fails now from one that never worked (absent in
+	// documents written before it was recorded).
+	LastOK time.Time `json:"last_ok,omitzero"`
 }
 
 // MarshalJSON writes every time in UTC (DESIGN.md "UTC everywhere"),
@@ -78,7 +82,7 @@ type State struct {
 func (s State) MarshalJSON() ([]byte, error) {
 	type plain State // without this method
 	u := plain(s)
-	u.Start, u.Watermark, u.SealedThrough = u.Start.UTC(), u.Watermark.UTC(), u.SealedThrough.UTC()
+	u.Start, u.Watermark, u.SealedThrough, u.LastOK = u.Start.UTC(), u.Watermark.UTC(), u.SealedThrough.UTC(), u.LastOK.UTC()
 	if u.Recheck != nil {
 		u.Recheck = make(map[string]time.Time, len(s.Recheck))
 		for k, t := range s.Recheck {
@@ -285,4 +289,12 @@ type Store interface {
 	// Save writes st if the stored version is still version ("" = create) and
 	// returns the new version; ErrConflict otherwise.
 	Save(ctx context.Context, tenant, stream string, st State, version string) (string, error)
+	// Jobs lists the jobs that have a state, by tenant, then stream: also
+	// those a configuration no longer names, whose archive is still there.
+	Jobs(ctx context.Context) ([]Job, error)
+}
+
+// Job names one tenant × stream job.
+type Job struct {
+	Tenant, Stream string
 }

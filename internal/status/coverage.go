@@ -19,10 +19,10 @@ type collector struct {
 	sem chan struct{}
 }
 
-func (c *collector) collect(ctx context.Context, rep *Report) {
+func (c *collector) collect(ctx context.Context, jobs []Job, rep *Report) {
 	days := c.days()
 	var wg sync.WaitGroup
-	for i, j := range c.o.Jobs {
+	for i, j := range jobs {
 		wg.Go(func() { rep.Rows[i], rep.Coverage[i] = c.job(ctx, j, days) })
 	}
 	wg.Wait()
@@ -64,10 +64,13 @@ func (c *collector) job(ctx context.Context, j Job, days []time.Time) (Row, Stre
 		st, _, found, stateErr = c.o.State.Load(ctx, j.Tenant, j.Stream)
 		c.release()
 	}
+	if g, err := audit.ParseGranularity(st.Partition); j.Unlisted && found && err == nil {
+		j.Partition = g // what it was archived in, whatever the configuration says now
+	}
 	r := row(j, st, found, c.now)
 	if stateErr != nil {
-		r = Row{Tenant: j.Tenant, Stream: j.Stream, Schedule: j.Schedule, Partition: j.Partition.String(),
-			Lost: []LostSpan{}, Error: readError("read state", stateErr)}
+		r = emptyRow(j)
+		r.Error = readError("read state", stateErr)
 	}
 	if r.Quarantined > 0 {
 		r.QuarantineDir = c.o.Layout.QuarantineDir(j.Tenant, j.Stream)

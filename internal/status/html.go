@@ -26,23 +26,25 @@ const collectTimeout = 30 * time.Second
 var pageHTML string
 
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"timeText":    timeText,
-	"dateText":    dateText,
-	"lagText":     lagText,
-	"lastRunText": lastRunText,
-	"resultText":  resultText,
-	"resultClass": resultClass,
-	"rowClass":    rowClass,
-	"errorText":   errorText,
-	"symbol":      htmlSymbol,
-	"count":       count,
-	"compact":     compact,
-	"lostText":    lostText,
-	"lostKind":    lostKind,
-	"lagOf":       FormatLag,
-	"sub":         func(a, b time.Time) time.Duration { return a.Sub(b) },
-	"percent":     percent,
-	"advice":      func() string { return BudgetAdvice },
+	"timeText":      timeText,
+	"dateText":      dateText,
+	"lagText":       lagText,
+	"watermarkText": watermarkText,
+	"lastRunText":   lastRunText,
+	"resultText":    resultText,
+	"resultClass":   resultClass,
+	"rowClass":      rowClass,
+	"errorText":     errorText,
+	"symbol":        htmlSymbol,
+	"count":         count,
+	"compact":       compact,
+	"lostText":      lostText,
+	"lostKind":      lostKind,
+	"lagOf":         FormatLag,
+	"sub":           func(a, b time.Time) time.Duration { return a.Sub(b) },
+	"percent":       percent,
+	"advice":        func() string { return BudgetAdvice },
+	"notConfigured": func() string { return notConfigured },
 }).Parse(pageHTML))
 
 // Handler serves the status page: server-rendered HTML with inline CSS, no
@@ -129,7 +131,9 @@ type view struct {
 }
 
 type summary struct {
-	Jobs, Failed, AtRisk, Gaps, Unreadable, NeverRun int
+	Jobs, Failed, AtRisk, Gaps, Unreadable, NeverRun, NotConfigured int
+	// NeverSucceeded counts the jobs that ran and never ended a run ok.
+	NeverSucceeded int
 	// KnownLoss and Quarantined count jobs; BudgetHigh counts tenants.
 	KnownLoss, Quarantined, BudgetHigh int
 	// Losses is every job with lost spans, for the list of them.
@@ -152,6 +156,12 @@ func newView(r Report) view {
 			v.Summary.NeverRun++
 		case row.LastRun.Failed():
 			v.Summary.Failed++
+		}
+		if row.Error == "" && !row.NeverRun && row.NeverSucceeded {
+			v.Summary.NeverSucceeded++
+		}
+		if !row.Configured {
+			v.Summary.NotConfigured++
 		}
 		if row.RetentionRisk {
 			v.Summary.AtRisk++

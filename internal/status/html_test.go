@@ -63,7 +63,7 @@ func TestPage(t *testing.T) {
 		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
 		`Generated 2026-11-20 12:00Z`,
 		`<li>4 jobs</li>`, `<li class="bad">1 failed</li>`, `<li class="bad">1 at retention risk</li>`,
-		`<li class="bad">1 with gaps</li>`, `<li>1 never run</li>`,
+		`<li class="bad">1 with gaps</li>`, `<li class="bad">1 never succeeded</li>`, `<li>1 never run</li>`,
 		`<li class="warn">2 with known losses</li>`, `<li class="warn">1 with quarantined records</li>`,
 		`<li class="bad">1 tenant at 80 % or more of the Graph budget</li>`,
 		`<p class="advice">A tenant at 80 % of its Graph budget falls behind on a busy day, and above 100 % every day: ` + status.BudgetAdvice + `.</p>`,
@@ -81,7 +81,7 @@ func TestPage(t *testing.T) {
 		{"contoso", "interactive-signins", "ok", "15m00s", "ok", "2026-11-20 11:45Z", "2026-11-20 12:00Z", "7", "1 recheck", "2", "85%"},
 		{"contoso", "directory-audits", "ok", "15m00s", "ok", "2026-11-20 11:45Z", "2026-11-20 12:00Z", "3", "6h00m", "-", "85%"},
 		{"fabrikam", "directory-audits", "-", "-", "-", "never run", "-", "-", "-", "-", "1%"},
-		{"fabrikam", "provisioning", "failed", "28d12h", "AT RISK edge 2026-10-21 12:00Z", "2026-10-23 00:00Z", "2026-11-20 12:00Z", "8", "-", "-", "1%"},
+		{"fabrikam", "provisioning", "failed (never succeeded)", "28d12h", "AT RISK edge 2026-10-21 12:00Z", "2026-10-23 00:00Z", "2026-11-20 12:00Z", "8", "-", "-", "1%"},
 		// A row's error goes below it, across the table.
 		{"Last error: " + failure},
 	}
@@ -159,4 +159,28 @@ func TestPage(t *testing.T) {
 	if got := days[34][2]; got != "2026-11-20: 36 records, partial" {
 		t.Errorf("contoso/interactive-signins today = %q", got)
 	}
+
+	// The 35 days run from 17 October to 20 November: each grid names
+	// October before its first day and November before the 1st.
+	for _, grid := range gridRE.FindAllString(body, -1) {
+		months := monthRE.FindAllStringSubmatch(grid, -1)
+		if len(months) != 2 || months[0][1] != "Oct" || months[1][1] != "Nov" || months[0][2] != "2026" {
+			t.Errorf("month labels %q, want Oct and Nov 2026", months)
+			continue
+		}
+		if !strings.Contains(grid, `<span>2026</span></li>
+<li class="complete" title="2026-11-01:`) && !strings.Contains(grid, `<span>2026</span></li>
+<li class="none" title="2026-11-01:`) {
+			t.Errorf("November's label is not just before the 1st:\n%s", grid)
+		}
+		if first := dayRE.FindStringSubmatch(grid); first == nil || first[2][:10] != "2026-10-17" ||
+			strings.Index(grid, months[0][0]) > strings.Index(grid, first[0]) {
+			t.Errorf("October's label is not before the first day:\n%s", grid)
+		}
+	}
 }
+
+var (
+	gridRE  = regexp.MustCompile(`(?s)<ul class="grid">.*?</ul>`)
+	monthRE = regexp.MustCompile(`<li class="month" aria-hidden="true"><b>([A-Z][a-z]{2})</b><span>(\d{4})</span></li>`)
+)

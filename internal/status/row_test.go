@@ -1,8 +1,12 @@
 package status
 
 import (
+	"bytes"
+	"encoding/json"
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,10 +25,10 @@ func TestRowOfAJobThatFailedToStart(t *testing.T) {
 	st := state.State{LastRun: &state.Run{Started: now.Add(-time.Minute), Finished: now, Result: "failed",
 		Error: "sign-in logs need Entra ID P1 or P2"}}
 	r := row(j, st, true, now)
-	if r.NeverRun || r.LastRun == nil || r.LastRun.Error != st.LastRun.Error || r.Lag != 0 || r.RetentionRisk {
+	if r.NeverRun || r.LastRun == nil || r.LastRun.Error != st.LastRun.Error || r.Lag != nil || r.RetentionRisk {
 		t.Fatalf("row %+v", r)
 	}
-	if got := watermarkText(r); got != "-" {
+	if got := watermarkText(r); got != "not started" {
 		t.Fatalf("watermark text %q", got)
 	}
 	if r := row(j, state.State{}, false, now); !r.NeverRun || r.LastRun != nil {
@@ -123,5 +127,64 @@ func TestRowOfLostSpans(t *testing.T) {
 		if got := needText(Row{BudgetNeedRatio: tt.ratio}); got != tt.want {
 			t.Errorf("need text of %v: %q, want %q", tt.ratio, got, tt.want)
 		}
+	}
+}
+
+// TestRowOfAJobThatNeverSucceeded: a job no run of which ended ok says so
+// in the text, the JSON and the page, instead of a lag of 0 and "Retention
+// ok"; one that worked before and fails now does not, and neither does one
+// whose state predates last_ok but whose last run was ok.
+func TestRowOfAJobThatNeverSucceeded(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	j := Job{Tenant: "contoso", Stream: "interactive-signins", Partition: audit.Hour, RetentionWarning: 5 * 24 * time.Hour}
+	failed := &state.Run{Started: now.Add(-time.Minute), Finished: now, Result: "failed", Error: "no token"}
+	ok := &state.Run{Started: now.Add(-time.Minute), Finished: now, Result: "ok"}
+	started := state.State{Start: now.Add(-48 * time.Hour), Watermark: now.Add(-time.Hour), Retention: state.Duration(30 * 24 * time.Hour)}
+	with := func(st state.State, run *state.Run, lastOK time.Time) state.State {
+		st.LastRun, st.LastOK = run, lastOK
+		return st
+	}
+	for _, tc := range []struct {
+		name             string
+		st               state.State
+		found            bool
+		never            bool
+		result, wm, lag  string
+		retention, jsonL string
+	}{
+		{"never run", state.State{}, false, true, "-", "never run", "-", "-", `"lag_seconds":null`},
+		{"failed to start", with(state.State{}, failed, time.Time{}), true, true, "failed (never succeeded)", "not started", "-", "-", `"lag_seconds":null`},
+		{"started, never ok", with(started, failed, time.Time{}), true, true, "failed (never succeeded)", "2026-11-27 11:00Z", "1h00m", "ok", `"lag_seconds":3600`},
+		{"worked before", with(started, failed, now.Add(-time.Hour)), true, false, "failed", "2026-11-27 11:00Z", "1h00m", "ok", `"lag_seconds":3600`},
+		{"state before last_ok", with(started, ok, time.Time{}), true, false, "ok", "2026-11-27 11:00Z", "1h00m", "ok", `"lag_seconds":3600`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := row(j, tc.st, tc.found, now)
+			r.Configured = true
+			if r.NeverSucceeded != tc.never || resultText(r) != tc.result || watermarkText(r) != tc.wm || lagText(r) != tc.lag {
+				t.Errorf("never succeeded %v, result %q, watermark %q, lag %q; want %v, %q, %q, %q",
+					r.NeverSucceeded, resultText(r), watermarkText(r), lagText(r), tc.never, tc.result, tc.wm, tc.lag)
+			}
+			data, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), `"never_succeeded":`+strconv.FormatBool(tc.never)) || !strings.Contains(string(data), tc.jsonL) {
+				t.Errorf("JSON %s, want never_succeeded %v and %s", data, tc.never, tc.jsonL)
+			}
+			var page bytes.Buffer
+			if err := pageTemplate.Execute(&page, newView(Report{Generated: now, Rows: []Row{r}})); err != nil {
+				t.Fatal(err)
+			}
+			cells := regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(page.String(), -1)
+			if len(cells) < 6 || cells[2][1] != `<span class="tag `+resultClass(r)+`">`+tc.result+`</span>` ||
+				cells[3][1] != tc.lag || cells[4][1] != tc.retention || cells[5][1] != tc.wm {
+				t.Errorf("page cells %q, want result %q, lag %q, retention %q, watermark %q", cells, tc.result, tc.lag, tc.retention, tc.wm)
+			}
+			summary := `<li class="bad">1 never succeeded</li>`
+			if want := tc.never && tc.found; strings.Contains(page.String(), summary) != want {
+				t.Errorf("page summary has %s: %v, want %v", summary, !want, want)
+			}
+		})
 	}
 }

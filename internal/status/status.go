@@ -50,6 +50,8 @@ type Job struct {
 	Rechecks    int
 	RateLimit   capacity.Rate
 	BudgetGroup string
+	// Unlisted: found in storage, not in the configuration, so not run.
+	Unlisted bool
 }
 
 // Options are what Collect reads and how.
@@ -64,14 +66,24 @@ type Options struct {
 	Days int
 	// Concurrency bounds the state reads and listings in flight; 0 = 8.
 	Concurrency int
+	// Unlisted describes a stream found in storage that Jobs does not list
+	// (removed from the configuration, or only backfilled) as the
+	// configuration would run it: its partition (when its state does not
+	// record one) and retention warning. nil: hour partitions, no warning.
+	Unlisted func(tenant, stream string) Job
 }
 
 // Report is the status of every job at Generated (to the second). Rows and
-// Coverage follow the order of Options.Jobs.
+// Coverage follow the order of Options.Jobs, with each stream found in
+// storage that it does not list after its tenant's jobs (Row.Configured
+// false), and those of tenants it does not name at the end.
 type Report struct {
 	Generated time.Time        `json:"generated"`
 	Rows      []Row            `json:"rows"`
 	Coverage  []StreamCoverage `json:"coverage"`
+	// Error says why the streams in storage could not be listed: then
+	// only the configured ones are shown.
+	Error string `json:"error,omitempty"`
 }
 
 // Row is the status of one job.
@@ -80,14 +92,19 @@ type Row struct {
 	Stream    string `json:"stream"`
 	Schedule  string `json:"schedule"`
 	Partition string `json:"partition"` // hour | day
+	// Configured is false for a stream found in storage (its folder or
+	// state) that the configuration does not list: it is not archived any
+	// more, but its archive is there.
+	Configured bool `json:"configured"`
 	// NeverRun: no state yet; the job starts on its first run.
 	NeverRun bool `json:"never_run"`
 	// Start is where the job's archive begins.
 	Start time.Time `json:"start,omitzero"`
 	// Watermark: every record before it has been looked for at least once.
 	Watermark time.Time `json:"watermark,omitzero"`
-	// Lag is Generated − Watermark.
-	Lag Seconds `json:"lag_seconds"`
+	// Lag is Generated − Watermark; nil (null) before the job started,
+	// when there is no watermark to lag.
+	Lag *Seconds `json:"lag_seconds"`
 	// Retention is how far back Graph serves this tenant's logs.
 	Retention Seconds `json:"retention_seconds"`
 	// RetentionEdge is Generated − Retention: Entra has deleted what is
@@ -101,6 +118,11 @@ type Row struct {
 	// the first seal).
 	ChainHead *ChainHead `json:"chain_head,omitempty"`
 	LastRun   *Run       `json:"last_run,omitempty"`
+	// LastOK is when the last run that ended ok finished. NeverSucceeded:
+	// no run has ended ok (none ran, or every one failed or was stopped),
+	// so the job is not known to work at all.
+	LastOK         time.Time `json:"last_ok,omitzero"`
+	NeverSucceeded bool      `json:"never_succeeded"`
 	// Lost lists the spans the job could not read because Graph no longer
 	// served them, oldest first: known losses, not gaps. LostSeconds is the
 	// length of the never-read ones (those missed by one recheck pass only
@@ -168,6 +190,9 @@ func (r Row) BudgetNeedHigh() bool { return r.BudgetNeedRatio >= capacity.Warn }
 
 // KnownLoss reports whether the job has lost spans of any kind.
 func (r Row) KnownLoss() bool { return len(r.Lost) > 0 }
+
+// resultOK is the result of a run that ended ok (metrics.ResultOK).
+const resultOK = "ok"
 
 // Failed reports whether the run failed.
 func (r *Run) Failed() bool { return r != nil && r.Result == "failed" }
@@ -265,34 +290,45 @@ func Collect(ctx context.Context, o Options) (Report, error) {
 		o.Concurrency = defaultConcurrency
 	}
 	now := o.Now().UTC().Truncate(time.Second)
-	rep := Report{
-		Generated: now,
-		Rows:      make([]Row, len(o.Jobs)),
-		Coverage:  make([]StreamCoverage, len(o.Jobs)),
-	}
 	c := &collector{o: o, now: now, sem: make(chan struct{}, o.Concurrency)}
-	c.collect(ctx, &rep)
+	rep := Report{Generated: now}
+	found, err := c.found(ctx)
+	if err != nil {
+		rep.Error = readError("list the streams in storage", err)
+	}
+	jobs := withFound(o.Jobs, found)
+	rep.Rows, rep.Coverage = make([]Row, len(jobs)), make([]StreamCoverage, len(jobs))
+	c.collect(ctx, jobs, &rep)
 	if err := ctx.Err(); err != nil {
 		return Report{}, err
 	}
-	budgetNeed(o.Jobs, rep.Rows)
+	budgetNeed(jobs, rep.Rows)
 	return rep, nil
 }
 
-// row builds a job's row from its state (found false: never run).
+// row builds a job's row from its state (found false: never run). Every
+// time is in UTC, whatever offset the state document wrote (DESIGN.md "UTC
+// everywhere").
 func row(j Job, st state.State, found bool, now time.Time) Row {
-	r := Row{Tenant: j.Tenant, Stream: j.Stream, Schedule: j.Schedule, Partition: j.Partition.String(), Lost: []LostSpan{}}
+	r := emptyRow(j)
 	if found {
 		for _, l := range st.Lost {
-			r.Lost = append(r.Lost, LostSpan{From: l.From, To: l.To, Recheck: l.Recheck, Reason: l.Reason})
+			r.Lost = append(r.Lost, LostSpan{From: l.From.UTC(), To: l.To.UTC(), Recheck: l.Recheck, Reason: l.Reason})
 		}
 		r.LostSeconds = Seconds(time.Duration(st.LostSeconds() * float64(time.Second)))
 		r.Quarantined, r.RecordsPerDay = st.Quarantined, st.RecordsPerDay
 	}
 	if found && st.LastRun != nil {
 		lr := st.LastRun
-		r.LastRun = &Run{Started: lr.Started, Finished: lr.Finished, Result: lr.Result, Error: lr.Error, Records: lr.Records}
+		r.LastRun = &Run{Started: lr.Started.UTC(), Finished: lr.Finished.UTC(), Result: lr.Result, Error: lr.Error, Records: lr.Records}
 	}
+	if found {
+		r.LastOK = st.LastOK.UTC()
+	}
+	if r.LastOK.IsZero() && r.LastRun != nil && r.LastRun.Result == resultOK {
+		r.LastOK = r.LastRun.Finished // a document written before last_ok was recorded
+	}
+	r.NeverSucceeded = r.LastOK.IsZero()
 	if !found || st.Start.IsZero() {
 		// No progress yet; a first run that failed before it could start
 		// (a Free tenant's sign-ins, a refused credential) still shows its
@@ -300,11 +336,12 @@ func row(j Job, st state.State, found bool, now time.Time) Row {
 		r.NeverRun = r.LastRun == nil
 		return r
 	}
-	r.Start, r.Watermark, r.SealedThrough = st.Start, st.Watermark, st.SealedThrough
+	r.Start, r.Watermark, r.SealedThrough = st.Start.UTC(), st.Watermark.UTC(), st.SealedThrough.UTC()
 	if st.LastManifest != "" {
-		r.ChainHead = &ChainHead{Manifest: st.LastManifest, SHA256: st.LastManifestSHA256, SealedThrough: st.SealedThrough}
+		r.ChainHead = &ChainHead{Manifest: st.LastManifest, SHA256: st.LastManifestSHA256, SealedThrough: r.SealedThrough}
 	}
-	r.Lag = Seconds(now.Sub(st.Watermark).Truncate(time.Second))
+	lag := Seconds(now.Sub(st.Watermark).Truncate(time.Second))
+	r.Lag = &lag
 	retention := time.Duration(st.Retention)
 	if retention <= 0 {
 		retention = defaultRetention
@@ -315,19 +352,30 @@ func row(j Job, st state.State, found bool, now time.Time) Row {
 	return r
 }
 
+// emptyRow is a job's row before its state is read.
+func emptyRow(j Job) Row {
+	return Row{Tenant: j.Tenant, Stream: j.Stream, Schedule: j.Schedule, Partition: j.Partition.String(),
+		Configured: !j.Unlisted, Lost: []LostSpan{}}
+}
+
 // budgetNeed sets each row's BudgetNeedRatio from the jobs' configured
 // budgets and the volume their rows report. A row whose state could not be
 // read adds its runs but no volume, so its tenant's need is a lower bound.
+// Unlisted jobs are not run and need nothing.
 func budgetNeed(jobs []Job, rows []Row) {
-	cj := make([]capacity.Job, len(jobs))
+	var cj []capacity.Job
 	for i, j := range jobs {
-		cj[i] = capacity.Job{Tenant: j.Tenant, Group: j.BudgetGroup, Rate: j.RateLimit, Schedule: j.Schedule,
-			Rechecks: j.Rechecks, RecordsPerDay: rows[i].RecordsPerDay}
+		if !j.Unlisted {
+			cj = append(cj, capacity.Job{Tenant: j.Tenant, Group: j.BudgetGroup, Rate: j.RateLimit, Schedule: j.Schedule,
+				Rechecks: j.Rechecks, RecordsPerDay: rows[i].RecordsPerDay})
+		}
 	}
 	// A tenant without a budget or schedule gets none; the others still do.
 	ratios, _ := capacity.Ratios(cj)
 	for i := range rows {
-		rows[i].BudgetNeedRatio = ratios[rows[i].Tenant]
+		if !jobs[i].Unlisted {
+			rows[i].BudgetNeedRatio = ratios[rows[i].Tenant]
+		}
 	}
 }
 

@@ -69,7 +69,7 @@ func TestCollectRows(t *testing.T) {
 	for i, w := range wants {
 		r := rep.Rows[i]
 		if r.Tenant != w.tenant || r.Stream != w.stream || r.NeverRun != w.neverRun || !r.Start.Equal(w.start) ||
-			!r.Watermark.Equal(w.watermark) || time.Duration(r.Lag) != w.lag || time.Duration(r.Retention) != w.retention ||
+			!r.Watermark.Equal(w.watermark) || lagOf(r) != w.lag || time.Duration(r.Retention) != w.retention ||
 			r.RetentionRisk != w.risk || r.Error != "" {
 			t.Errorf("row %d = %+v\nwant %+v", i, r, w)
 		}
@@ -353,4 +353,12 @@ func TestCollectLostState(t *testing.T) {
 	if r := rep.Rows[3]; r.Error != "" {
 		t.Errorf("another row changed: %+v", r)
 	}
+}
+
+// lagOf is a row's lag, 0 when it has none.
+func lagOf(r status.Row) time.Duration {
+	if r.Lag == nil {
+		return 0
+	}
+	return time.Duration(*r.Lag)
 }

@@ -23,11 +23,17 @@ func WriteText(w io.Writer, r Report) error {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TENANT\tSTREAM\tWATERMARK\tLAG\tLAST-RUN\tRESULT\tRISK\tLOST\tQUARANTINED\tNEED\tERROR")
 	for _, row := range r.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.String(row.Tenant), termsafe.String(row.Stream),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.String(row.Tenant), termsafe.String(streamText(row)),
 			watermarkText(row), lagText(row), lastRunText(row), resultText(row), riskText(row),
 			lostText(row), quarantinedText(row), needText(row), oneLine(errorText(row)))
 	}
 	tw.Flush()
+	if slices.ContainsFunc(r.Rows, func(r Row) bool { return !r.Configured }) {
+		fmt.Fprintln(&b, "(not configured): "+notConfigured)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, "Only the configured streams are shown: cannot %s\n", oneLine(r.Error))
+	}
 	writeLosses(&b, r.Rows)
 	writeQuarantine(&b, r.Rows)
 	writeBudget(&b, r.Rows)
@@ -55,6 +61,18 @@ func WriteText(w io.Writer, r Report) error {
 	}
 	_, err := io.WriteString(w, out.String())
 	return err
+}
+
+// notConfigured explains the rows of streams the configuration does not
+// list.
+const notConfigured = "found in storage, but the configuration does not list it, so it is not archived any more"
+
+// streamText marks a stream the configuration does not list.
+func streamText(r Row) string {
+	if !r.Configured {
+		return r.Stream + " (not configured)"
+	}
+	return r.Stream
 }
 
 // writeLosses lists every lost span of every job.
@@ -140,16 +158,16 @@ func watermarkText(r Row) string {
 	case r.NeverRun:
 		return "never run"
 	case r.Watermark.IsZero():
-		return "-"
+		return "not started" // its runs failed before it could
 	}
 	return timeText(r.Watermark)
 }
 
 func lagText(r Row) string {
-	if r.NeverRun || r.Watermark.IsZero() {
+	if r.Lag == nil {
 		return "-"
 	}
-	return FormatLag(time.Duration(r.Lag))
+	return FormatLag(time.Duration(*r.Lag))
 }
 
 func lastRunText(r Row) string {
@@ -168,6 +186,8 @@ func resultText(r Row) string {
 		return "unreadable"
 	case r.LastRun == nil:
 		return "-"
+	case r.NeverSucceeded:
+		return r.LastRun.Result + " (never succeeded)"
 	}
 	return r.LastRun.Result
 }

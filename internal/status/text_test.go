@@ -21,11 +21,11 @@ func TestWriteText(t *testing.T) {
 	if !strings.Contains(failure, statustest.FailureText) {
 		t.Fatalf("provisioning error %q lacks the source's error", failure)
 	}
-	want := `TENANT    STREAM               WATERMARK          LAG     LAST-RUN           RESULT  RISK     LOST       QUARANTINED  NEED      ERROR
-contoso   interactive-signins  2026-11-20 11:45Z  15m00s  2026-11-20 12:00Z  ok      -        1 recheck  2            85%-HIGH
-contoso   directory-audits     2026-11-20 11:45Z  15m00s  2026-11-20 12:00Z  ok      -        6h00m      -            85%-HIGH
-fabrikam  directory-audits     never run          -       -                  -       -        -          -            1%
-fabrikam  provisioning         2026-10-23 00:00Z  28d12h  2026-11-20 12:00Z  failed  AT-RISK  -          -            1%        ` + failure + `
+	want := `TENANT    STREAM               WATERMARK          LAG     LAST-RUN           RESULT                    RISK     LOST       QUARANTINED  NEED      ERROR
+contoso   interactive-signins  2026-11-20 11:45Z  15m00s  2026-11-20 12:00Z  ok                        -        1 recheck  2            85%-HIGH
+contoso   directory-audits     2026-11-20 11:45Z  15m00s  2026-11-20 12:00Z  ok                        -        6h00m      -            85%-HIGH
+fabrikam  directory-audits     never run          -       -                  -                         -        -          -            1%
+fabrikam  provisioning         2026-10-23 00:00Z  28d12h  2026-11-20 12:00Z  failed (never succeeded)  AT-RISK  -          -            1%        ` + failure + `
 
 KNOWN LOSSES (Graph no longer served these spans when the archiver got there; not gaps, not faults)
 contoso/interactive-signins  missed recheck at 24h  2026-11-19 00:00Z .. 2026-11-19 06:00Z  6h00m  ` + statustest.RecheckMissedReason + `
@@ -53,7 +53,7 @@ fabrikam/provisioning        .....#.............................  8 records
 func TestWriteTextUnreadableRow(t *testing.T) {
 	rep := status.Report{
 		Generated: t0,
-		Rows: []status.Row{{Tenant: "contoso", Stream: "provisioning", Partition: "hour",
+		Rows: []status.Row{{Tenant: "contoso", Stream: "provisioning", Partition: "hour", Configured: true,
 			Error: "read state: line one\nline two"}},
 	}
 	var b strings.Builder
@@ -73,9 +73,9 @@ contoso  provisioning  ?          -    -         unreadable  -     -     -      
 // gets no line.
 func TestWriteTextOverBudget(t *testing.T) {
 	rep := status.Report{Generated: t0, Rows: []status.Row{
-		{Tenant: "contoso", Stream: "interactive-signins", BudgetNeedRatio: 1.25},
-		{Tenant: "contoso", Stream: "noninteractive-signins", BudgetNeedRatio: 1.25},
-		{Tenant: "fabrikam", Stream: "directory-audits", BudgetNeedRatio: 0.7999},
+		{Tenant: "contoso", Stream: "interactive-signins", Configured: true, BudgetNeedRatio: 1.25},
+		{Tenant: "contoso", Stream: "noninteractive-signins", Configured: true, BudgetNeedRatio: 1.25},
+		{Tenant: "fabrikam", Stream: "directory-audits", Configured: true, BudgetNeedRatio: 0.7999},
 	}}
 	var b strings.Builder
 	if err := status.WriteText(&b, rep); err != nil {

@@ -43,6 +43,7 @@ func Run(t *testing.T, newSink func(t *testing.T) archive.Sink) {
 		{"Delete", testDelete},
 		{"List", testList},
 		{"ListStops", testListStops},
+		{"Folders", testFolders},
 		{"Doc", testDoc},
 		{"DocConcurrent", testDocConcurrent},
 		{"Lock", testLock},

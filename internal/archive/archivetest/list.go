@@ -91,3 +91,51 @@ func testListStops(t *testing.T, s archive.Sink) {
 		t.Fatalf("List with a failing callback: err %v after %d calls, want %v after 1", err, calls, stop)
 	}
 }
+
+func testFolders(t *testing.T, s archive.Sink) {
+	for _, name := range []string{
+		"t/s/y=2026/m=11/d=27/h=03/s_20261127T03Z_p000.jsonl.gz",
+		"t/s/a/b/deep.jsonl",
+		"t/s-y/z.jsonl", // "t/s-y/" sorts before "t/s/"
+		"t/s.txt",       // a blob, not a folder
+		"u/other.jsonl",
+		"v/w/gone.jsonl", // deleted below: v/ holds nothing
+	} {
+		mustPut(t, s, name, []byte(name))
+	}
+	if err := s.Delete(t.Context(), "v/w/gone.jsonl"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WriteDoc(t.Context(), "_state/t/s.json", []byte(`{"v":1}`), ""); err != nil {
+		t.Fatalf("WriteDoc: %v", err)
+	}
+	for prefix, want := range map[string][]string{
+		"":                 {"_state/", "t/", "u/"},
+		"t/":               {"t/s-y/", "t/s/"},
+		"t/s/":             {"t/s/a/", "t/s/y=2026/"},
+		"_state/":          {"_state/t/"},
+		"t/s/a/b/":         nil,
+		"nothing/":         nil,
+		"v/":               nil,
+		"t/s/y=2026/m=11/": {"t/s/y=2026/m=11/d=27/"},
+	} {
+		var got []string
+		if err := s.Folders(t.Context(), prefix, func(name string) error {
+			got = append(got, name)
+			return nil
+		}); err != nil {
+			t.Fatalf("Folders(%q): %v", prefix, err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("Folders(%q) = %q, want %q", prefix, got, want)
+		}
+	}
+	if err := s.Folders(t.Context(), "t", func(string) error { return nil }); !errors.Is(err, archive.ErrInvalid) {
+		t.Errorf("Folders(\"t\") = %v, want ErrInvalid (a folder ends in /)", err)
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := s.Folders(t.Context(), "", func(string) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("Folders with a failing callback: err %v after %d calls, want %v after 1", err, calls, stop)
+	}
+}

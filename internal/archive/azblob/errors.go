@@ -8,6 +8,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+
+	"github.com/entra-archiver/entra-archiver/internal/egress"
 )
 
 // serviceError is what the sink keeps of a storage service error: the
@@ -27,14 +29,23 @@ func (e *serviceError) Error() string {
 }
 
 // clean strips err to what may be logged: a service error to status and
-// code, a transport error to its operation, its URL without the query
-// (which may hold a SAS) and its cause.
+// code, a request that got no answer to egress's account of it (the host,
+// the cause and what to check, without the URL, which may hold a SAS), any
+// other transport error to its operation, its URL without the query and
+// its cause.
 func clean(err error) error {
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
 		return &serviceError{status: re.StatusCode, code: re.ErrorCode}
 	}
 	var ue *url.Error
+	if ne := egress.Network(err, ""); ne != nil {
+		stripped := *ne
+		if errors.As(ne.Err, &ue) {
+			stripped.Err = ue.Err
+		}
+		return &stripped
+	}
 	if errors.As(err, &ue) {
 		return fmt.Errorf("%s %s: %w", ue.Op, redact(ue.URL), ue.Err)
 	}

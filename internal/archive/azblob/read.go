@@ -118,6 +118,34 @@ func (s *Sink) List(ctx context.Context, prefix string, fn func(archive.Object) 
 	return nil
 }
 
+// Folders implements archive.Sink with a listing by delimiter, which
+// returns the prefixes below prefix, not the blobs under them.
+func (s *Sink) Folders(ctx context.Context, prefix string, fn func(string) error) error {
+	if err := archive.CheckFolder(prefix); err != nil {
+		return err
+	}
+	opts := &container.ListBlobsHierarchyOptions{}
+	if prefix != "" {
+		opts.Prefix = &prefix
+	}
+	pager := s.container.NewListBlobsHierarchyPager("/", opts)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return s.fail("list folders", prefix+"*/", err)
+		}
+		for _, p := range page.Segment.BlobPrefixes {
+			if p.Name == nil {
+				continue
+			}
+			if err := fn(*p.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Delete implements archive.Sink, snapshots included.
 func (s *Sink) Delete(ctx context.Context, name string) error {
 	if err := archive.CheckName(name); err != nil {

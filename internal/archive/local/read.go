@@ -146,6 +146,58 @@ func (s *Sink) walk(ctx context.Context, dir, rel, prefix string, fn func(archiv
 	return nil
 }
 
+// Folders implements archive.Sink. A folder counts only when it holds a
+// listed blob somewhere below it, as in a container, where folders are
+// only prefixes of names: an empty one left behind is not listed.
+func (s *Sink) Folders(ctx context.Context, prefix string, fn func(string) error) error {
+	if err := archive.CheckFolder(prefix); err != nil {
+		return err
+	}
+	dir := filepath.Join(s.root, filepath.FromSlash(prefix))
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list folders %s: %w", prefix, err)
+	}
+	var folders []string
+	for _, de := range entries {
+		if de.IsDir() && !strings.HasPrefix(de.Name(), ".") {
+			folders = append(folders, prefix+de.Name()+"/")
+		}
+	}
+	// Sorted as full names: "a-b/" comes before "a/", unlike "a-b" and "a".
+	slices.Sort(folders)
+	for _, full := range folders {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		held, err := s.holdsBlob(ctx, full)
+		if err != nil {
+			return err
+		}
+		if !held {
+			continue
+		}
+		if err := fn(full); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// holdsBlob reports whether List would list anything below folder, stopping
+// at the first blob.
+func (s *Sink) holdsBlob(ctx context.Context, folder string) (bool, error) {
+	errFound := errors.New("found")
+	err := s.List(ctx, folder, func(archive.Object) error { return errFound })
+	if errors.Is(err, errFound) {
+		return true, nil
+	}
+	return false, err
+}
+
 // Delete implements archive.Sink. The blob goes first, its sidecar second: a
 // leftover sidecar is invisible and replaced by the next Put of the name.
 func (s *Sink) Delete(ctx context.Context, name string) error {

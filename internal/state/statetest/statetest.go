@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ func Run(t *testing.T, newStore func(t *testing.T) state.Store) {
 		{"StaleVersion", testStaleVersion},
 		{"JobsAreSeparate", testJobsAreSeparate},
 		{"ConcurrentSavers", testConcurrentSavers},
+		{"Jobs", testJobs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -46,6 +48,7 @@ func sample(n int) state.State {
 		LastManifest:       fmt.Sprintf("contoso/interactive-signins/m%d_manifest.json", n),
 		LastManifestSHA256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		LastRun:            &state.Run{Started: w, Finished: w.Add(time.Minute), Result: "ok", Records: int64(n)},
+		LastOK:             w.Add(time.Minute),
 	}
 }
 
@@ -123,6 +126,29 @@ func testJobsAreSeparate(t *testing.T, s state.Store) {
 	}
 	for i, j := range jobs {
 		wantState(t, s, j[0], j[1], saved(sample(i), j[0], j[1]), versions[i])
+	}
+}
+
+// testJobs: every saved job is listed once, by tenant then stream.
+func testJobs(t *testing.T, s state.Store) {
+	if jobs, err := s.Jobs(t.Context()); err != nil || len(jobs) != 0 {
+		t.Fatalf("Jobs of an empty store = %v, %v; want none", jobs, err)
+	}
+	job := func(tenant, stream string) state.Job { return state.Job{Tenant: tenant, Stream: stream} }
+	saves := []state.Job{job("fabrikam", "provisioning"), job("contoso", "interactive-signins"), job("contoso", "directory-audits")}
+	for i, j := range saves {
+		if _, err := s.Save(t.Context(), j.Tenant, j.Stream, sample(i), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := s.Save(t.Context(), "fabrikam", "provisioning", sample(9), "")
+	if !errors.Is(err, state.ErrConflict) {
+		t.Fatalf("second create = %q, %v; want ErrConflict", v, err)
+	}
+	jobs, err := s.Jobs(t.Context())
+	want := []state.Job{job("contoso", "directory-audits"), job("contoso", "interactive-signins"), job("fabrikam", "provisioning")}
+	if err != nil || !slices.Equal(jobs, want) {
+		t.Fatalf("Jobs = %v, %v; want %v", jobs, err, want)
 	}
 }
 
