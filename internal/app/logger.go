@@ -30,8 +30,11 @@ func NewLogger(c config.Log, w io.Writer) (*zap.Logger, zap.AtomicLevel, error) 
 	} else {
 		enc = zapcore.NewJSONEncoder(ec)
 	}
-	core := zapcore.NewCore(enc, zapcore.AddSync(w), level)
-	return zap.New(core, zap.ErrorOutput(zapcore.AddSync(w))), level, nil
+	// Runs log from many goroutines; w (a terminal filter, a test's
+	// buffer) need not be safe for concurrent writes.
+	out := zapcore.Lock(zapcore.AddSync(w))
+	core := zapcore.NewCore(enc, out, level)
+	return zap.New(core, zap.ErrorOutput(out)), level, nil
 }
 
 // utcTime encodes times in UTC with layout.
