@@ -18,7 +18,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/entra-archiver/entra-archiver/internal/bench"
+	"github.com/entra-archiver/entra-archiver/internal/tools/bench"
 	"github.com/entra-archiver/entra-archiver/internal/testenv"
 )
 

@@ -13,7 +13,7 @@ import (
 
 // Packages that build HTTP clients of their own on purpose: the simulated
 // Graph (a test server) and the benchmark's curl-like baseline.
-var ownClients = map[string]bool{"internal/graphsim": true, "internal/bench": true, "internal/egress": true}
+var ownClients = map[string]bool{"internal/graphsim": true, "internal/tools/bench": true, "internal/egress": true}
 
 // sdkConstructors build an Azure SDK pipeline, which uses azcore's default
 // client (it follows redirects) unless given a transport.

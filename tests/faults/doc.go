@@ -6,7 +6,7 @@
 // TLS verification off. The package has no non-test code.
 //
 // The rest of the reliability and security suites run the real binary and
-// live beside the end-to-end tests in internal/e2e: Graph faults
+// live beside the end-to-end tests in tests/e2e: Graph faults
 // (graph_fault_test.go), storage faults — Azurite stopped, a full or
 // read-only file system — (storage_fault_test.go), kill -9 at seeded
 // moments (crash_fault_test.go), bad configuration (config_fault_test.go),
