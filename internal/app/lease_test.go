@@ -310,7 +310,7 @@ tenants:
 		}
 		err = a.withLease(t.Context(), w, entries[0], 0, func(context.Context) error {
 			if _, err := locker.Acquire(t.Context(), lock, LeaseTTL); !errors.Is(err, archive.ErrLeased) {
-				return fmt.Errorf("%s while a run of %s holds its lease: %v, want ErrLeased", lock, tenant, err)
+				return fmt.Errorf("%s while a run of %s holds its lease: %w, want ErrLeased", lock, tenant, err)
 			}
 			return nil
 		})

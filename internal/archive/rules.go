@@ -29,10 +29,10 @@ func CheckPrefix(prefix string) error {
 	if prefix == "" {
 		return nil
 	}
-	dir, last := "", prefix
+	last := prefix
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
-		dir, last = prefix[:i], prefix[i+1:]
-		if err := checkPath(dir); err != nil {
+		last = prefix[i+1:]
+		if err := checkPath(prefix[:i]); err != nil {
 			return fmt.Errorf("prefix %q: %w", prefix, err)
 		}
 	}

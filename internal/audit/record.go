@@ -80,7 +80,7 @@ func ParseRecord(raw []byte, timeField string) (Record, error) {
 	}
 	t, err := ParseTime(string(timeVal))
 	if err != nil {
-		return rec, fmt.Errorf("%w: %s: %v", ErrNoTime, timeField, err)
+		return rec, fmt.Errorf("%w: %s: %w", ErrNoTime, timeField, err)
 	}
 	rec.Time = t
 	return rec, nil

@@ -33,7 +33,7 @@ func Load(path, password string) ([]*x509.Certificate, crypto.PrivateKey, error)
 		// PEM keys, and given a password it would parse PEM as PKCS#12.
 		certs, key, err := azidentity.ParseCertificates(data, nil)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: cannot read a PEM certificate and unencrypted private key: %v", path, err)
+			return nil, nil, fmt.Errorf("%s: cannot read a PEM certificate and unencrypted private key: %w", path, err)
 		}
 		return certs, key, nil
 	}
@@ -45,7 +45,7 @@ func Load(path, password string) ([]*x509.Certificate, crypto.PrivateKey, error)
 	case errors.Is(err, pkcs12.ErrIncorrectPassword):
 		return nil, nil, fmt.Errorf("%s: %w", path, ErrWrongPassword)
 	case err != nil:
-		return nil, nil, fmt.Errorf("%s: cannot read a PKCS#12 (PFX) certificate with its private key: %v", path, err)
+		return nil, nil, fmt.Errorf("%s: cannot read a PKCS#12 (PFX) certificate with its private key: %w", path, err)
 	}
 	return append([]*x509.Certificate{cert}, chain...), key, nil
 }

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -83,7 +84,7 @@ func TestExportCommand(t *testing.T) {
 			t.Fatalf("csv row %q (%v), want %q", got.Raw, err, want)
 		}
 	}
-	if _, err := rd.Next(); err != io.EOF {
+	if _, err := rd.Next(); !errors.Is(err, io.EOF) {
 		t.Fatalf("csv export has more rows than failed sign-ins: %v", err)
 	}
 }

@@ -29,8 +29,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
 // MaxErrorBody is how much of an error answer's body (status 400 and
@@ -159,7 +157,7 @@ func OnFailure(report func(error)) Option { return func(g *guard) { g.report = r
 // Transporter (a test's) is trusted not to follow redirects itself, and
 // if it does, the answer is refused all the same, as a *RedirectError
 // with Followed set.
-func Transport(next policy.Transporter, opts ...Option) policy.Transporter {
+func Transport(next Doer, opts ...Option) Doer {
 	switch c := next.(type) {
 	case nil:
 		next = Client()
@@ -177,8 +175,14 @@ func Transport(next policy.Transporter, opts ...Option) policy.Transporter {
 	return g
 }
 
+// Doer sends one HTTP request: *http.Client, and what the Azure SDK calls
+// a policy.Transporter (the same method, so either is one).
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
 type guard struct {
-	next    policy.Transporter
+	next    Doer
 	maxBody int64
 	check   func(*http.Request) error
 	report  func(error)

@@ -101,7 +101,7 @@ func (e *rowEncoder) encode(dst []byte, rec *audit.Record) ([]byte, error) {
 		err = fmt.Errorf("data after the object at offset %d", end)
 	}
 	if err != nil {
-		return dst, fmt.Errorf("%w: %v", ErrBadRecord, err)
+		return dst, fmt.Errorf("%w: %w", ErrBadRecord, err)
 	}
 	if id := e.cells[e.schema.idCol]; string(id) != rec.ID {
 		return dst, fmt.Errorf("%w: id cell %q differs from the record's id %q", ErrBadRecord, id, rec.ID)

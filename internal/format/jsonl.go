@@ -95,7 +95,7 @@ func parseRaw(raw []byte, timeField, what string, n int) (audit.Record, error) {
 		if errors.Is(err, audit.ErrNoTime) {
 			return audit.Record{}, fmt.Errorf("%s %d: %w", what, n, err)
 		}
-		return audit.Record{}, fmt.Errorf("%w: %s %d: %v", ErrMalformed, what, n, err)
+		return audit.Record{}, fmt.Errorf("%w: %s %d: %w", ErrMalformed, what, n, err)
 	}
 	return rec, nil
 }

@@ -98,7 +98,7 @@ func (w *PortalWriter) Write(rec *audit.Record) error {
 	}
 	top, err := appendMembers(w.top[:0], rec.Raw)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrBadRecord, err)
+		return fmt.Errorf("%w: %w", ErrBadRecord, err)
 	}
 	w.top = top
 	cells, overflow := w.layout.cells(rec, top, w.cells[:0])

@@ -38,7 +38,7 @@ func (s *Source) namedMinimumError(rq request, message, detail string) *audit.Mi
 	}
 	minimum, err := time.ParseInLocation(minimumTimeLayout, m[2], time.UTC)
 	if err != nil {
-		return nil
+		return nil //nolint:nilerr // not Graph's minimum-time message after all
 	}
 	return &audit.MinimumTimeError{Minimum: minimum, Named: true, Msg: fmt.Sprintf(
 		"stream %s: Graph no longer serves logs before %s (its minimum allowed time for %s; window %s, HTTP %s); "+

@@ -166,7 +166,7 @@ func stringValue(q []byte) (string, error) {
 		if c == '\\' {
 			var s string
 			if err := json.Unmarshal(q, &s); err != nil {
-				return "", fmt.Errorf("%w: %v", errMalformed, err)
+				return "", fmt.Errorf("%w: %w", errMalformed, err)
 			}
 			return s, nil
 		}

@@ -228,7 +228,7 @@ func (s *Source) Fetch(ctx context.Context, st audit.Stream, w audit.Window, fil
 func (s *Source) checkNextLink(next, current string) error {
 	u, err := url.Parse(next)
 	if err != nil {
-		return fmt.Errorf("%w: unusable nextLink: %v", audit.ErrPagingFailed, err)
+		return fmt.Errorf("%w: unusable nextLink: %w", audit.ErrPagingFailed, err)
 	}
 	if !u.IsAbs() || u.Host == "" {
 		return fmt.Errorf("%w: nextLink is not an absolute URL", audit.ErrPagingFailed)

@@ -98,7 +98,7 @@ func TestFetchStopsOnPageError(t *testing.T) {
 	next = hs.srv.URL + "/v1.0/auditLogs/signIns?$skiptoken=more"
 	stop := errors.New("disk full")
 	err := hs.src.Fetch(context.Background(), audit.InteractiveSignIns, pageWindow, "", func(audit.Page) error { return stop })
-	if err != stop {
+	if !errors.Is(err, stop) {
 		t.Fatalf("err = %v, want the page callback's error unchanged", err)
 	}
 	if hs.requests() != 1 {

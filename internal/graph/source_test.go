@@ -287,8 +287,8 @@ func TestFetchPermanentErrors(t *testing.T) {
 			}
 			t.Log(err)
 			for _, s := range []error{audit.ErrUnauthorized, audit.ErrForbidden, audit.ErrNoPremiumLicense, audit.ErrBadRequest, audit.ErrPagingFailed} {
-				if errors.Is(err, s) != (s == tt.sentinel) {
-					t.Errorf("errors.Is(err, %v) = %v; err = %v", s, !(s == tt.sentinel), err)
+				if errors.Is(err, s) != (s == tt.sentinel) { //nolint:errorlint // compares two sentinels, not an error with one
+					t.Errorf("errors.Is(err, %v) = %v; err = %v", s, !(s == tt.sentinel), err) //nolint:errorlint // as above
 				}
 			}
 			for _, w := range tt.want {

@@ -224,7 +224,7 @@ func pageAllWith(s *Server, token, u string, h http.Header) ([][]byte, int, erro
 		}
 		flakes = 0
 		if err != nil || resp.StatusCode != http.StatusOK {
-			return nil, pages, fmt.Errorf("page %d: status %d, %v: %.300s", pages, resp.StatusCode, err, body)
+			return nil, pages, fmt.Errorf("page %d: status %d, %w: %.300s", pages, resp.StatusCode, err, body)
 		}
 		var c collection
 		if err := json.Unmarshal(body, &c); err != nil {

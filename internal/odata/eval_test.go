@@ -342,7 +342,7 @@ func TestMatchConcurrent(t *testing.T) {
 				a, err1 := m.Match(signin)
 				b, err2 := m.Match(audit)
 				if err := errors.Join(err1, err2); err != nil || !a || !b {
-					done <- fmt.Errorf("Match = %v, %v, %v; want true, true", a, b, err)
+					done <- fmt.Errorf("Match = %v, %v, %w; want true, true", a, b, err)
 					return
 				}
 			}

@@ -1,6 +1,7 @@
 package odata_test
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/entra-archiver/entra-archiver/internal/odata"
@@ -33,7 +34,10 @@ func Example() {
 func ExampleSyntaxError_Caret() {
 	_, err := odata.Parse("status/errorCode eqq 0")
 	fmt.Println(err)
-	fmt.Println(err.(*odata.SyntaxError).Caret())
+	var se *odata.SyntaxError
+	if errors.As(err, &se) {
+		fmt.Println(se.Caret())
+	}
 	// Output:
 	// column 18: unknown operator 'eqq'
 	// status/errorCode eqq 0

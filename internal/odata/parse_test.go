@@ -291,7 +291,11 @@ func TestSyntaxErrorMessage(t *testing.T) {
 	}
 	want := "x eq 'ü' and upn eqq 1\n" +
 		"                 ^"
-	if got := err.(*SyntaxError).Caret(); got != want {
+	var se *SyntaxError
+	if !errors.As(err, &se) {
+		t.Fatalf("%T is not a *SyntaxError", err)
+	}
+	if got := se.Caret(); got != want {
 		t.Errorf("Caret() =\n%s\nwant\n%s", got, want)
 	}
 }

@@ -45,7 +45,7 @@ func (d DocStore) Load(ctx context.Context, tenant, stream string) (State, strin
 	}
 	var st State
 	if err := json.Unmarshal(data, &st); err != nil {
-		return State{}, "", false, fmt.Errorf("state %s is not valid JSON (%v); restore it from a backup or delete it to start this job again from its start", name, err)
+		return State{}, "", false, fmt.Errorf("state %s is not valid JSON (%w); restore it from a backup or delete it to start this job again from its start", name, err)
 	}
 	if st.Version > CurrentVersion {
 		return State{}, "", false, fmt.Errorf("state %s has schema version %d, newer than this build understands (%d); upgrade entra-archiver", name, st.Version, CurrentVersion)

@@ -127,7 +127,7 @@ func TestCollectLossQuarantineAndBudget(t *testing.T) {
 	fabrikam := (need(8) + need(0)) / 43_200 // directory-audits never ran: its runs still cost
 	wants := []struct {
 		lost        []status.LostSpan
-		lostSeconds time.Duration
+		lostTime    time.Duration
 		quarantined int64
 		dir         string
 		perDay      float64
@@ -141,7 +141,7 @@ func TestCollectLossQuarantineAndBudget(t *testing.T) {
 	}
 	for i, w := range wants {
 		r := rep.Rows[i]
-		if !slices.Equal(r.Lost, w.lost) || time.Duration(r.LostSeconds) != w.lostSeconds || r.Quarantined != w.quarantined ||
+		if !slices.Equal(r.Lost, w.lost) || time.Duration(r.LostSeconds) != w.lostTime || r.Quarantined != w.quarantined ||
 			r.QuarantineDir != w.dir || r.RecordsPerDay != w.perDay || math.Abs(r.BudgetNeedRatio-w.ratio) > 1e-12 ||
 			r.BudgetNeedHigh() != w.high || r.KnownLoss() != (len(w.lost) > 0) {
 			t.Errorf("row %d %s/%s: lost %+v (%s), quarantined %d in %q, %v a day, need %v (high %v)\nwant %+v",

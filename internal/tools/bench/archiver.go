@@ -19,7 +19,7 @@ func Build(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "entra-archiver")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/entra-archiver/entra-archiver/cmd/entra-archiver")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build entra-archiver: %v\n%s", err, out)
+		return "", fmt.Errorf("go build entra-archiver: %w\n%s", err, out)
 	}
 	return bin, nil
 }

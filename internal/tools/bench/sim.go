@@ -79,7 +79,7 @@ func fetchToken(ctx context.Context, sim *graphsim.Server, ti tenantIdentity) (s
 		AccessToken string `json:"access_token"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK || body.AccessToken == "" {
-		return "", fmt.Errorf("token: status %d: %v", resp.StatusCode, err)
+		return "", fmt.Errorf("token: status %d: %w", resp.StatusCode, err)
 	}
 	return body.AccessToken, nil
 }

@@ -143,7 +143,7 @@ func (o ThrottleOptions) backfill(ctx context.Context, p Profile, ti tenantIdent
 	for _, name := range streams {
 		s, _, found, err := state.DocStore{Sink: sink}.Load(ctx, ti.Name, name)
 		if err != nil || !found {
-			return run, fmt.Errorf("state of %s: found %v, %v", name, found, err)
+			return run, fmt.Errorf("state of %s: found %v, %w", name, found, err)
 		}
 		got, _, err := countArchive(ctx, sink, layout.Layout{}.StreamDir(ti.Name, name))
 		if err != nil {
