@@ -1,8 +1,16 @@
-// Package app wires the configuration into running parts: the archive sink,
-// the state store, one Graph source per tenant under the app's shared request
-// budget, one job per tenant × stream, the scheduler and the HTTP endpoints.
-// Commands (run, once, backfill, status, verify, export) are methods here so
-// cmd stays a thin layer of flags, signals and exit codes.
+// Package app wires the configuration into running parts, so that cli stays a
+// thin layer of flags, output and exit codes:
+//
+//   - App, for the commands that archive (run, once, backfill, demo): the
+//     archive sink, the state store and the tenant leases (storage.go), one
+//     Graph source per tenant under its directory's request budget and the
+//     app's (app.go, budget.go), one job per tenant × stream, the scheduler,
+//     configuration reloads and the HTTP endpoints (run.go, http.go);
+//   - Reader, for the commands that only read (status, verify, export): the
+//     archive's storage and nothing else, no Graph credential (reader.go);
+//   - Spec, one configured tenant × stream, derived from the configuration
+//     once: the job's settings and what status, verify and the Graph budget
+//     know of it come from there (spec.go).
 package app
 
 import (
@@ -99,11 +107,10 @@ type wiring struct {
 	needs  *budgetNeeds
 }
 
-// Entry is one tenant × stream job.
+// Entry is one tenant × stream job, wired.
 type Entry struct {
-	Tenant config.Tenant
-	Stream audit.Stream
-	Job    *job.Job
+	Spec
+	Job *job.Job
 	// err is set when the tenant could not be wired (credential); every run
 	// of the entry fails with it, while other tenants carry on.
 	err error
@@ -112,9 +119,6 @@ type Entry struct {
 	// same directory and app.
 	budget string
 }
-
-// Name is "tenant/stream".
-func (e *Entry) Name() string { return e.Tenant.Name + "/" + e.Stream.Name }
 
 // New wires the configuration. It connects to storage (proving it is
 // reachable) but not to Graph.
@@ -185,10 +189,10 @@ func (a *App) wire(ctx context.Context, cfg *config.Config) (*wiring, error) {
 		}
 		src, err := a.newSource(cfg, t, b.pacer, appPacer)
 		for _, st := range t.Settings.Streams {
-			e := &Entry{Tenant: t, Stream: st, err: err, budget: b.owner}
+			e := &Entry{Spec: Spec{Tenant: t, Stream: st}, err: err, budget: b.owner}
 			a.metrics.Job(t.Name, st.Name)
 			if err == nil {
-				e.Job = job.New(jobSettings(t, st), job.Deps{
+				e.Job = job.New(e.Settings(), job.Deps{
 					Source: src, Sink: w.sink, Layout: w.layout, State: w.state, Clock: a.clock,
 					Logger: a.log.Named("job"), Metrics: a.metrics, TempDir: a.scratch.Path(),
 					SortBudget: a.sortBudget, Version: a.opts.Version,
@@ -219,16 +223,6 @@ func (a *App) newSource(cfg *config.Config, t config.Tenant, tenantPacer, appPac
 		Logger:   a.log.Named("graph").With(zap.String("tenant", t.Name)),
 		Observer: graphObserver{m: a.metrics, tenant: t.Name},
 	})
-}
-
-func jobSettings(t config.Tenant, st audit.Stream) job.Settings {
-	s := t.Settings
-	return job.Settings{
-		Tenant: t.Name, TenantID: t.TenantID, Stream: st, Formats: s.Formats, Gzip: s.Compression == "gzip",
-		Partition: s.Partition, Settle: s.Settle, Recheck: s.Recheck,
-		Start:            job.Start{Retention: s.Start.Retention, At: s.Start.At, Back: s.Start.Back},
-		RetentionWarning: s.RetentionWarning, Filter: s.Filter[st.Name],
-	}
 }
 
 type graphObserver struct {

@@ -6,7 +6,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/entra-archiver/entra-archiver/internal/capacity"
-	"github.com/entra-archiver/entra-archiver/internal/config"
 	"github.com/entra-archiver/entra-archiver/internal/metrics"
 )
 
@@ -25,26 +24,10 @@ type budgetNeeds struct {
 	warned  map[string]bool
 }
 
-// capacityJob describes a configured tenant × stream for the budget.
-func capacityJob(t config.Tenant) capacity.Job {
-	return capacity.Job{
-		Tenant: t.Name, Group: budgetGroup(t),
-		Rate:     capacity.Rate{Requests: t.Settings.RateLimit.Requests, Per: t.Settings.RateLimit.Per},
-		Schedule: t.Settings.Schedule, Rechecks: len(t.Settings.Recheck),
-	}
-}
-
-// budgetGroup is the budget a tenant draws on: Graph's budget is per app
-// per directory, so configured tenants that are one directory read by one
-// app share it.
-func budgetGroup(t config.Tenant) string {
-	return capacity.GroupKey(t.GraphEndpoint, t.TenantID, t.Auth.ClientID)
-}
-
 func newBudgetNeeds(entries []*Entry, log *zap.Logger, m *metrics.Metrics) *budgetNeeds {
 	b := &budgetNeeds{log: log, metrics: m, index: map[*Entry]int{}, warned: map[string]bool{}}
 	for i, e := range entries {
-		b.jobs = append(b.jobs, capacityJob(e.Tenant))
+		b.jobs = append(b.jobs, e.CapacityJob())
 		b.index[e] = i
 	}
 	b.publish()

@@ -55,9 +55,9 @@ func TestBudgetNeedFollowsObservedVolume(t *testing.T) {
 	contoso := tenant("contoso", "72f988bf-86f1-41af-91ab-2d7cd011db47")
 	again := tenant("contoso-again", "72F988BF-86F1-41AF-91AB-2D7CD011DB47") // the same directory and app
 	fabrikam := tenant("fabrikam", "0f4c2d6e-8a1b-4c3d-9e5f-6a7b8c9d0e1f")
-	signins := &Entry{Tenant: contoso, Stream: audit.NonInteractiveSignIns}
-	audits := &Entry{Tenant: again, Stream: audit.DirectoryAudits}
-	other := &Entry{Tenant: fabrikam, Stream: audit.DirectoryAudits}
+	signins := &Entry{Spec: Spec{Tenant: contoso, Stream: audit.NonInteractiveSignIns}}
+	audits := &Entry{Spec: Spec{Tenant: again, Stream: audit.DirectoryAudits}}
+	other := &Entry{Spec: Spec{Tenant: fabrikam, Stream: audit.DirectoryAudits}}
 
 	reg := prometheus.NewRegistry()
 	core, logs := observer.New(zap.WarnLevel)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/entra-archiver/entra-archiver/internal/capacity"
 	"github.com/entra-archiver/entra-archiver/internal/config"
 	"github.com/entra-archiver/entra-archiver/internal/status"
 )
@@ -115,16 +114,8 @@ func StatusUnlisted(cfg *config.Config) func(tenant, stream string) status.Job {
 // in configuration order.
 func StatusJobs(cfg *config.Config) []status.Job {
 	var jobs []status.Job
-	for _, t := range cfg.Tenants {
-		for _, st := range t.Settings.Streams {
-			jobs = append(jobs, status.Job{
-				Tenant: t.Name, Stream: st.Name, Partition: t.Settings.Partition,
-				RetentionWarning: t.Settings.RetentionWarning, Schedule: t.Settings.Schedule,
-				Rechecks:    len(t.Settings.Recheck),
-				RateLimit:   capacity.Rate{Requests: t.Settings.RateLimit.Requests, Per: t.Settings.RateLimit.Per},
-				BudgetGroup: budgetGroup(t),
-			})
-		}
+	for _, s := range Specs(cfg) {
+		jobs = append(jobs, s.StatusJob())
 	}
 	return jobs
 }

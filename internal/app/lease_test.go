@@ -100,7 +100,7 @@ func newLeaseFixture(t *testing.T) *leaseFixture {
 func entry(tenant, stream string, window time.Duration) *Entry {
 	t := config.Tenant{Name: tenant}
 	t.Settings.RateLimit = config.RateLimit{Requests: 5, Per: window}
-	return &Entry{Tenant: t, budget: tenant}
+	return &Entry{Spec: Spec{Tenant: t}, budget: tenant}
 }
 
 // start runs e under its lease in the background until release is closed

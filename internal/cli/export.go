@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/entra-archiver/entra-archiver/internal/app"
-	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/export"
 	"github.com/entra-archiver/entra-archiver/internal/odata"
@@ -96,56 +95,36 @@ func cmdExport(inv *invocation, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
-	t, ok := cfg.Tenant(*tenant)
-	if !ok {
+	if _, ok := cfg.Tenant(*tenant); !ok {
 		fmt.Fprintf(inv.stderr, "export: no tenant %q in the configuration\n", *tenant)
 		return ExitUsage
 	}
-	o.Partition, o.TenantID = t.Settings.Partition, t.TenantID
 	log, _, err := app.NewLogger(cfg.Log, inv.logOutput(cfg))
 	if err != nil {
 		fmt.Fprintf(inv.stderr, "log.level: %v\n", err)
 		return ExitUsage
 	}
 	defer log.Sync()
-	storage, err := app.OpenArchive(inv.ctx, cfg, log)
-	if err != nil {
-		return inv.report(fmt.Errorf("open storage: %w", err))
-	}
-	o.Sink, o.Layout = storage.Sink, storage.Layout
-	// The coverage is judged against the job's state; reading the archive
-	// in another granularity than its own would find no partitions.
-	jobState, _, found, err := storage.State.Load(inv.ctx, *tenant, *stream)
+	rdr, err := app.OpenReader(inv.ctx, cfg, log)
 	if err != nil {
 		return inv.report(err)
-	}
-	if found && !jobState.Start.IsZero() {
-		o.State = &jobState
-	}
-	stored := read.Stream{Sink: storage.Sink, Layout: storage.Layout, Tenant: *tenant, Stream: o.Stream}
-	if g, known, err := stored.Granularity(inv.ctx, &jobState, o.Partition); err != nil {
-		return inv.report(err)
-	} else if known && g != o.Partition {
-		fmt.Fprintf(inv.stderr, "export: the archive of %s/%s is in %s partitions but the configuration says partition: %s; set partition: %s for this tenant\n",
-			*tenant, *stream, g, o.Partition, g)
-		return ExitUsage
 	}
 	bar := progress.New(inv.stderr, "export")
 	o.Progress = bar
 	var stats export.Stats
 	stdout := &countingWriter{w: inv.stdout}
 	if *out != "" {
-		stats, err = export.ToFile(inv.ctx, o, *out)
+		stats, err = rdr.Export(inv.ctx, o, *out, nil)
 	} else {
 		// On failure the buffer is not flushed: what reached stdout stops
 		// short (a json export lacks its closing bracket), never looks whole.
 		bw := bufio.NewWriterSize(stdout, 256<<10)
-		if stats, err = export.Run(inv.ctx, o, bw); err == nil {
+		if stats, err = rdr.Export(inv.ctx, o, "", bw); err == nil {
 			err = bw.Flush()
 		}
 	}
 	bar.Done()
-	writeCoverage(inv.stderr, o, stats.Coverage, storage.Layout.StateName(*tenant, *stream))
+	writeCoverage(inv.stderr, o, stats.Coverage, rdr.StateName(*tenant, st))
 	if err != nil {
 		switch {
 		case *out != "":

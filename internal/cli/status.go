@@ -47,14 +47,11 @@ func cmdStatus(inv *invocation, args []string) int {
 		return ExitUsage
 	}
 	defer log.Sync()
-	storage, err := app.OpenArchive(inv.ctx, cfg, log)
+	rdr, err := app.OpenReader(inv.ctx, cfg, log)
 	if err != nil {
-		return inv.report(fmt.Errorf("open storage: %w", err))
+		return inv.report(err)
 	}
-	rep, err := status.Collect(inv.ctx, status.Options{
-		Sink: storage.Sink, Layout: storage.Layout, State: storage.State, Jobs: app.StatusJobs(cfg),
-		Unlisted: app.StatusUnlisted(cfg), Now: time.Now,
-	})
+	rep, err := rdr.Status(inv.ctx, time.Now)
 	if err != nil {
 		return inv.report(err)
 	}

@@ -1,18 +1,15 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/entra-archiver/entra-archiver/internal/app"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
-	"github.com/entra-archiver/entra-archiver/internal/config"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
 	"github.com/entra-archiver/entra-archiver/internal/termsafe"
 	"github.com/entra-archiver/entra-archiver/internal/verify"
@@ -60,9 +57,11 @@ func cmdVerify(inv *invocation, args []string) int {
 		return ExitUsage
 	}
 	var heads []verify.Head
-	jobs, err := verifyJobs(cfg, *tenant, *stream)
+	jobs, err := app.VerifyJobs(cfg, *tenant, *stream)
 	if err == nil && *headsFile != "" {
-		heads, err = readHeads(cfg, *headsFile)
+		if heads, err = readHeads(*headsFile); err == nil {
+			err = app.CheckHeads(cfg, heads)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(inv.stderr, "verify: %s\n", termsafe.String(err.Error())) // may quote the heads file
@@ -74,16 +73,13 @@ func cmdVerify(inv *invocation, args []string) int {
 		return ExitUsage
 	}
 	defer log.Sync()
-	storage, err := app.OpenArchive(inv.ctx, cfg, log)
+	rdr, err := app.OpenReader(inv.ctx, cfg, log)
 	if err != nil {
-		return inv.report(fmt.Errorf("open storage: %w", err))
+		return inv.report(err)
 	}
 	started := time.Now()
 	bar := progress.New(inv.stderr, "verify")
-	rep, err := verify.Run(inv.ctx, verify.Options{
-		Sink: storage.Sink, Layout: storage.Layout, State: storage.State, Jobs: jobs,
-		From: w.From, To: w.To, Heads: heads, Progress: bar,
-	})
+	rep, err := rdr.Verify(inv.ctx, verify.Options{Jobs: jobs, From: w.From, To: w.To, Heads: heads, Progress: bar})
 	bar.Done()
 	// Blob names come from a listing and problems quote blobs' content
 	// (ids, metadata), so both may hold anything.
@@ -154,39 +150,8 @@ func parseBounds(from, to string) (audit.Window, error) {
 	return w, nil
 }
 
-// verifyJobs selects the configured jobs to verify ("" matches all).
-func verifyJobs(cfg *config.Config, tenant, stream string) ([]verify.Job, error) {
-	if _, known := audit.StreamByName(stream); stream != "" && !known {
-		return nil, fmt.Errorf("unknown stream %q", stream)
-	}
-	if _, known := cfg.Tenant(tenant); tenant != "" && !known {
-		return nil, fmt.Errorf("no tenant %q in the configuration", tenant)
-	}
-	var jobs []verify.Job
-	for _, t := range cfg.Tenants {
-		if tenant != "" && t.Name != tenant {
-			continue
-		}
-		for _, st := range t.Settings.Streams {
-			if stream != "" && st.Name != stream {
-				continue
-			}
-			jobs = append(jobs, verify.Job{
-				Tenant: t.Name, TenantID: t.TenantID, Stream: st, Partition: t.Settings.Partition,
-				Formats: t.Settings.Formats, Gzip: t.Settings.Compression == "gzip",
-			})
-		}
-	}
-	if len(jobs) == 0 {
-		return nil, errors.New("no configured job matches --tenant and --stream")
-	}
-	return jobs, nil
-}
-
-// readHeads reads the recorded chain heads of --heads; a head of a job the
-// configuration does not have is a mistake (a typo would leave it
-// unchecked).
-func readHeads(cfg *config.Config, path string) ([]verify.Head, error) {
+// readHeads reads the recorded chain heads of --heads.
+func readHeads(path string) ([]verify.Head, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("--heads: %w", err)
@@ -195,13 +160,6 @@ func readHeads(cfg *config.Config, path string) ([]verify.Head, error) {
 	heads, err := verify.ParseHeads(f, path)
 	if err != nil {
 		return nil, fmt.Errorf("--heads: %w", err)
-	}
-	for _, h := range heads {
-		t, ok := cfg.Tenant(h.Tenant)
-		st, known := audit.StreamByName(h.Stream)
-		if !ok || !known || !slices.Contains(t.Settings.Streams, st) {
-			return nil, fmt.Errorf("--heads: %s names %s/%s, which is not a configured job", h.Where, h.Tenant, h.Stream)
-		}
 	}
 	return heads, nil
 }
