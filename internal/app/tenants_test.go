@@ -252,7 +252,7 @@ func archivedRecords(t *testing.T, sink archive.Sink, tenant string, st audit.St
 	var out [][]byte
 	err := sink.List(ctx, layout.Layout{}.StreamDir(tenant, st.Name), func(o archive.Object) error {
 		e, ok := layout.ParseName(st.Name, layout.BaseName(o.Name))
-		if !ok || e.Manifest || e.Part.Format != layout.FormatJSONL {
+		if !ok || e.Manifest || e.Part.Format != format.JSONL {
 			return nil
 		}
 		rc, err := sink.Open(ctx, o.Name)
@@ -265,7 +265,7 @@ func archivedRecords(t *testing.T, sink archive.Sink, tenant string, st audit.St
 			return err
 		}
 		defer zr.Close()
-		rd, err := format.NewReader(layout.FormatJSONL, st, zr)
+		rd, err := format.NewReader(format.JSONL, st, zr)
 		if err != nil {
 			return err
 		}

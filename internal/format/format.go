@@ -24,13 +24,17 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 )
 
-// The formats, spelled as in config, blob names and metadata
-// (layout.FormatJSONL and friends).
+// The formats, spelled as in config, blob names and metadata: the one
+// home of their names.
 const (
 	JSONL = "jsonl"
 	JSON  = "json"
 	CSV   = "csv"
 )
+
+// All lists the formats in the order of fidelity: a part is read back from
+// the first one present (jsonl and json keep Graph's bytes; csv does not).
+var All = []string{JSONL, JSON, CSV}
 
 // Sentinel errors.
 var (

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
-	"github.com/entra-archiver/entra-archiver/internal/layout"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and docs/csv-columns.md")
@@ -85,12 +84,6 @@ func decodeAll(t testing.TB, format string, st audit.Stream, r io.Reader) []audi
 			t.Fatalf("%s %s read record %d: %v", st.Name, format, len(out)+1, err)
 		}
 		out = append(out, rec)
-	}
-}
-
-func TestFormatNamesMatchLayout(t *testing.T) {
-	if JSONL != layout.FormatJSONL || JSON != layout.FormatJSON || CSV != layout.FormatCSV {
-		t.Fatal("format names differ from layout's")
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/metrics"
 	"github.com/entra-archiver/entra-archiver/internal/progress"
@@ -158,7 +159,7 @@ func New(set Settings, deps Deps) *Job {
 		deps.Version = build.String()
 	}
 	var formats []string
-	for _, f := range layout.Formats {
+	for _, f := range format.All {
 		if slices.Contains(set.Formats, f) {
 			formats = append(formats, f)
 		}

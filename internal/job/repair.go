@@ -9,12 +9,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive/read"
-	"github.com/entra-archiver/entra-archiver/internal/layout"
+	"github.com/entra-archiver/entra-archiver/internal/format"
 )
 
 // lossless reports whether a format keeps Graph's bytes (so every other
 // format can be regenerated from it).
-func lossless(f string) bool { return f == layout.FormatJSONL || f == layout.FormatJSON }
+func lossless(f string) bool { return f == format.JSONL || f == format.JSON }
 
 // repair completes parts that lack a configured format — a crash between
 // the uploads of two formats, or a format added to the config — by

@@ -10,18 +10,8 @@ import (
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/format"
 )
-
-// Formats in the order of fidelity: a part is read back from the first one
-// present.
-const (
-	FormatJSONL = "jsonl"
-	FormatJSON  = "json"
-	FormatCSV   = "csv"
-)
-
-// Formats lists the formats in fidelity order.
-var Formats = []string{FormatJSONL, FormatJSON, FormatCSV}
 
 // GzipSuffix is appended to compressed blobs.
 const GzipSuffix = ".gz"
@@ -172,7 +162,7 @@ func ParseName(stream, base string) (Entry, bool) {
 	}
 	ext, gz := strings.CutSuffix(ext, GzipSuffix)
 	switch ext {
-	case FormatJSONL, FormatJSON, FormatCSV:
+	case format.JSONL, format.JSON, format.CSV:
 	default:
 		return Entry{}, false
 	}

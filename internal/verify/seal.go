@@ -10,6 +10,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/manifest"
 )
@@ -175,8 +176,8 @@ func (r *jobRun) checkLink(ctx context.Context, p audit.Partition) error {
 // p000 is the name the first part of p has in the most faithful
 // configured format.
 func (r *jobRun) p000(p audit.Partition) string {
-	f := layout.FormatJSONL
-	for _, lf := range layout.Formats {
+	f := format.JSONL
+	for _, lf := range format.All {
 		if slices.Contains(r.job.Formats, lf) {
 			f = lf
 			break

@@ -46,7 +46,7 @@ func (b Blob) Records() (n int64, ok bool) {
 }
 
 // Part is one part of a partition: its blobs, one per format, in fidelity
-// order (layout.Formats), so the first is the one its records are read
+// order (format.All), so the first is the one its records are read
 // from.
 type Part struct {
 	Number int
@@ -162,7 +162,7 @@ func (p *Partition) sort() *Partition {
 	slices.SortFunc(p.Parts, func(a, b Part) int { return a.Number - b.Number })
 	for _, pt := range p.Parts {
 		slices.SortFunc(pt.Blobs, func(a, b Blob) int {
-			return slices.Index(layout.Formats, a.Format) - slices.Index(layout.Formats, b.Format)
+			return slices.Index(format.All, a.Format) - slices.Index(format.All, b.Format)
 		})
 	}
 	return p

@@ -10,6 +10,7 @@ import (
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/manifest"
 )
@@ -161,7 +162,7 @@ func listedRecords(m manifest.Manifest) int64 {
 	faithful := map[int]manifest.Blob{}
 	for _, b := range m.Blobs {
 		cur, seen := faithful[b.Part]
-		if !seen || slices.Index(layout.Formats, b.Format) < slices.Index(layout.Formats, cur.Format) {
+		if !seen || slices.Index(format.All, b.Format) < slices.Index(format.All, cur.Format) {
 			faithful[b.Part] = b
 		}
 	}

@@ -42,6 +42,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/capacity"
 	"github.com/entra-archiver/entra-archiver/internal/config"
+	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/job"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/state"
@@ -173,13 +174,13 @@ func Build(t testing.TB, now time.Time) *Fixture {
 	f.run(t, contoso, audit.DirectoryAudits, audits, clock, false)
 	f.run(t, fabrikam, audit.Provisioning, provisioning, clock, true)
 
-	late := layout.Part{Tenant: "contoso", Stream: audit.InteractiveSignIns.Name, Partition: f.Gap, Number: 1, Format: layout.FormatJSONL, Gzip: true}
+	late := layout.Part{Tenant: "contoso", Stream: audit.InteractiveSignIns.Name, Partition: f.Gap, Number: 1, Format: format.JSONL, Gzip: true}
 	if _, err := f.Sink.Stat(context.Background(), f.Layout.PartName(late)); err != nil {
 		t.Fatalf("the late sign-in was not archived as p001: %v", err)
 	}
 	f.CSVOnly = audit.Hour.Of(now.Add(-40 * time.Hour))
-	f.deletePart(t, "contoso", audit.InteractiveSignIns, f.Gap, layout.FormatJSONL, layout.FormatCSV)
-	f.deletePart(t, "contoso", audit.InteractiveSignIns, f.CSVOnly, layout.FormatJSONL)
+	f.deletePart(t, "contoso", audit.InteractiveSignIns, f.Gap, format.JSONL, format.CSV)
+	f.deletePart(t, "contoso", audit.InteractiveSignIns, f.CSVOnly, format.JSONL)
 	f.production(t)
 	return f
 }
@@ -199,7 +200,7 @@ func (f *Fixture) production(t testing.TB) {
 	f.RecheckMissed = state.LostSpan{From: missed, To: missed.Add(6 * time.Hour), Recheck: (24 * time.Hour).String(),
 		Reason: RecheckMissedReason, Noted: f.Now}
 	for p := audit.Hour.Of(f.NeverRead.From); p.Start.Before(f.NeverRead.To); p = p.Next() {
-		f.deletePart(t, "contoso", audit.DirectoryAudits, p, layout.FormatJSONL, layout.FormatCSV)
+		f.deletePart(t, "contoso", audit.DirectoryAudits, p, format.JSONL, format.CSV)
 	}
 	for _, raw := range []string{`{"createdDateTime":"2026-11-19T03:00:00Z"}`, `{"id":"q2","createdDateTime":"yesterday"}`} {
 		sum := sha256.Sum256([]byte(raw))
