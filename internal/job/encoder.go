@@ -9,7 +9,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"strconv"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
@@ -108,17 +107,9 @@ func (pw *partEncoder) commit(ctx context.Context, p audit.Partition, number int
 		part := layout.Part{Tenant: j.set.Tenant, Stream: j.set.Stream.Name, Partition: p,
 			Number: number, Format: o.format, Gzip: j.set.Gzip}
 		name := j.deps.Layout.PartName(part)
-		meta := map[string]string{
-			archive.MetaRecords:         strconv.Itoa(pw.records),
-			archive.MetaSHA256:          hex.EncodeToString(o.hash.Sum(nil)),
-			archive.MetaPartitionStart:  audit.FormatTime(p.Start),
-			archive.MetaPartitionEnd:    audit.FormatTime(p.End()),
-			archive.MetaStream:          j.set.Stream.Name,
-			archive.MetaTenantID:        j.set.TenantID,
-			archive.MetaPart:            strconv.Itoa(number),
-			archive.MetaFormat:          o.format,
-			archive.MetaArchiverVersion: j.deps.Version,
-		}
+		meta := archive.Meta{Kind: archive.PartBlob, SHA256: hex.EncodeToString(o.hash.Sum(nil)), Records: int64(pw.records),
+			Start: p.Start, End: p.End(), Stream: j.set.Stream.Name, TenantID: j.set.TenantID, Part: number,
+			Format: o.format, Version: j.deps.Version}.Map()
 		if _, err := o.file.Seek(0, io.SeekStart); err != nil {
 			return blobs, bytes, err
 		}

@@ -37,15 +37,8 @@ func (r *run) quarantine(ctx context.Context, q audit.Window, rejects []audit.Re
 		case !errors.Is(err, archive.ErrNotFound):
 			return fmt.Errorf("quarantine %s: %w", name, err)
 		}
-		meta := map[string]string{
-			archive.MetaSHA256:          hexSum,
-			archive.MetaReason:          asciiOnly(rej.Reason),
-			archive.MetaStream:          j.set.Stream.Name,
-			archive.MetaTenantID:        j.set.TenantID,
-			archive.MetaWindowStart:     audit.FormatTime(q.From),
-			archive.MetaWindowEnd:       audit.FormatTime(q.To),
-			archive.MetaArchiverVersion: j.deps.Version,
-		}
+		meta := archive.Meta{Kind: archive.QuarantineBlob, SHA256: hexSum, Reason: asciiOnly(rej.Reason), Start: q.From, End: q.To,
+			Stream: j.set.Stream.Name, TenantID: j.set.TenantID, Version: j.deps.Version}.Map()
 		if err := j.deps.Sink.Put(ctx, name, bytes.NewReader(rej.Raw), int64(len(rej.Raw)), meta); err != nil {
 			return fmt.Errorf("quarantine %s: %w", name, err)
 		}

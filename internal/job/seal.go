@@ -5,14 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
-	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/manifest"
 	"github.com/entra-archiver/entra-archiver/internal/state"
@@ -172,16 +170,8 @@ func (pt *partition) seal(ctx context.Context, previous, previousSHA, lost strin
 		// adopt it if it continues the chain.
 		return rel, sum, j.adoptManifest(ctx, full, data)
 	}
-	meta := map[string]string{
-		archive.MetaSHA256:          sum,
-		archive.MetaRecords:         strconv.FormatInt(m.Records, 10),
-		archive.MetaPartitionStart:  audit.FormatTime(p.Start),
-		archive.MetaPartitionEnd:    audit.FormatTime(p.End()),
-		archive.MetaStream:          j.set.Stream.Name,
-		archive.MetaTenantID:        j.set.TenantID,
-		archive.MetaFormat:          "manifest",
-		archive.MetaArchiverVersion: j.deps.Version,
-	}
+	meta := archive.Meta{Kind: archive.ManifestBlob, SHA256: sum, Records: m.Records, Start: p.Start, End: p.End(),
+		Stream: j.set.Stream.Name, TenantID: j.set.TenantID, Version: j.deps.Version}.Map()
 	if err := j.deps.Sink.Put(ctx, full, bytes.NewReader(data), int64(len(data)), meta); err != nil {
 		return "", "", fmt.Errorf("store manifest %s: %w", full, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"strconv"
 	"testing"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
@@ -58,12 +57,9 @@ func Put(t testing.TB, sink archive.Sink, l layout.Layout, p layout.Part, tenant
 		}
 	}
 	sum := sha256.Sum256(buf.Bytes())
-	meta := map[string]string{
-		archive.MetaRecords: strconv.Itoa(n), archive.MetaSHA256: hex.EncodeToString(sum[:]),
-		archive.MetaPartitionStart: audit.FormatTime(p.Partition.Start), archive.MetaPartitionEnd: audit.FormatTime(p.Partition.End()),
-		archive.MetaStream: p.Stream, archive.MetaTenantID: tenantID, archive.MetaPart: strconv.Itoa(p.Number),
-		archive.MetaFormat: p.Format, archive.MetaArchiverVersion: "partstest",
-	}
+	meta := archive.Meta{Kind: archive.PartBlob, SHA256: hex.EncodeToString(sum[:]), Records: int64(n),
+		Start: p.Partition.Start, End: p.Partition.End(), Stream: p.Stream, TenantID: tenantID, Part: p.Number,
+		Format: p.Format, Version: "partstest"}.Map()
 	name := l.PartName(p)
 	if err := sink.Put(context.Background(), name, bytes.NewReader(buf.Bytes()), int64(buf.Len()), meta); err != nil {
 		t.Fatal(err)
