@@ -3,37 +3,16 @@ package graph
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/fakeclock"
 )
 
-// fakeClock is a clock whose sleeps advance it instantly.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-	return nil
-}
-
-func fakePacer(requests int, per time.Duration) (*Pacer, *fakeClock) {
-	c := &fakeClock{t: time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)}
+func fakePacer(requests int, per time.Duration) (*Pacer, *fakeclock.Clock) {
+	c := fakeclock.New(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC))
 	p := NewPacer(requests, per)
-	p.now, p.sleep = c.now, c.sleep
+	p.now, p.sleep = c.Now, c.Sleep
 	return p, c
 }
 
@@ -62,7 +41,7 @@ func TestPacerStaysUnderBudget(t *testing.T) {
 			if err := p.Wait(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			sends = append(sends, c.now())
+			sends = append(sends, c.Now())
 		}
 		if got := maxInWindow(sends, tt.per); got > tt.requests {
 			t.Errorf("%d per %s: %d requests in one window", tt.requests, tt.per, got)
@@ -79,14 +58,14 @@ func TestPacerStaysUnderBudget(t *testing.T) {
 
 func TestPacerUnlimited(t *testing.T) {
 	p, c := fakePacer(0, 0)
-	start := c.now()
+	start := c.Now()
 	for range 1000 {
 		if err := p.Wait(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if c.now() != start {
-		t.Fatalf("unlimited pacer waited %s", c.now().Sub(start))
+	if c.Now() != start {
+		t.Fatalf("unlimited pacer waited %s", c.Now().Sub(start))
 	}
 }
 
@@ -95,14 +74,14 @@ func TestPacerBlock(t *testing.T) {
 	if err := p.Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	until := c.now().Add(30 * time.Second)
+	until := c.Now().Add(30 * time.Second)
 	p.Block(until)
-	p.Block(c.now().Add(time.Second)) // never shortens a block
+	p.Block(c.Now().Add(time.Second)) // never shortens a block
 	if err := p.Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if c.now().Before(until) {
-		t.Fatalf("sent at %s, before the block ended at %s", c.now(), until)
+	if c.Now().Before(until) {
+		t.Fatalf("sent at %s, before the block ended at %s", c.Now(), until)
 	}
 }
 
@@ -112,12 +91,12 @@ func TestPacerBlockDuringWait(t *testing.T) {
 	var until time.Time
 	blocked := false
 	p.sleep = func(ctx context.Context, d time.Duration) error {
-		if err := c.sleep(ctx, d); err != nil {
+		if err := c.Sleep(ctx, d); err != nil {
 			return err
 		}
 		if !blocked {
 			blocked = true
-			until = c.now().Add(time.Minute)
+			until = c.Now().Add(time.Minute)
 			p.Block(until)
 		}
 		return nil
@@ -127,8 +106,8 @@ func TestPacerBlockDuringWait(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !blocked || c.now().Before(until) {
-		t.Fatalf("second request sent at %s, block until %s (blocked %v)", c.now(), until, blocked)
+	if !blocked || c.Now().Before(until) {
+		t.Fatalf("second request sent at %s, block until %s (blocked %v)", c.Now(), until, blocked)
 	}
 }
 

@@ -173,13 +173,6 @@ func TestLicenceIsSharedSafely(t *testing.T) {
 const minimumTime400 = "Specified argument was out of the range of valid values. " +
 	"(Parameter 'Minimum allowed time for activityDateTime is 2/5/2023 12:00:00 AM')"
 
-// set moves the fake clock (Graph's clock in the harness) to t.
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // checkMinimumTime checks err is the minimum-time error for minimum, says
 // what happened and does not blame the user's filter.
 func checkMinimumTime(t *testing.T, err error, minimum time.Time, named bool) {
@@ -267,7 +260,7 @@ func TestSignInsInvalidFilterAtGraphsEdge(t *testing.T) {
 				}
 				graphError(w, http.StatusBadRequest, "BadRequest", "Invalid filter clause")
 			}, nil)
-			hs.clock.set(tt.graphNow)
+			hs.clock.Set(tt.graphNow)
 			_, err := hs.fetch(audit.InteractiveSignIns, "userPrincipalName eq 'a@b'")
 			if tt.want.IsZero() {
 				// Far from the edge the 400 is the query's own.
@@ -295,7 +288,7 @@ func TestSignInsInvalidFilterOnANextLinkIsAPagingFailure(t *testing.T) {
 		graphError(w, http.StatusBadRequest, "BadRequest", "Invalid filter clause")
 	}, nil)
 	next = hs.srv.URL + "/beta/auditLogs/signIns?$skiptoken=more"
-	hs.clock.set(time.Date(2026, 12, 28, 10, 0, 0, 0, time.UTC))
+	hs.clock.Set(time.Date(2026, 12, 28, 10, 0, 0, 0, time.UTC))
 	// Re-issuing the window brings its first request's verdict.
 	if _, err := hs.fetch(audit.InteractiveSignIns, ""); !errors.Is(err, audit.ErrPagingFailed) {
 		t.Fatalf("err = %v, want ErrPagingFailed", err)
@@ -307,7 +300,7 @@ func TestResourceNotFoundIsNotInThisCloud(t *testing.T) {
 		graphError(w, http.StatusBadRequest, "BadRequest", "Resource not found for the segment 'signIns'.")
 	}, nil)
 	// Even at Graph's edge, a missing collection is not the edge's fault.
-	hs.clock.set(time.Date(2026, 12, 28, 10, 0, 0, 0, time.UTC))
+	hs.clock.Set(time.Date(2026, 12, 28, 10, 0, 0, 0, time.UTC))
 	_, err := hs.fetch(audit.ServicePrincipalSignIns, "appId eq 'x'")
 	if !errors.Is(err, audit.ErrNotInCloud) {
 		t.Fatalf("err = %v, want ErrNotInCloud", err)

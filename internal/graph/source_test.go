@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/fakeclock"
 )
 
 const (
@@ -62,7 +63,7 @@ type harness struct {
 	t      *testing.T
 	srv    *httptest.Server
 	src    *Source
-	clock  *fakeClock
+	clock  *fakeclock.Clock
 	obs    *observed
 	sleeps []time.Duration
 	logs   zapcore.Core
@@ -91,14 +92,14 @@ func newHarness(t *testing.T, h handler, edit func(*Options)) *harness {
 		hs.mu.Unlock()
 		// Graph's clock is the test's clock, so that Graph's edge (30
 		// days back) stays where the tests put it; a handler may override.
-		w.Header().Set("Date", hs.clock.now().Format(http.TimeFormat))
+		w.Header().Set("Date", hs.clock.Now().Format(http.TimeFormat))
 		h(n, w, r)
 	}))
 	hs.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // resets are the point of some tests
 	hs.srv.StartTLS()
 	t.Cleanup(hs.srv.Close)
 	app := NewPacer(122, 10*time.Second)
-	app.now, app.sleep = clock.now, clock.sleep
+	app.now, app.sleep = clock.Now, clock.Sleep
 	o := Options{
 		TenantID: testTenant, ClientID: testClient, GraphEndpoint: hs.srv.URL,
 		Credential: staticCredential{}, Tenant: tenant, App: app, Transport: hs.srv.Client(),
@@ -111,10 +112,10 @@ func newHarness(t *testing.T, h handler, edit func(*Options)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src.now = clock.now
+	src.now = clock.Now
 	src.sleep = func(ctx context.Context, d time.Duration) error {
 		hs.sleeps = append(hs.sleeps, d)
-		return clock.sleep(ctx, d)
+		return clock.Sleep(ctx, d)
 	}
 	hs.src = src
 	return hs
@@ -180,7 +181,7 @@ func TestFetchFollowsPagesAndRetries(t *testing.T) {
 		}
 	}, nil)
 	next = hs.srv.URL + "/beta/auditLogs/signins?$filter=x%20eq%201&$top=1000&$skiptoken=A%2Bb"
-	start := hs.clock.now()
+	start := hs.clock.Now()
 
 	got, err := hs.fetch(audit.InteractiveSignIns, "status/errorCode eq 0")
 	if err != nil {
@@ -214,7 +215,7 @@ func TestFetchFollowsPagesAndRetries(t *testing.T) {
 	if want := []time.Duration{time.Second, 4 * time.Second}; fmt.Sprint(hs.sleeps) != fmt.Sprint(want) {
 		t.Errorf("backoff sleeps %v, want %v", hs.sleeps, want)
 	}
-	if took := hs.clock.now().Sub(start); took < 2128*time.Millisecond+8*time.Second {
+	if took := hs.clock.Now().Sub(start); took < 2128*time.Millisecond+8*time.Second {
 		t.Errorf("the tenant pacer was not blocked by the 429s: %s passed", took)
 	}
 	// One debug line per request, one warning per retry; never the token.

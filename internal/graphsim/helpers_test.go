@@ -10,11 +10,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/fakeclock"
 )
 
 const (
@@ -33,22 +33,7 @@ var v1SignIns = audit.Stream{Name: audit.InteractiveSignIns.Name, APIVersion: "v
 	Resource: "auditLogs/signIns", TimeField: "createdDateTime", SignIns: true}
 
 // fakeClock is a settable clock for Options.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
+type fakeClock = fakeclock.Clock
 
 // baseTenant is a P1 tenant with a little of every stream.
 func baseTenant() TenantConfig {
@@ -66,7 +51,7 @@ func baseTenant() TenantConfig {
 // adjusted by mod.
 func startSim(t *testing.T, mod func(*Options)) (*Server, *fakeClock) {
 	t.Helper()
-	clock := &fakeClock{t: testNow}
+	clock := fakeclock.New(testNow)
 	opts := Options{Now: clock.Now, Tenants: []TenantConfig{baseTenant()}, TrackServed: true}
 	if mod != nil {
 		mod(&opts)

@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/fakeclock"
 )
 
 // testGen returns the generator of a stream of a tenant built from cfg.
 func testGen(t testing.TB, cfg TenantConfig, stream string) *streamSim {
 	t.Helper()
-	clock := &fakeClock{t: testNow}
+	clock := fakeclock.New(testNow)
 	s := &Server{now: clock.Now, opts: Options{}}
 	return newTenant(s, cfg).streams[stream]
 }

@@ -13,30 +13,14 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/archive/local"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
+	"github.com/entra-archiver/entra-archiver/internal/fakeclock"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
 	"github.com/entra-archiver/entra-archiver/internal/partstest"
 	"github.com/entra-archiver/entra-archiver/internal/state"
 )
 
-// clock is a manual clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+// clock is the tests' manual clock.
+type clock = fakeclock.Clock
 
 // version is one served version of a record: visible from Visible on, and
 // (if Until is set) replaced at Until.
@@ -212,7 +196,7 @@ var t0 = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	c := &clock{now: t0}
+	c := fakeclock.New(t0)
 	sink, err := local.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

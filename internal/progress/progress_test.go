@@ -7,29 +7,27 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/entra-archiver/entra-archiver/internal/fakeclock"
 )
-
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time { return c.t }
 
 func TestBarDrawsRateLimitedAndErases(t *testing.T) {
 	var out bytes.Buffer
-	c := &fakeClock{t: time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)}
-	b := newBar(&out, "verify", true, c.now)
+	c := fakeclock.New(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC))
+	b := newBar(&out, "verify", true, c.Now)
 	b.SetTotal(720)
 	want := "\rverify: 0/720 partitions, 0 B, 0 s"
 	if out.String() != want {
 		t.Fatalf("first draw %q, want %q", out.String(), want)
 	}
 	// Within 100 ms of the last draw nothing is drawn, but everything counts.
-	c.t = c.t.Add(50 * time.Millisecond)
+	c.Advance(50 * time.Millisecond)
 	b.Add(311)
 	b.AddBytes(1_200_000_000)
 	if out.String() != want {
 		t.Fatalf("redrawn within the interval: %q", out.String())
 	}
-	c.t = c.t.Add(40 * time.Second)
+	c.Advance(40 * time.Second)
 	b.Add(1)
 	want += "\rverify: 312/720 partitions, 1.2 GB, 40 s"
 	if out.String() != want {
@@ -37,7 +35,7 @@ func TestBarDrawsRateLimitedAndErases(t *testing.T) {
 	}
 	// A shorter line overwrites the rest of the longer one with spaces.
 	b.SetUnit("x")
-	c.t = c.t.Add(time.Second)
+	c.Advance(time.Second)
 	b.SetTotal(0)
 	line := "verify: 312 x, 1.2 GB, 41 s"
 	prev := len("verify: 312/720 partitions, 1.2 GB, 40 s")
@@ -50,7 +48,7 @@ func TestBarDrawsRateLimitedAndErases(t *testing.T) {
 	if out.String() != want {
 		t.Fatalf("after Done: %q, want %q", out.String(), want)
 	}
-	c.t = c.t.Add(time.Minute)
+	c.Advance(time.Minute)
 	b.Add(1)
 	if out.String() != want {
 		t.Fatalf("drawn after Done: %q", out.String())
@@ -59,10 +57,10 @@ func TestBarDrawsRateLimitedAndErases(t *testing.T) {
 
 func TestBarShowsNoMoreThanTotal(t *testing.T) {
 	var out bytes.Buffer
-	c := &fakeClock{t: time.Unix(0, 0)}
-	b := newBar(&out, "export", true, c.now)
+	c := fakeclock.New(time.Unix(0, 0))
+	b := newBar(&out, "export", true, c.Now)
 	b.SetTotal(2)
-	c.t = c.t.Add(time.Second)
+	c.Advance(time.Second)
 	b.Add(3)
 	if !strings.HasSuffix(out.String(), "\rexport: 3/3 partitions, 0 B, 1 s") {
 		t.Fatalf("estimate exceeded: %q", out.String())

@@ -15,31 +15,15 @@ import (
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/archive/local"
+	"github.com/entra-archiver/entra-archiver/internal/fakeclock"
 )
-
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // TestLeaseExpiry: two sinks on one folder stand for two replicas. A lease
 // blocks the other replica until it expires by the clock; a renewal pushes
 // expiry back; once another replica took the lock, the old lease is lost.
 func TestLeaseExpiry(t *testing.T) {
 	root := t.TempDir()
-	clock := &fakeClock{now: time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC))
 	a, err := local.New(root, local.WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +41,7 @@ import (
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/capacity"
 	"github.com/entra-archiver/entra-archiver/internal/config"
+	"github.com/entra-archiver/entra-archiver/internal/fakeclock"
 	"github.com/entra-archiver/entra-archiver/internal/format"
 	"github.com/entra-archiver/entra-archiver/internal/job"
 	"github.com/entra-archiver/entra-archiver/internal/layout"
@@ -161,7 +161,7 @@ func Build(t testing.TB, now time.Time) *Fixture {
 		return nil
 	}
 
-	clock := &clock{now: now.Add(-2 * time.Hour)}
+	clock := fakeclock.New(now.Add(-2 * time.Hour))
 	f.run(t, contoso, audit.InteractiveSignIns, signins, clock, false)
 	f.run(t, contoso, audit.DirectoryAudits, audits, clock, false)
 	// A sign-in published late: the recheck at 24h finds it and writes it
@@ -169,7 +169,7 @@ func Build(t testing.TB, now time.Time) *Fixture {
 	f.Late = now.Add(-24*time.Hour - 50*time.Minute)
 	f.Gap = audit.Hour.Of(f.Late)
 	signins.add(f.record("contoso", audit.InteractiveSignIns, f.Late, "late"))
-	clock.set(now)
+	clock.Set(now)
 	f.run(t, contoso, audit.InteractiveSignIns, signins, clock, false)
 	f.run(t, contoso, audit.DirectoryAudits, audits, clock, false)
 	f.run(t, fabrikam, audit.Provisioning, provisioning, clock, true)
@@ -244,7 +244,7 @@ func (f *Fixture) editState(t testing.TB, tenant, stream string, edit func(*stat
 }
 
 // run runs one job once; wantErr says the run is meant to fail.
-func (f *Fixture) run(t testing.TB, tenant config.Tenant, st audit.Stream, src *source, c *clock, wantErr bool) {
+func (f *Fixture) run(t testing.TB, tenant config.Tenant, st audit.Stream, src *source, c *fakeclock.Clock, wantErr bool) {
 	t.Helper()
 	s := tenant.Settings
 	j := job.New(job.Settings{
@@ -321,24 +321,6 @@ func (s *source) Fetch(ctx context.Context, _ audit.Stream, w audit.Window, _ st
 		out = out[n:]
 	}
 	return ctx.Err()
-}
-
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
 }
 
 // Jobs lists the configured jobs as status sees them, in config order.
