@@ -18,8 +18,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/entra-archiver/entra-archiver/internal/tools/bench"
 	"github.com/entra-archiver/entra-archiver/internal/testenv"
+	"github.com/entra-archiver/entra-archiver/internal/tools/bench"
 )
 
 func main() {
