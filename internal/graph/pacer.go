@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -186,6 +187,18 @@ type timeoutPolicy time.Duration
 func (tp timeoutPolicy) Do(req *policy.Request) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(req.Raw().Context(), time.Duration(tp))
 	resp, err := req.Clone(ctx).Next()
+	if err == nil && ctx.Err() != nil {
+		// An answer that raced the deadline is no answer in time: Go's
+		// transport can hand back a response the server wrote only after
+		// the deadline closed the connection (an empty 200 from a handler
+		// that saw the close), and archiving that as an empty page would
+		// be wrong, besides hiding that the query is too wide for Graph.
+		if resp.Body != nil {
+			resp.Body.Close()
+		}
+		err = fmt.Errorf("no complete answer within %s: %w", time.Duration(tp), ctx.Err())
+		resp = nil
+	}
 	if err != nil {
 		cancel()
 		return resp, err
