@@ -13,7 +13,8 @@ const (
 	PartBlob BlobKind = iota
 	// ManifestBlob seals a partition.
 	ManifestBlob
-	// QuarantineBlob is a record Graph served without a readable id or time.
+	// QuarantineBlob is a record Graph served without a readable id or time,
+	// or not as valid JSON.
 	QuarantineBlob
 )
 

@@ -124,7 +124,7 @@ func writeKnown(w io.Writer, jobs []verify.JobInfo) {
 				audit.FormatTime(l.From), audit.FormatTime(l.To), what, termsafe.String(l.Reason))
 		}
 		if j.Quarantined > 0 {
-			fmt.Fprintf(w, "QUARANTINED %s/%s: %d record(s) Graph served without a readable id or time, in %s (not a fault)\n",
+			fmt.Fprintf(w, "QUARANTINED %s/%s: %d record(s) Graph served without a readable id or time or not as valid JSON, in %s (not a fault)\n",
 				j.Tenant, j.Stream, j.Quarantined, termsafe.String(j.QuarantineDir))
 		}
 	}

@@ -300,7 +300,7 @@ func TestVerifyCommandKnownLossAndQuarantine(t *testing.T) {
 		"before Graph's minimum allowed time (known loss, not a fault)\n" +
 		"KNOWN LOSS contoso/interactive-signins [2026-11-20T17:00:00Z, 2026-11-20T18:00:00Z) missed by the 24h0m0s recheck (archived before): " +
 		"recheck came too late (known loss, not a fault)\n" +
-		"QUARANTINED contoso/interactive-signins: 2 record(s) Graph served without a readable id or time, in " +
+		"QUARANTINED contoso/interactive-signins: 2 record(s) Graph served without a readable id or time or not as valid JSON, in " +
 		"_quarantine/contoso/interactive-signins/ (not a fault)\n" +
 		"verified 1 job(s): 31 partitions, "
 	if code != cli.ExitOK || !strings.HasPrefix(stdout, want) || !strings.HasSuffix(stdout, ": no faults\n") {

@@ -18,7 +18,8 @@ import (
 // counts all of them, and returns the nextLink; a body encoding/json rejects
 // or that is not shaped like a page is malformed (retried); records without
 // a time, and those in the window without an id, are rejected (compacted, in
-// order, each with an ASCII reason). Seeds are in
+// order, each with an ASCII reason), and so are records served whole (their
+// brackets close) that are not valid JSON (as served). Seeds are in
 // testdata/fuzz/FuzzDecodePage.
 func FuzzDecodePage(f *testing.F) {
 	const (
@@ -30,14 +31,33 @@ func FuzzDecodePage(f *testing.F) {
 		"{\n \"value\" : [ " + in + " ] }", `{"value":[]}`, `{"value":[1]}`, `{"value":{}}`, `[]`, `{"value":[` + in,
 		`{"value":[],"value":[` + in + `]}`, `{"@odata.nextLink":"h\u0027","value":[]}`, `{"@odata.nextLink":1,"value":[]}`,
 		`{"value":[` + in + `],"@odata.nextLink":null}`,
+		`{"value":[{"id":"3","createdDateTime":"2026-11-27T03:00:00Z",},` + in + `,[1,]]}`,
 		`{"value":[{"id":"\u00e9","createdDateTime":"x\u2026"},{"createdDateTime":"2026-11-27T03:00:00Z"},{"id":7,"createdDateTime":"2026-11-27T03:00:00Z"}]}`,
 	} {
 		f.Add(uint8(0), []byte(body))
 	}
 	f.Fuzz(func(t *testing.T, stream uint8, body []byte) {
 		st := audit.Streams[int(stream)%len(audit.Streams)]
-		want, wantErr := referencePage(body, st)
 		pg, err := decodePage(bytes.Clone(body), st, pageWindow)
+		// A record served whole but not valid JSON is rejected as served
+		// (TestDecodePageRecordNotJSON); the reference reads each such
+		// record as the number 0, which it rejects too.
+		ref, invalid := body, map[string]bool{}
+		if err == nil && len(pg.invalid) > 0 {
+			ref = nil
+			last := 0
+			for _, sp := range pg.invalid {
+				rec := body[sp[0]:sp[1]]
+				if sp[0] < last || json.Valid(rec) || rec[0] != '{' && rec[0] != '[' {
+					t.Fatalf("%q: invalid record %q at %v is valid JSON, not an object or array, or out of order", body, rec, sp)
+				}
+				invalid[string(rec)] = true
+				ref = append(append(ref, body[last:sp[0]]...), '0')
+				last = sp[1]
+			}
+			ref = append(ref, body[last:]...)
+		}
+		want, wantErr := referencePage(ref, st)
 		switch {
 		case errors.Is(wantErr, errMalformed):
 			if !errors.Is(err, errMalformed) {
@@ -55,7 +75,14 @@ func FuzzDecodePage(f *testing.F) {
 		}
 		var rejects []string
 		for _, r := range pg.rejects {
-			rejects = append(rejects, string(r.Raw))
+			if !json.Valid(r.Raw) {
+				if !invalid[string(r.Raw)] {
+					t.Fatalf("%q: reject %q is not valid JSON nor one of the invalid records", body, r.Raw)
+				}
+				rejects = append(rejects, "0")
+			} else {
+				rejects = append(rejects, string(r.Raw))
+			}
 			if r.Reason == "" || !isASCII(r.Reason) {
 				t.Fatalf("%q: reject %s has reason %q, want short ASCII", body, r.Raw, r.Reason)
 			}

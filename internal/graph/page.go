@@ -16,6 +16,9 @@ type page struct {
 	rejects []audit.Reject
 	// served counts the records on the page, inside the window or not.
 	served int
+	// invalid holds where in the body each rejected record that is not
+	// valid JSON begins and ends (FuzzDecodePage mends the body from it).
+	invalid [][2]int
 	// next is the @odata.nextLink, "" on the last page.
 	next string
 }
@@ -110,12 +113,12 @@ func decodePage(body []byte, st audit.Stream, w audit.Window) (page, error) {
 }
 
 // decodeValues reads the value array starting at body[i] and returns the
-// offset just past it. A record that is well-formed JSON but cannot be
-// archived is rejected, not blamed on the page: one odd record must not
-// stall a stream for ever (DESIGN.md "Never stall on one thing"). Rejected
-// are records that are not objects or have no readable event time (wherever
-// that time would lie), and records inside w without an id (they cannot be
-// told apart); records outside w are dropped.
+// offset just past it. A record that cannot be archived is rejected, not
+// blamed on the page: one odd record must not stall a stream for ever
+// (DESIGN.md "Never stall on one thing"). Rejected are records that are not
+// valid JSON although served whole, are not objects or have no readable
+// event time (wherever that time would lie), and records inside w without
+// an id (they cannot be told apart); records outside w are dropped.
 func decodeValues(s *scanner, i int, st audit.Stream, w audit.Window, pg *page) (int, error) {
 	body := s.b
 	if i >= len(body) || body[i] != '[' {
@@ -126,25 +129,25 @@ func decodeValues(s *scanner, i int, st audit.Stream, w audit.Window, pg *page) 
 		return i + 1, nil
 	}
 	for {
-		start := i
+		start, depth := i, s.depth
 		s.space = false
 		end, err := s.value(i)
 		if err != nil {
-			return 0, err
-		}
-		raw := body[start:end]
-		if s.space {
-			raw = compactInPlace(raw)
-		}
-		rec, err := audit.ParseRecord(raw, st.TimeField)
-		switch {
-		case err != nil:
-			pg.rejects = append(pg.rejects, audit.Reject{Raw: bytes.Clone(raw), Reason: timeReason(raw, st.TimeField)})
-		case !w.Contains(rec.Time):
-		case rec.ID == "":
-			pg.rejects = append(pg.rejects, audit.Reject{Raw: bytes.Clone(raw), Reason: idReason(raw)})
-		default:
-			pg.records = append(pg.records, rec)
+			// A record served whole (its brackets close and the page goes
+			// on) but not as valid JSON is the record's fault, not the
+			// answer's: another attempt brings it again, so it is
+			// rejected and the rest of the page archived. A body whose
+			// brackets do not close was cut on its way: malformed.
+			alt, ok := s.delimit(start)
+			if !ok {
+				return 0, err
+			}
+			s.depth = depth
+			pg.rejects = append(pg.rejects, audit.Reject{Raw: bytes.Clone(body[start:alt]), Reason: syntaxReason(err, start)})
+			pg.invalid = append(pg.invalid, [2]int{start, alt})
+			end = alt
+		} else {
+			decodeRecord(s, start, end, st, w, pg)
 		}
 		pg.served++
 		i = s.skipSpace(end)
@@ -156,6 +159,25 @@ func decodeValues(s *scanner, i int, st audit.Stream, w audit.Window, pg *page) 
 			return i + 1, nil
 		}
 		return 0, malformedAt(i, "expected ',' or ']' in value")
+	}
+}
+
+// decodeRecord sorts the valid JSON value body[start:end], just scanned, into
+// pg's records (inside w, with an id), its rejects, or nowhere (outside w).
+func decodeRecord(s *scanner, start, end int, st audit.Stream, w audit.Window, pg *page) {
+	raw := s.b[start:end]
+	if s.space {
+		raw = compactInPlace(raw)
+	}
+	rec, err := audit.ParseRecord(raw, st.TimeField)
+	switch {
+	case err != nil:
+		pg.rejects = append(pg.rejects, audit.Reject{Raw: bytes.Clone(raw), Reason: timeReason(raw, st.TimeField)})
+	case !w.Contains(rec.Time):
+	case rec.ID == "":
+		pg.rejects = append(pg.rejects, audit.Reject{Raw: bytes.Clone(raw), Reason: idReason(raw)})
+	default:
+		pg.records = append(pg.records, rec)
 	}
 }
 

@@ -121,7 +121,11 @@ func TestDecodePageMalformed(t *testing.T) {
 		`{"value":[]} {"value":[]}`,               // trailing data
 		`[{"id":"1"}]`,                            // not an object
 		`{"value":[{"id":"1","createdDateTime"`,   // cut inside a record
-		`{"value":[{"id":"1",}]}`,                 // broken record
+		`{"value":[{"id":"1",}]`,                  // a record not valid JSON, then cut
+		`{"value":[{"id":"1",]}]}`,                // brackets that do not match
+		`{"value":[{"id":"1"}}]}`,                 // one bracket too many
+		`{"value":[tru]}`,                         // not a record at all
+		`{"value":[{"id":"1","x":"a\"}]}`,         // an escaped quote leaves the string open
 		`{"value":[{"id":"1"}],"@odata.nextLink"`, // cut after value
 		`{"value":[{"id":"x3"},{"id":"4","createdDateTime":"2026-11-27T03:0`, // a reject, then garbled: the page's fault
 	} {
@@ -173,6 +177,55 @@ func TestDecodePageRejects(t *testing.T) {
 			}
 			if r.Reason != tt.reason {
 				t.Errorf("reason %s, want %s", r.Reason, tt.reason)
+			}
+			if !isASCII(r.Reason) {
+				t.Errorf("reason %q is not ASCII", r.Reason)
+			}
+		})
+	}
+}
+
+// TestDecodePageRecordNotJSON: a record served whole whose bytes are not
+// valid JSON (Graph's published examples carry trailing commas; GRAPH-NOTES.md
+// "Record identity") is rejected with its bytes as served and the rest of the
+// page archived. Without this the page was malformed on every attempt and
+// the stream stalled for good on one record.
+func TestDecodePageRecordNotJSON(t *testing.T) {
+	const good = `{"id":"ok","createdDateTime":"2026-11-27T03:00:00Z"}`
+	tests := []struct {
+		name, record, reason string
+	}{
+		{"trailing comma", `{"id":"tc","createdDateTime":"2026-11-27T03:05:00Z",}`,
+			"not valid JSON: expected object key at byte 52 of the record"},
+		{"trailing comma in a nested array", `{"id":"n","createdDateTime":"2026-11-27T03:05:00Z","a":[1,2,]}`,
+			"not valid JSON: unexpected ']' at byte 60 of the record"},
+		{"control character", "{\"id\":\"c\",\"x\":\"a\x01b\"}", "not valid JSON: control character in string at byte 16 of the record"},
+		{"unquoted key, brackets inside strings", `{"id":"q","s":"}]{[",key:1}`, "not valid JSON: expected object key at byte 21 of the record"},
+		{"non-ASCII where a value belongs", `{"id":"u","v":é}`, `not valid JSON: unexpected '\u00c3' at byte 14 of the record`},
+		{"array", `[1,,2]`, "not valid JSON: unexpected ',' at byte 3 of the record"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := `{"value":[` + good + `, ` + tt.record + ` ,` + good + `],"@odata.nextLink":"https://g/x"}`
+			pg, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pg.records) != 2 || pg.served != 3 || pg.next != "https://g/x" {
+				t.Errorf("%d records, served %d, next %q; want the 2 good records of 3 and the nextLink", len(pg.records), pg.served, pg.next)
+			}
+			if len(pg.rejects) != 1 || len(pg.invalid) != 1 {
+				t.Fatalf("rejects %+v, invalid %v; want one of each", pg.rejects, pg.invalid)
+			}
+			r := pg.rejects[0]
+			if string(r.Raw) != tt.record {
+				t.Errorf("raw %q, want the record as served: %q", r.Raw, tt.record)
+			}
+			if got := body[pg.invalid[0][0]:pg.invalid[0][1]]; got != tt.record {
+				t.Errorf("invalid span %q, want the record", got)
+			}
+			if r.Reason != tt.reason {
+				t.Errorf("reason %q, want %q", r.Reason, tt.reason)
 			}
 			if !isASCII(r.Reason) {
 				t.Errorf("reason %q is not ASCII", r.Reason)

@@ -2,6 +2,8 @@ package graph
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 )
 
@@ -34,6 +36,16 @@ func timeReason(raw []byte, field string) string {
 		reason += ", id " + quoteASCII(id)
 	}
 	return reason
+}
+
+// syntaxReason says why a record served whole is not valid JSON, from the
+// scanner's error err for the record that begins at body offset start.
+func syntaxReason(err error, start int) string {
+	var se *syntaxError
+	if !errors.As(err, &se) {
+		return "not valid JSON"
+	}
+	return fmt.Sprintf("not valid JSON: %s at byte %d of the record", se.what, se.offset-start)
 }
 
 // idReason says why a record with a valid time has no usable id.

@@ -31,8 +31,61 @@ type scanner struct {
 	depth int
 }
 
-func malformedAt(i int, what string) error {
-	return fmt.Errorf("%w: %s at offset %d", errMalformed, what, i)
+// syntaxError says where and how a body breaks JSON's grammar; it is
+// errMalformed.
+type syntaxError struct {
+	what   string
+	offset int
+}
+
+func (e *syntaxError) Error() string {
+	return fmt.Sprintf("%v: %s at offset %d", errMalformed, e.what, e.offset)
+}
+
+func (e *syntaxError) Is(target error) bool { return target == errMalformed }
+
+func malformedAt(i int, what string) error { return &syntaxError{what: what, offset: i} }
+
+// delimit finds the end of the object or array starting at b[i] from its
+// brackets and strings alone, without the rest of JSON's grammar: the extent
+// of a record that was served whole but is not valid JSON (a trailing comma,
+// as in some of Graph's published examples). ok is false when the brackets
+// do not close (a truncated body), do not match, or nest deeper than the
+// scanner allows.
+func (s *scanner) delimit(i int) (end int, ok bool) {
+	b := s.b
+	if i >= len(b) || b[i] != '{' && b[i] != '[' {
+		return 0, false
+	}
+	var open []byte
+	for j := i; j < len(b); j++ {
+		switch c := b[j]; c {
+		case '{', '[':
+			if len(open) == maxDepth {
+				return 0, false
+			}
+			open = append(open, c)
+		case '}', ']':
+			// '}' and ']' are their openers plus 2 in ASCII.
+			if open[len(open)-1] != c-2 {
+				return 0, false
+			}
+			open = open[:len(open)-1]
+			if len(open) == 0 {
+				return j + 1, true
+			}
+		case '"':
+			for j++; j < len(b) && b[j] != '"'; j++ {
+				if b[j] == '\\' {
+					j++
+				}
+			}
+			if j >= len(b) {
+				return 0, false
+			}
+		}
+	}
+	return 0, false
 }
 
 // skipSpace returns the offset of the first non-whitespace byte at or after
@@ -76,7 +129,7 @@ func (s *scanner) value(i int) (int, error) {
 		if c == '-' || c >= '0' && c <= '9' {
 			return s.number(i)
 		}
-		return 0, malformedAt(i, fmt.Sprintf("unexpected %q", c))
+		return 0, malformedAt(i, fmt.Sprintf("unexpected %+q", c)) // ASCII: it may end up in a reason
 	}
 }
 

@@ -37,10 +37,33 @@ func (g *recordGen) draw(every int64, kind uint64, i int64) defect {
 	return missing
 }
 
-// archivable reports whether record i shows a readable id and time.
+// notJSON reports whether record i is served with a trailing comma.
+func (g *recordGen) notJSON(i int64) bool {
+	return g.notJSONEvery > 0 && hash3(g.salt, saltNotJSON, i)%uint64(g.notJSONEvery) == 0
+}
+
+// archivable reports whether record i is valid JSON with a readable id and
+// time.
 func (g *recordGen) archivable(i int64) bool {
 	id, t := g.defects(i)
-	return id == intact && t == intact
+	return id == intact && t == intact && !g.notJSON(i)
+}
+
+// appendServed appends record i as Graph serves it: appendRecord's bytes,
+// with the trailing comma of a record that is not valid JSON. The filter
+// matcher reads appendRecord's bytes, as Graph's filter reads its own
+// data rather than the JSON it sends.
+func (g *recordGen) appendServed(dst []byte, i int64, ver int, sh shape) []byte {
+	return g.breakJSON(g.appendRecord(dst, i, ver, sh), i)
+}
+
+// breakJSON puts record i's trailing comma before the closing brace that
+// ends dst, if record i has one.
+func (g *recordGen) breakJSON(dst []byte, i int64) []byte {
+	if !g.notJSON(i) {
+		return dst
+	}
+	return append(dst[:len(dst)-1], ',', '}')
 }
 
 // appendIDMember appends record i's "id" member as d leaves it (nothing

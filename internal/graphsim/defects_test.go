@@ -1,7 +1,9 @@
 package graphsim
 
 import (
+	"bytes"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -89,6 +91,81 @@ func TestRecordsWithoutTimeOrID(t *testing.T) {
 		}
 		if n < c.min || n > c.max {
 			t.Errorf("NoTimeEvery %d: %d of 400,000 records have no time", c.every, n)
+		}
+	}
+}
+
+// TestRecordsNotJSON: with NotJSONEvery, about one record in N is served
+// with a comma before its closing brace (as in some of Graph's published
+// examples): the page is otherwise whole, the record is served by the query
+// whose window holds its time, and ground truth lists it, as served, under
+// Rejected and ServedRejects, never Visible or Served. Off by default.
+func TestRecordsNotJSON(t *testing.T) {
+	s, _ := startSim(t, func(o *Options) {
+		o.TrackServed = true
+		o.Tenants[0].NotJSONEvery = 60
+		o.Tenants[0].NoTimeEvery, o.Tenants[0].NoIDEvery = -1, -1
+	})
+	tok := fetchToken(t, s)
+	ten := s.Tenant(testTenant)
+	w := audit.Window{From: testNow.Add(-5 * time.Hour), To: testNow.Add(-3 * time.Hour)}
+	for _, st := range audit.Streams {
+		want := ten.Rejected(st.Name, w, testNow)
+		if len(want) == 0 {
+			t.Fatalf("%s: no record that is not JSON in %v: the test proves nothing", st.Name, w)
+		}
+		var served [][]byte
+		for u := collectionURL(s, st, windowFilter(st, w), "$top=300"); u != ""; {
+			r := get(t, s, tok, u)
+			if r.err != nil || r.status != 200 {
+				t.Fatalf("%s: %d %v: %.300s", st.Name, r.status, r.err, r.body)
+			}
+			// Mend the broken records to read the page with encoding/json:
+			// then it must be a valid page.
+			body := r.body
+			for _, rec := range want {
+				if json.Valid(rec) || !bytes.HasSuffix(rec, []byte(",}")) {
+					t.Fatalf("%s: reject is not a record with a trailing comma: %.200s", st.Name, rec)
+				}
+				body = bytes.ReplaceAll(body, rec, append(bytes.Clone(rec[:len(rec)-2]), '}'))
+			}
+			var c collection
+			if err := json.Unmarshal(body, &c); err != nil {
+				t.Fatalf("%s: a page is not JSON once the rejects are mended: %v", st.Name, err)
+			}
+			for _, v := range c.Value {
+				served = append(served, v)
+			}
+			u = c.NextLink
+		}
+		var mended [][]byte
+		for _, rec := range want {
+			mended = append(mended, append(bytes.Clone(rec[:len(rec)-2]), '}'))
+		}
+		var ok, broken [][]byte
+		for _, raw := range served {
+			if slices.ContainsFunc(mended, func(m []byte) bool { return bytes.Equal(m, raw) }) {
+				broken = append(broken, raw)
+			} else {
+				ok = append(ok, raw)
+			}
+		}
+		equalRecords(t, st.Name+" records", sortedUnique(t, st, inWindow(t, st, w, ok)), ten.Visible(st.Name, w, testNow))
+		equalRecords(t, st.Name+" rejects", sortedSet(broken), sortedSet(mended))
+		equalRecords(t, st.Name+" ServedRejects", sortedSet(ten.ServedRejects(st.Name)), sortedSet(want))
+		for _, raw := range ten.Served(st.Name) {
+			if !json.Valid(raw) {
+				t.Fatalf("%s: Served lists a record that is not JSON: %.200s", st.Name, raw)
+			}
+		}
+	}
+
+	// Off by default.
+	cfg := baseTenant()
+	ss := testGen(t, cfg, audit.InteractiveSignIns.Name)
+	for i := range int64(200_000) {
+		if ss.gen.notJSON(i) {
+			t.Fatalf("record %d is served with a trailing comma by default", i)
 		}
 	}
 }

@@ -61,6 +61,9 @@
 //     holds its hidden event time. Ground truth keeps them apart: Visible,
 //     AllVersions, Count and Served list archivable records only, Rejected
 //     and ServedRejects the others.
+//   - Records that are not valid JSON (NotJSONEvery, off by default): a
+//     comma before the closing brace, as in some of Graph's published
+//     examples; the page stays whole. Rejected like the above.
 //
 // The clock Options.Now drives event time, visibility, retention and token
 // expiry, so tests move time by swapping the clock. A token's expires_in is

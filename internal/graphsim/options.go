@@ -105,6 +105,13 @@ type TenantConfig struct {
 	// ground truth lists it under Rejected, not Visible. 0 means one in
 	// 20,000 and one in 100,000; -1 never.
 	NoTimeEvery, NoIDEvery int
+	// NotJSONEvery serves about one record in N with a comma before its
+	// closing brace, as some of Graph's published examples are written
+	// (GRAPH-NOTES.md "Record identity"): the page is whole but that record
+	// is not valid JSON, so the archiver must quarantine it and archive the
+	// rest. Ground truth lists it under Rejected. 0 (the default) never:
+	// production pages have not been reported to carry one.
+	NotJSONEvery int
 	// Throttle is the per-tenant limit (Graph: 5 per 10s); nil means none.
 	Throttle *Throttle
 	// Faults injects transport and paging faults into Graph requests.

@@ -81,6 +81,7 @@ func (s *Server) buildPage(t *Tenant, q *query, now int64) *page {
 				continue
 			}
 		}
+		pg.records = ss.gen.breakJSON(pg.records, i)
 		offsets = append(offsets, recStart)
 		if s.opts.TrackServed {
 			pg.keys = append(pg.keys, servedKey{index: i, version: ver, shape: q.shape})

@@ -22,6 +22,7 @@ const (
 	saltEnum
 	saltNoTime
 	saltNoID
+	saltNotJSON
 )
 
 // splitmix is the SplitMix64 finaliser: a fast, well-mixed 64-bit hash.

@@ -32,11 +32,14 @@ type recordGen struct {
 	// about one record in each of these is big, has no time, has no id;
 	// 0 = never
 	bigEvery, noTimeEvery, noIDEvery int64
+	// notJSONEvery: about one record in this many is served with a
+	// trailing comma; 0 = never
+	notJSONEvery int64
 }
 
 // oddities say how often a stream's records are odd, as TenantConfig
 // counts them: 0 is the default, a negative value never.
-type oddities struct{ bigEvery, noTimeEvery, noIDEvery int }
+type oddities struct{ bigEvery, noTimeEvery, noIDEvery, notJSONEvery int }
 
 func newRecordGen(s audit.Stream, salt uint64, tl *timeline, dir *directory, odd oddities) *recordGen {
 	g := &recordGen{salt: salt, tl: tl, dir: dir}
@@ -55,6 +58,7 @@ func newRecordGen(s audit.Stream, salt uint64, tl *timeline, dir *directory, odd
 	g.bigEvery = int64(orDefault(odd.bigEvery, defaultBigEvery))
 	g.noTimeEvery = int64(orDefault(odd.noTimeEvery, defaultNoTimeEvery))
 	g.noIDEvery = int64(orDefault(odd.noIDEvery, defaultNoIDEvery))
+	g.notJSONEvery = int64(max(odd.notJSONEvery, 0))
 	return g
 }
 

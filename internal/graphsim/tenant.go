@@ -116,7 +116,7 @@ func newTenant(s *Server, cfg TenantConfig) *Tenant {
 			vis: visibility{salt: salt, late: cfg.Late, tail: resolveLateTail(cfg.LateTail), republish: cfg.Republish, revise: cfg.Revise,
 				republishDelay: cfg.RepublishDelay, reviseDelay: cfg.ReviseDelay},
 		}
-		ss.gen = newRecordGen(st, salt, &ss.tl, t.dir, oddities{cfg.BigEvery, cfg.NoTimeEvery, cfg.NoIDEvery})
+		ss.gen = newRecordGen(st, salt, &ss.tl, t.dir, oddities{cfg.BigEvery, cfg.NoTimeEvery, cfg.NoIDEvery, cfg.NotJSONEvery})
 		t.streams[st.Name] = ss
 	}
 	return t

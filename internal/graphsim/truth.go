@@ -110,7 +110,7 @@ func (t *Tenant) sent(stream string, archivable bool) [][]byte {
 	for _, k := range keys {
 		e := truthEntry{time: ss.tl.time(k.index), version: k.version}
 		e.id = ss.gen.appendID(nil, k.index)
-		e.raw = ss.gen.appendRecord(nil, k.index, k.version, k.shape)
+		e.raw = ss.gen.appendServed(nil, k.index, k.version, k.shape)
 		out = append(out, e)
 	}
 	return slices.CompactFunc(sortedRaw(out), bytes.Equal)
@@ -164,7 +164,7 @@ func (ss *streamSim) entry(i, at int64, ver int) truthEntry {
 		time:    at,
 		id:      ss.gen.appendID(nil, i),
 		version: ver,
-		raw:     ss.gen.appendRecord(nil, i, ver, ss.canonical()),
+		raw:     ss.gen.appendServed(nil, i, ver, ss.canonical()),
 	}
 }
 

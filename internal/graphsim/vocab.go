@@ -70,7 +70,7 @@ func buildVocabs() {
 			v = &vocab{typeName: typeName, top: map[string]bool{}, fold: map[string]string{}}
 			vocabs[key] = v
 		}
-		g := newRecordGen(s, 7, &tl, dir, oddities{-1, -1, -1})
+		g := newRecordGen(s, 7, &tl, dir, oddities{-1, -1, -1, -1})
 		for i := int64(0); i < 120; i++ {
 			for ver := 0; ver <= maxRevisions; ver++ {
 				collectKeys(v, g.appendRecord(nil, i, ver, shape{beta: key.beta}))

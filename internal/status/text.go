@@ -104,7 +104,7 @@ func writeQuarantine(b *bytes.Buffer, rows []Row) {
 	if !slices.ContainsFunc(rows, func(r Row) bool { return r.Quarantined > 0 }) {
 		return
 	}
-	fmt.Fprintln(b, "\nQUARANTINED RECORDS (served by Graph without a readable id or time; kept raw, not archived)")
+	fmt.Fprintln(b, "\nQUARANTINED RECORDS (served by Graph without a readable id or time, or not as valid JSON; kept raw, not archived)")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for _, row := range rows {
 		if row.Quarantined > 0 {

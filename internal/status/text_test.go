@@ -31,7 +31,7 @@ KNOWN LOSSES (Graph no longer served these spans when the archiver got there; no
 contoso/interactive-signins  missed recheck at 24h  2026-11-19 00:00Z .. 2026-11-19 06:00Z  6h00m  ` + statustest.RecheckMissedReason + `
 contoso/directory-audits     never read             2026-11-18 08:00Z .. 2026-11-18 14:00Z  6h00m  ` + statustest.NeverReadReason + `
 
-QUARANTINED RECORDS (served by Graph without a readable id or time; kept raw, not archived)
+QUARANTINED RECORDS (served by Graph without a readable id or time, or not as valid JSON; kept raw, not archived)
 contoso/interactive-signins  2  _quarantine/contoso/interactive-signins/
 
 GRAPH BUDGET (requests a day the tenant's streams need, of what its rate_limit allows)

@@ -49,7 +49,7 @@ func TestProductionGraphEverythingAtOnce(t *testing.T) {
 			// Production's 20–30 h tail, scaled to the test: past the first
 			// recheck age, caught by the second.
 			LateTail:    graphsim.Late{Fraction: 0.01, Min: 20 * time.Second, Max: 30 * time.Second},
-			NoTimeEvery: 3000, NoIDEvery: 7000,
+			NoTimeEvery: 3000, NoIDEvery: 7000, NotJSONEvery: 3000,
 			LicenceFlake: 0.05,
 			Throttle:     &graphsim.Throttle{Requests: 40, Per: time.Second},
 			Faults:       graphsim.Faults{Seed: 5, ServerError: 0.01, Reset: 0.01, Truncate: 0.01},
@@ -100,6 +100,7 @@ graph: {app_rate_limit: {requests: 10000, per: 1s}, request_timeout: 10s}
 	sink := localSink(t, dir)
 	tenant := sim.Tenant(tenantID)
 	asOf := time.Now()
+	notJSON := 0
 	for _, st := range []audit.Stream{audit.InteractiveSignIns, audit.DirectoryAudits, audit.Provisioning} {
 		state := loadState(t, sink, layout.Layout{}, "contoso", st.Name)
 		// Everything before the last recheck mark had every recheck: the
@@ -138,7 +139,10 @@ graph: {app_rate_limit: {requests: 10000, per: 1s}, request_timeout: 10s}
 				t.Fatalf("%s: archived %s, which Graph never served", st.Name, idOf(s.raw))
 			}
 		}
-		checkQuarantine(t, dir, "contoso", st, tenant.Rejected(st.Name, audit.Window{From: compareFrom, To: rechecked}, asOf), tenant.ServedRejects(st.Name))
+		notJSON += checkQuarantine(t, dir, "contoso", st, tenant.Rejected(st.Name, audit.Window{From: compareFrom, To: rechecked}, asOf), tenant.ServedRejects(st.Name))
+	}
+	if notJSON == 0 {
+		t.Errorf("no record that is not valid JSON in the archived span: their quarantine is not exercised")
 	}
 	stats := tenant.Stats()
 	t.Logf("contoso: %d requests, by status %v", stats.Requests, stats.ByStatus)
@@ -173,8 +177,9 @@ graph: {app_rate_limit: {requests: 10000, per: 1s}, request_timeout: 10s}
 
 // checkQuarantine compares a stream's quarantine folder with the records
 // Graph served that cannot be archived: every one the windows read is
-// there, named by its SHA-256, and nothing else.
-func checkQuarantine(t *testing.T, dir, tenant string, st audit.Stream, want, sent [][]byte) {
+// there, named by its SHA-256, and nothing else. It returns how many of
+// them are not valid JSON.
+func checkQuarantine(t *testing.T, dir, tenant string, st audit.Stream, want, sent [][]byte) (notJSON int) {
 	t.Helper()
 	qdir := filepath.Join(dir, filepath.FromSlash(layout.Layout{}.QuarantineDir(tenant, st.Name)))
 	entries, err := os.ReadDir(qdir)
@@ -207,11 +212,15 @@ func checkQuarantine(t *testing.T, dir, tenant string, st audit.Stream, want, se
 	}
 	for _, w := range want {
 		if !slices.Contains(have, string(w)) {
-			t.Fatalf("%s: Graph served %s without a time or id in a window the job read, and it is not in the quarantine (%d there, %d expected)",
+			t.Fatalf("%s: Graph served %s (no time, no id or not JSON) in a window the job read, and it is not in the quarantine (%d there, %d expected)",
 				st.Name, w, len(have), len(want))
+		}
+		if !json.Valid(w) {
+			notJSON++
 		}
 	}
 	if len(want) == 0 {
 		t.Fatalf("%s: no record without a time or id in the archived span: the quarantine is not exercised", st.Name)
 	}
+	return notJSON
 }

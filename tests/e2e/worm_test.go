@@ -64,7 +64,7 @@ func TestWormArchiveThroughCreateOnlySAS(t *testing.T) {
 			LateTail:       graphsim.Late{Fraction: 0.02, Min: 7 * time.Second, Max: 12 * time.Second},
 			Republish:      0.1,
 			RepublishDelay: graphsim.Delay{Min: time.Second, Max: 4 * time.Second},
-			NoTimeEvery:    500, NoIDEvery: 900,
+			NoTimeEvery:    500, NoIDEvery: 900, NotJSONEvery: 700,
 		}},
 	})
 
