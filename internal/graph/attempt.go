@@ -72,7 +72,7 @@ func (s *Source) attempt(ctx context.Context, rq request, link string, attempt i
 	s.report(rq, attempt, resp.StatusCode, start, nil)
 	s.notePreference(resp)
 
-	pg, err := decodePage(body, rq.stream, rq.window)
+	pg, err := decodePage(body, rq.stream, rq.window, rq.sighted)
 	if err != nil {
 		// Garbled on its way (truncated, cut, mangled): another attempt
 		// may bring the page whole.

@@ -82,6 +82,9 @@ type request struct {
 	filter string
 	pageNo int
 	next   bool // following a nextLink rather than the window's first request
+	// sighted holds the records not valid JSON that earlier attempts at
+	// this page met (decodePage); set by fetchPage.
+	sighted sightings
 }
 
 // classifyStatus turns a non-200 answer into a failure. body is the error

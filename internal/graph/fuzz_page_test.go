@@ -19,7 +19,8 @@ import (
 // or that is not shaped like a page is malformed (retried); records without
 // a time, and those in the window without an id, are rejected (compacted, in
 // order, each with an ASCII reason), and so are records served whole (their
-// brackets close) that are not valid JSON (as served). Seeds are in
+// brackets close, no control byte) that are not valid JSON (as served), once
+// a second attempt meets them again. Seeds are in
 // testdata/fuzz/FuzzDecodePage.
 func FuzzDecodePage(f *testing.F) {
 	const (
@@ -38,7 +39,15 @@ func FuzzDecodePage(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, stream uint8, body []byte) {
 		st := audit.Streams[int(stream)%len(audit.Streams)]
-		pg, err := decodePage(bytes.Clone(body), st, pageWindow)
+		seen := sightings{}
+		pg, err := decodePage(bytes.Clone(body), st, pageWindow, seen)
+		if errors.Is(err, errUnconfirmed) {
+			// Met again, the same records are confirmed.
+			pg, err = decodePage(bytes.Clone(body), st, pageWindow, seen)
+			if errors.Is(err, errUnconfirmed) {
+				t.Fatalf("%q: records not valid JSON unconfirmed on the second sight", body)
+			}
+		}
 		// A record served whole but not valid JSON is rejected as served
 		// (TestDecodePageRecordNotJSON); the reference reads each such
 		// record as the number 0, which it rejects too.
@@ -48,7 +57,7 @@ func FuzzDecodePage(f *testing.F) {
 			last := 0
 			for _, sp := range pg.invalid {
 				rec := body[sp[0]:sp[1]]
-				if sp[0] < last || json.Valid(rec) || rec[0] != '{' && rec[0] != '[' {
+				if sp[0] < last || json.Valid(rec) || rec[0] != '{' && rec[0] != '[' || hasControlByte(rec) {
 					t.Fatalf("%q: invalid record %q at %v is valid JSON, not an object or array, or out of order", body, rec, sp)
 				}
 				invalid[string(rec)] = true

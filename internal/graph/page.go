@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 
@@ -19,16 +20,31 @@ type page struct {
 	// invalid holds where in the body each rejected record that is not
 	// valid JSON begins and ends (FuzzDecodePage mends the body from it).
 	invalid [][2]int
+	// unconfirmed: one of them was not met by an earlier attempt.
+	unconfirmed bool
 	// next is the @odata.nextLink, "" on the last page.
 	next string
 }
 
+// sightings are the records served whole but not as valid JSON that the
+// earlier attempts at one page met, by their SHA-256.
+type sightings map[[sha256.Size]byte]bool
+
+// errUnconfirmed: the page holds a record served whole but not valid JSON
+// that no earlier attempt at the page met. Garbling on the way (a front
+// end's stray byte) cannot be told from a record Graph stores that way, so
+// the page is asked for again: the same bytes twice are the record's, and
+// it is rejected then; different ones were garbling.
+var errUnconfirmed = fmt.Errorf("%w: a record is not valid JSON; asking again to tell a garbled answer from a record stored that way", errMalformed)
+
 // decodePage validates body as a Graph collection page and returns its
-// records inside w and its rejects (see decodeValues). Records share body's
+// records inside w and its rejects (see decodeValues). seen holds the
+// records not valid JSON of the earlier attempts at this page (nil: none
+// is accepted); decodePage adds this attempt's. Records share body's
 // memory; one holding insignificant whitespace is compacted in place. A body
 // that is not a well-formed page yields an error wrapping errMalformed: the
 // answer was garbled on its way, and another attempt may bring it whole.
-func decodePage(body []byte, st audit.Stream, w audit.Window) (page, error) {
+func decodePage(body []byte, st audit.Stream, w audit.Window, seen sightings) (page, error) {
 	var (
 		pg     page
 		s      = scanner{b: body}
@@ -62,7 +78,7 @@ func decodePage(body []byte, st audit.Stream, w audit.Window) (page, error) {
 			switch key {
 			case "value":
 				hasVal = true
-				if i, err = decodeValues(&s, i, st, w, &pg); err != nil {
+				if i, err = decodeValues(&s, i, st, w, seen, &pg); err != nil {
 					return pg, err
 				}
 			case "@odata.nextLink":
@@ -109,6 +125,9 @@ func decodePage(body []byte, st audit.Stream, w audit.Window) (page, error) {
 	if !hasVal {
 		return pg, fmt.Errorf("%w: no value array", errMalformed)
 	}
+	if pg.unconfirmed {
+		return pg, errUnconfirmed
+	}
 	return pg, nil
 }
 
@@ -119,7 +138,7 @@ func decodePage(body []byte, st audit.Stream, w audit.Window) (page, error) {
 // valid JSON although served whole, are not objects or have no readable
 // event time (wherever that time would lie), and records inside w without
 // an id (they cannot be told apart); records outside w are dropped.
-func decodeValues(s *scanner, i int, st audit.Stream, w audit.Window, pg *page) (int, error) {
+func decodeValues(s *scanner, i int, st audit.Stream, w audit.Window, seen sightings, pg *page) (int, error) {
 	body := s.b
 	if i >= len(body) || body[i] != '[' {
 		return 0, malformedAt(i, "value is not an array")
@@ -135,15 +154,24 @@ func decodeValues(s *scanner, i int, st audit.Stream, w audit.Window, pg *page) 
 		if err != nil {
 			// A record served whole (its brackets close and the page goes
 			// on) but not as valid JSON is the record's fault, not the
-			// answer's: another attempt brings it again, so it is
-			// rejected and the rest of the page archived. A body whose
-			// brackets do not close was cut on its way: malformed.
+			// answer's, once another attempt brings the same bytes
+			// (errUnconfirmed): it is rejected and the rest of the page
+			// archived. A body whose brackets do not close was cut on its
+			// way, and a control byte (other than JSON's white space) is
+			// garbling no JSON writer produces: malformed, retried.
 			alt, ok := s.delimit(start)
-			if !ok {
+			if !ok || hasControlByte(body[start:alt]) {
 				return 0, err
 			}
 			s.depth = depth
-			pg.rejects = append(pg.rejects, audit.Reject{Raw: bytes.Clone(body[start:alt]), Reason: syntaxReason(err, start)})
+			raw := body[start:alt]
+			if sum := sha256.Sum256(raw); !seen[sum] {
+				if seen != nil {
+					seen[sum] = true
+				}
+				pg.unconfirmed = true
+			}
+			pg.rejects = append(pg.rejects, audit.Reject{Raw: bytes.Clone(raw), Reason: syntaxReason(err, start)})
 			pg.invalid = append(pg.invalid, [2]int{start, alt})
 			end = alt
 		} else {
@@ -179,6 +207,16 @@ func decodeRecord(s *scanner, start, end int, st audit.Stream, w audit.Window, p
 	default:
 		pg.records = append(pg.records, rec)
 	}
+}
+
+// hasControlByte reports a byte below 0x20 other than JSON's white space.
+func hasControlByte(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return true
+		}
+	}
+	return false
 }
 
 // stringValue decodes a validated JSON string literal (with its quotes).

@@ -60,7 +60,7 @@ func TestDecodePage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pg, err := decodePage([]byte(tt.body), audit.InteractiveSignIns, pageWindow)
+			pg, err := decodePage([]byte(tt.body), audit.InteractiveSignIns, pageWindow, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +96,7 @@ func prettyPage(t testing.TB, recs []string) string {
 
 func TestDecodePageRecordTimes(t *testing.T) {
 	body := `{"value":[{"id":"p","activityDateTime":"2026-11-27T03:15:00.1234567Z"}]}`
-	pg, err := decodePage([]byte(body), audit.Provisioning, pageWindow)
+	pg, err := decodePage([]byte(body), audit.Provisioning, pageWindow, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestDecodePageRecordTimes(t *testing.T) {
 func TestDecodePageMalformed(t *testing.T) {
 	good := `{"value":[{"id":"1","createdDateTime":"2026-11-27T03:00:00Z"}],"@odata.nextLink":"https://g/x"}`
 	for i := 0; i < len(good); i++ {
-		if _, err := decodePage([]byte(good[:i]), audit.InteractiveSignIns, pageWindow); !errors.Is(err, errMalformed) {
+		if _, err := decodePage([]byte(good[:i]), audit.InteractiveSignIns, pageWindow, nil); !errors.Is(err, errMalformed) {
 			t.Errorf("truncated to %d bytes: err = %v, want errMalformed", i, err)
 		}
 	}
@@ -129,7 +129,7 @@ func TestDecodePageMalformed(t *testing.T) {
 		`{"value":[{"id":"1"}],"@odata.nextLink"`, // cut after value
 		`{"value":[{"id":"x3"},{"id":"4","createdDateTime":"2026-11-27T03:0`, // a reject, then garbled: the page's fault
 	} {
-		if _, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow); !errors.Is(err, errMalformed) {
+		if _, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow, nil); !errors.Is(err, errMalformed) {
 			t.Errorf("%s: err = %v, want errMalformed", body, err)
 		}
 	}
@@ -157,7 +157,7 @@ func TestDecodePageRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body := `{"value":[` + good + `, ` + tt.record + ` ,` + good + `],"@odata.nextLink":"https://g/x"}`
-			pg, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow)
+			pg, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,9 +187,9 @@ func TestDecodePageRejects(t *testing.T) {
 
 // TestDecodePageRecordNotJSON: a record served whole whose bytes are not
 // valid JSON (Graph's published examples carry trailing commas; GRAPH-NOTES.md
-// "Record identity") is rejected with its bytes as served and the rest of the
-// page archived. Without this the page was malformed on every attempt and
-// the stream stalled for good on one record.
+// "Record identity") is asked for once more and, met again, rejected with its
+// bytes as served and the rest of the page archived. Without this the page was
+// malformed on every attempt and the stream stalled for good on one record.
 func TestDecodePageRecordNotJSON(t *testing.T) {
 	const good = `{"id":"ok","createdDateTime":"2026-11-27T03:00:00Z"}`
 	tests := []struct {
@@ -199,7 +199,7 @@ func TestDecodePageRecordNotJSON(t *testing.T) {
 			"not valid JSON: expected object key at byte 52 of the record"},
 		{"trailing comma in a nested array", `{"id":"n","createdDateTime":"2026-11-27T03:05:00Z","a":[1,2,]}`,
 			"not valid JSON: unexpected ']' at byte 60 of the record"},
-		{"control character", "{\"id\":\"c\",\"x\":\"a\x01b\"}", "not valid JSON: control character in string at byte 16 of the record"},
+		{"raw tab in a string", "{\"id\":\"c\",\"x\":\"a\tb\"}", "not valid JSON: control character in string at byte 16 of the record"},
 		{"unquoted key, brackets inside strings", `{"id":"q","s":"}]{[",key:1}`, "not valid JSON: expected object key at byte 21 of the record"},
 		{"non-ASCII where a value belongs", `{"id":"u","v":é}`, `not valid JSON: unexpected '\u00c3' at byte 14 of the record`},
 		{"array", `[1,,2]`, "not valid JSON: unexpected ',' at byte 3 of the record"},
@@ -207,9 +207,13 @@ func TestDecodePageRecordNotJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body := `{"value":[` + good + `, ` + tt.record + ` ,` + good + `],"@odata.nextLink":"https://g/x"}`
-			pg, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow)
+			seen := sightings{}
+			if _, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow, seen); !errors.Is(err, errUnconfirmed) || !errors.Is(err, errMalformed) {
+				t.Fatalf("first sight: err = %v, want errUnconfirmed (malformed: ask again)", err)
+			}
+			pg, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow, seen)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("second sight: %v", err)
 			}
 			if len(pg.records) != 2 || pg.served != 3 || pg.next != "https://g/x" {
 				t.Errorf("%d records, served %d, next %q; want the 2 good records of 3 and the nextLink", len(pg.records), pg.served, pg.next)
@@ -234,9 +238,39 @@ func TestDecodePageRecordNotJSON(t *testing.T) {
 	}
 }
 
+// TestDecodePageGarbledRecord: a record whose brackets close but which
+// holds a control byte no JSON writer produces (a front end's stray NUL), or
+// which changed since the last attempt, is garbling: malformed, never
+// rejected, however often it is met.
+func TestDecodePageGarbledRecord(t *testing.T) {
+	const good = `{"id":"ok","createdDateTime":"2026-11-27T03:00:00Z"}`
+	seen := sightings{}
+	for _, rec := range []string{"{\"id\":\"g\",\"x\":\"a\x00b\"}", "{\"id\":\"g\",\x01\"x\":1}"} {
+		body := `{"value":[` + good + `,` + rec + `]}`
+		for range 3 {
+			if _, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow, seen); !errors.Is(err, errMalformed) || errors.Is(err, errUnconfirmed) {
+				t.Fatalf("%q: err = %v, want malformed", rec, err)
+			}
+		}
+	}
+	// Two different records not valid JSON, one per attempt: neither is
+	// confirmed.
+	for _, rec := range []string{`{"id":"t1",}`, `{"id":"t2",}`} {
+		if _, err := decodePage([]byte(`{"value":[`+rec+`]}`), audit.InteractiveSignIns, pageWindow, seen); !errors.Is(err, errUnconfirmed) {
+			t.Fatalf("%s met once: err = %v, want errUnconfirmed", rec, err)
+		}
+	}
+	// nil sightings never confirm.
+	for range 2 {
+		if _, err := decodePage([]byte(`{"value":[{"id":"t3",}]}`), audit.InteractiveSignIns, pageWindow, nil); !errors.Is(err, errUnconfirmed) {
+			t.Fatalf("without sightings: err = %v, want errUnconfirmed", err)
+		}
+	}
+}
+
 func TestDecodePageRejectsOwnTheirBytes(t *testing.T) {
 	body := []byte(`{"value":[{"id":"a"}]}`)
-	pg, err := decodePage(body, audit.InteractiveSignIns, pageWindow)
+	pg, err := decodePage(body, audit.InteractiveSignIns, pageWindow, nil)
 	if err != nil || len(pg.rejects) != 1 {
 		t.Fatalf("rejects %+v, err %v", pg.rejects, err)
 	}
@@ -248,7 +282,7 @@ func TestDecodePageRejectsOwnTheirBytes(t *testing.T) {
 
 func TestDecodePageOutsideWithoutIDIsDropped(t *testing.T) {
 	body := `{"value":[{"createdDateTime":"2026-11-27T04:00:00Z"},{"id":"","createdDateTime":"2026-11-27T02:00:00Z"}]}`
-	pg, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow)
+	pg, err := decodePage([]byte(body), audit.InteractiveSignIns, pageWindow, nil)
 	if err != nil || len(pg.records) != 0 || len(pg.rejects) != 0 || pg.served != 2 {
 		t.Fatalf("records %d, rejects %+v, served %d, err %v; want both served and dropped: another window owns them",
 			len(pg.records), pg.rejects, pg.served, err)
@@ -282,7 +316,7 @@ func BenchmarkDecodePage(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				copy(buf, src) // decodePage compacts in place
-				pg, err := decodePage(buf, audit.InteractiveSignIns, pageWindow)
+				pg, err := decodePage(buf, audit.InteractiveSignIns, pageWindow, nil)
 				if err != nil || len(pg.records) != 1000 {
 					b.Fatalf("%d records, %v", len(pg.records), err)
 				}

@@ -105,6 +105,48 @@ func TestEmptyPagesInARow(t *testing.T) {
 	}
 }
 
+// TestFetchConfirmsRecordsNotJSON: a page holding a record that is not
+// valid JSON is asked for once more; the same bytes again are the record's
+// (rejected, the rest archived); a stray byte that does not come back was
+// garbling (the page as served the second time is archived whole).
+func TestFetchConfirmsRecordsNotJSON(t *testing.T) {
+	a, b := rec("a", "2026-11-27T03:30:00Z"), rec("b", "2026-11-27T03:20:00Z")
+	broken := `{"id":"tc","createdDateTime":"2026-11-27T03:25:00Z",}`
+	t.Run("stored that way", func(t *testing.T) {
+		hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
+			writePage(w, "", a, broken, b)
+		}, nil)
+		var pages []audit.Page
+		if err := hs.src.Fetch(context.Background(), audit.InteractiveSignIns, pageWindow, "", func(pg audit.Page) error {
+			pages = append(pages, pg)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if hs.requests() != 2 || len(pages) != 1 {
+			t.Fatalf("%d pages over %d requests, want 1 over 2 (one more to confirm)", len(pages), hs.requests())
+		}
+		pg := pages[0]
+		if got := rawStrings(pg.Records); fmt.Sprint(got) != fmt.Sprint([]string{a, b}) || pg.Served != 3 ||
+			len(pg.Rejects) != 1 || string(pg.Rejects[0].Raw) != broken {
+			t.Errorf("records %q, served %d, rejects %+v; want a and b, 3, and the broken record as served", got, pg.Served, pg.Rejects)
+		}
+	})
+	t.Run("garbled once", func(t *testing.T) {
+		hs := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
+			if n == 1 {
+				writePage(w, "", a, `{"id":"b","createdDateTime":"2026-11-27T03:20:00Z",}`)
+				return
+			}
+			writePage(w, "", a, b)
+		}, nil)
+		got, err := hs.fetch(audit.InteractiveSignIns, "")
+		if err != nil || hs.requests() != 2 || fmt.Sprint(got) != fmt.Sprint([]string{a, b}) {
+			t.Fatalf("records %q over %d requests, err %v; want a and b over 2", got, hs.requests(), err)
+		}
+	})
+}
+
 func TestFetchQuarantinesRecordsItCannotArchive(t *testing.T) {
 	a, b := rec("a", "2026-11-27T03:30:00Z"), rec("b", "2026-11-27T03:20:00Z")
 	noTime := `{"id":"no-time-7","status":{}}`

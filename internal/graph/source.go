@@ -259,6 +259,7 @@ func effectivePort(u *url.URL) string {
 // fetchPage gets and decodes one page, retrying transient failures.
 func (s *Source) fetchPage(ctx context.Context, rq request, link string) (page, error) {
 	refreshed, t := false, tally{}
+	rq.sighted = sightings{}
 	for attempt := 1; ; attempt++ {
 		pg, f := s.attempt(ctx, rq, link, attempt)
 		if f == nil {
