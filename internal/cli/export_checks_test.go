@@ -2,11 +2,7 @@ package cli_test
 
 import (
 	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +11,7 @@ import (
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/archivetest"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
 	"github.com/entra-archiver/entra-archiver/internal/cli"
 )
@@ -118,24 +115,10 @@ func TestExportCommandAlteredRecord(t *testing.T) {
 	f := buildFixture(t)
 	altered := f.partName(audit.Hour.Of(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)), 0, "jsonl")
 	path := filepath.Join(f.dir, filepath.FromSlash(altered))
-	rc, err := f.sink.Open(t.Context(), altered)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zr, err := gzip.NewReader(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	rc.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(bytes.Replace(data, []byte(`"errorCode":50126`), []byte(`"errorCode":0`), 1))
-	zw.Close()
-	if err := os.WriteFile(path, buf.Bytes(), 0o640); err != nil {
+	stored, sum := archivetest.Regzip(t, f.sink, altered, func(data []byte) []byte {
+		return bytes.Replace(data, []byte(`"errorCode":50126`), []byte(`"errorCode":0`), 1)
+	})
+	if err := os.WriteFile(path, stored, 0o640); err != nil {
 		t.Fatal(err)
 	}
 	meta, err := os.ReadFile(path + ".meta.json")
@@ -146,8 +129,7 @@ func TestExportCommandAlteredRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	meta = bytes.Replace(meta, []byte(archive.MetaGet(obj.Metadata, archive.MetaSHA256)), []byte(hex.EncodeToString(sum[:])), 1)
+	meta = bytes.Replace(meta, []byte(archive.MetaGet(obj.Metadata, archive.MetaSHA256)), []byte(sum), 1)
 	if err := os.WriteFile(path+".meta.json", meta, 0o640); err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,6 @@ package export
 
 import (
 	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"strings"
@@ -15,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/archivetest"
 	"github.com/entra-archiver/entra-archiver/internal/archive/azblob"
 	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/job/jobtest"
@@ -53,30 +51,15 @@ func TestAzurite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc, err := sink.Open(t.Context(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zr, err := gzip.NewReader(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	rc.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(bytes.Replace(data, []byte(`"errorCode":0`), []byte(`"errorCode":1`), 1))
-	zw.Close()
-	sum := sha256.Sum256(buf.Bytes())
+	stored, sum := archivetest.Regzip(t, sink, name, func(data []byte) []byte {
+		return bytes.Replace(data, []byte(`"errorCode":0`), []byte(`"errorCode":1`), 1)
+	})
 	meta := obj.Metadata
-	meta[archive.MetaSHA256] = hex.EncodeToString(sum[:])
+	meta[archive.MetaSHA256] = sum
 	if err := sink.Delete(t.Context(), name); err != nil {
 		t.Fatal(err)
 	}
-	if err := sink.Put(t.Context(), name, bytes.NewReader(buf.Bytes()), int64(buf.Len()), meta); err != nil {
+	if err := sink.Put(t.Context(), name, bytes.NewReader(stored), int64(len(stored)), meta); err != nil {
 		t.Fatal(err)
 	}
 	_, err = Run(t.Context(), strict(sink, from, to), io.Discard)

@@ -2,7 +2,6 @@ package export
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/entra-archiver/entra-archiver/internal/archive"
+	"github.com/entra-archiver/entra-archiver/internal/archive/archivetest"
 	"github.com/entra-archiver/entra-archiver/internal/archive/local"
 	"github.com/entra-archiver/entra-archiver/internal/archive/read"
 	"github.com/entra-archiver/entra-archiver/internal/audit"
@@ -115,28 +115,11 @@ func editMeta(t *testing.T, s *local.Sink, name, key, value string) {
 // container would to hide an edit from a check of the metadata alone.
 func rewrite(t *testing.T, s *local.Sink, name string, edit func(string) string) {
 	t.Helper()
-	rc, err := s.Open(t.Context(), name)
-	if err != nil {
+	stored, sum := archivetest.Regzip(t, s, name, func(data []byte) []byte { return []byte(edit(string(data))) })
+	if err := os.WriteFile(sinkPath(s, name), stored, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	zr, err := gzip.NewReader(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	rc.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write([]byte(edit(string(data))))
-	zw.Close()
-	if err := os.WriteFile(sinkPath(s, name), buf.Bytes(), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	editMeta(t, s, name, archive.MetaSHA256, hex.EncodeToString(sum[:]))
+	editMeta(t, s, name, archive.MetaSHA256, sum)
 }
 
 func editState(t *testing.T, s archive.Sink, edit func(*state.State)) {
