@@ -67,9 +67,13 @@ func TestCompileRejectsBadLists(t *testing.T) {
 
 // TestCSVColumnsDoc keeps docs/csv-columns.md generated from Columns; run
 // go test -update to rewrite it.
-func TestCSVColumnsDoc(t *testing.T) {
-	path := filepath.Join("..", "..", "docs", "csv-columns.md")
-	got := columnsDoc()
+func TestCSVColumnsDoc(t *testing.T) { checkGeneratedDoc(t, "csv-columns.md", columnsDoc()) }
+
+// checkGeneratedDoc fails unless docs/name holds got; with -update it
+// writes got there first. The test's name is in the message.
+func checkGeneratedDoc(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("..", "..", "docs", name)
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -77,10 +81,10 @@ func TestCSVColumnsDoc(t *testing.T) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (go test ./internal/format -run TestCSVColumnsDoc -update creates it)", err)
+		t.Fatalf("%v (go test ./internal/format -run %s -update creates it)", err, t.Name())
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale: go test ./internal/format -run TestCSVColumnsDoc -update rewrites it", path)
+		t.Errorf("%s is stale: go test ./internal/format -run %s -update rewrites it", path, t.Name())
 	}
 }
 

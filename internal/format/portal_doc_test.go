@@ -3,8 +3,6 @@ package format
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,22 +12,7 @@ import (
 // TestPortalColumnsDoc keeps docs/portal-columns.md generated from the
 // portal views; go test ./internal/format -run TestPortalColumnsDoc -update
 // rewrites it.
-func TestPortalColumnsDoc(t *testing.T) {
-	path := filepath.Join("..", "..", "docs", "portal-columns.md")
-	got := portalColumnsDoc()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./internal/format -run TestPortalColumnsDoc -update creates it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale: go test ./internal/format -run TestPortalColumnsDoc -update rewrites it", path)
-	}
-}
+func TestPortalColumnsDoc(t *testing.T) { checkGeneratedDoc(t, "portal-columns.md", portalColumnsDoc()) }
 
 const portalDocIntro = `# Portal columns (` + "`export --columns portal`" + `)
 
