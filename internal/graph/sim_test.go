@@ -3,7 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"context"
-	"net/http"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -72,7 +72,7 @@ func simSource(t *testing.T, s *graphsim.Server, secret string, edit func(*graph
 	}
 	o := graph.Options{
 		TenantID: simTenant, ClientID: simClient, GraphEndpoint: s.GraphURL(), Credential: cred,
-		Tenant: graph.NewPacer(0, 0), App: graph.NewPacer(0, 0), Transport: simDate{s.HTTPClient()},
+		Tenant: graph.NewPacer(0, 0), App: graph.NewPacer(0, 0), Transport: s.HTTPClient(),
 		RequestTimeout: 5 * time.Second, Rand: func() float64 { return 0 },
 	}
 	if edit != nil {
@@ -83,19 +83,6 @@ func simSource(t *testing.T, s *graphsim.Server, secret string, edit func(*graph
 		t.Fatal(err)
 	}
 	return src
-}
-
-// simDate dates the simulator's answers by its fixed clock, so that Graph's
-// edge (30 days back by the Date header) stays 30 days before simNow
-// whatever the host's date.
-type simDate struct{ client *http.Client }
-
-func (d simDate) Do(req *http.Request) (*http.Response, error) {
-	resp, err := d.client.Do(req)
-	if resp != nil {
-		resp.Header.Set("Date", simNow.Format(http.TimeFormat))
-	}
-	return resp, err
 }
 
 // fetchAll returns the raw records of every page and the number of pages
@@ -181,6 +168,40 @@ func recordTimes(t *testing.T, st audit.Stream, raws [][]byte) []audit.Record {
 	}
 	slices.SortFunc(recs, func(a, b audit.Record) int { return audit.Compare(&a, &b) })
 	return recs
+}
+
+// TestSimMinimumAllowedTime: graphsim's 400 for a lower bound before
+// Graph's minimum allowed time (midnight UTC 30 days before its Date
+// header) is recognised for every stream: directoryAudits and
+// provisioning name the instant, sign-ins say only "Invalid filter
+// clause" and the edge is computed from Graph's clock. A window from
+// audit.MinimumTime onwards (the job's clamp) is served.
+func TestSimMinimumAllowedTime(t *testing.T) {
+	s := startSim(t, simTenantConfig(), nil)
+	src := simSource(t, s, simSecret, nil)
+	edge := audit.Day.Floor(simNow).Add(-audit.MinimumTimeAge)
+	old := audit.Window{From: simNow.Add(-40 * 24 * time.Hour).Truncate(time.Hour)}
+	old.To = old.From.Add(time.Hour)
+	for _, st := range audit.Streams {
+		_, _, err := fetchAll(src, st, old, "")
+		var me *audit.MinimumTimeError
+		if !errors.As(err, &me) {
+			t.Fatalf("%s: window %s: err = %v, want *audit.MinimumTimeError", st.Name, old, err)
+		}
+		named := !st.SignIns
+		want := audit.MinimumTime(simNow)
+		if named {
+			want = edge
+		}
+		if me.Named != named || !me.Minimum.Equal(want) {
+			t.Errorf("%s: minimum %s (named %v), want %s (named %v): %v", st.Name, me.Minimum, me.Named, want, named, err)
+		}
+		clamped := audit.Window{From: st.EarliestFrom(audit.MinimumTime(simNow))}
+		clamped.To = clamped.From.Add(time.Hour)
+		if _, _, err := fetchAll(src, st, clamped, ""); err != nil {
+			t.Errorf("%s: clamped window %s: %v", st.Name, clamped, err)
+		}
+	}
 }
 
 func TestSimWindowIsHalfOpen(t *testing.T) {
