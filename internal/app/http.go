@@ -9,7 +9,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/entra-archiver/entra-archiver/internal/archive"
 	"github.com/entra-archiver/entra-archiver/internal/config"
+	"github.com/entra-archiver/entra-archiver/internal/layout"
+	"github.com/entra-archiver/entra-archiver/internal/state"
 	"github.com/entra-archiver/entra-archiver/internal/status"
 )
 
@@ -92,9 +95,13 @@ func (r *readiness) current(ctx context.Context) error {
 // Status collects the status report of every configured job.
 func (a *App) Status(ctx context.Context) (status.Report, error) {
 	w := a.w()
-	return status.Collect(ctx, status.Options{
-		Sink: w.sink, Layout: w.layout, State: w.state, Jobs: StatusJobs(w.cfg), Unlisted: StatusUnlisted(w.cfg), Now: a.clock,
-	})
+	return status.Collect(ctx, statusOptions(w.cfg, w.sink, w.layout, w.state, a.clock))
+}
+
+// statusOptions is what status reads for cfg: its jobs and the streams
+// storage holds that it does not list.
+func statusOptions(cfg *config.Config, sink archive.Sink, lay layout.Layout, st state.Store, now func() time.Time) status.Options {
+	return status.Options{Sink: sink, Layout: lay, State: st, Jobs: StatusJobs(cfg), Unlisted: StatusUnlisted(cfg), Now: now}
 }
 
 // StatusUnlisted describes a stream found in storage that the

@@ -35,16 +35,10 @@ func OpenReader(ctx context.Context, cfg *config.Config, log *zap.Logger) (*Read
 	return &Reader{cfg: cfg, storage: st, log: log}, nil
 }
 
-// Storage is the archive the reader reads.
-func (r *Reader) Storage() *Storage { return r.storage }
-
 // Status collects the status report of every configured job, and of the
 // streams storage holds that the configuration does not list.
 func (r *Reader) Status(ctx context.Context, now func() time.Time) (status.Report, error) {
-	return status.Collect(ctx, status.Options{
-		Sink: r.storage.Sink, Layout: r.storage.Layout, State: r.storage.State,
-		Jobs: StatusJobs(r.cfg), Unlisted: StatusUnlisted(r.cfg), Now: now,
-	})
+	return status.Collect(ctx, statusOptions(r.cfg, r.storage.Sink, r.storage.Layout, r.storage.State, now))
 }
 
 // VerifyJobs selects the configured jobs to verify ("" matches all): a

@@ -156,11 +156,7 @@ func writeCoverage(w io.Writer, o export.Options, cov export.Coverage, stateName
 			"from its oldest partition on, every partition must have a p000; lost spans are known only from the manifests that seal them\n", job, stateName)
 	}
 	for _, l := range cov.Lost {
-		what := "never read"
-		if !l.Never() {
-			what = "missed by the " + l.Recheck + " recheck (archived before)"
-		}
-		fmt.Fprintf(w, "export: known loss: %s [%s, %s) %s: %s\n", job, audit.FormatTime(l.From), audit.FormatTime(l.To), what, termsafe.String(l.Reason))
+		fmt.Fprintf(w, "export: known loss: %s [%s, %s) %s: %s\n", job, audit.FormatTime(l.From), audit.FormatTime(l.To), l.What(), termsafe.String(l.Reason))
 	}
 	if o.AllowGaps {
 		for _, g := range cov.Gaps {

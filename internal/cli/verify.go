@@ -116,12 +116,8 @@ func cmdVerify(inv *invocation, args []string) int {
 func writeKnown(w io.Writer, jobs []verify.JobInfo) {
 	for _, j := range jobs {
 		for _, l := range j.Lost {
-			what := "never read"
-			if !l.Never() {
-				what = "missed by the " + l.Recheck + " recheck (archived before)"
-			}
 			fmt.Fprintf(w, "KNOWN LOSS %s/%s [%s, %s) %s: %s (known loss, not a fault)\n", j.Tenant, j.Stream,
-				audit.FormatTime(l.From), audit.FormatTime(l.To), what, termsafe.String(l.Reason))
+				audit.FormatTime(l.From), audit.FormatTime(l.To), l.What(), termsafe.String(l.Reason))
 		}
 		if j.Quarantined > 0 {
 			fmt.Fprintf(w, "QUARANTINED %s/%s: %d record(s) Graph served without a readable id or time or not as valid JSON, in %s (not a fault)\n",

@@ -168,7 +168,10 @@ type exporter struct {
 // eachPartition lists the range day by day (a day's folder holds its day
 // partition or its hour partitions, so one listing serves up to 24) and
 // calls fn with each partition of the range, oldest first, and what the
-// archive holds of it (nil: nothing).
+// archive holds of it (nil: nothing). Run goes over the range twice, to
+// check coverage before writing anything and then to export: two listings
+// a day, deliberately, so that memory stays one day's listing whatever the
+// range (listing is cheap next to reading the parts).
 func (e *exporter) eachPartition(ctx context.Context, fn func(audit.Partition, *read.Partition) error) error {
 	var (
 		day     audit.Partition

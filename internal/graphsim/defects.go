@@ -39,7 +39,7 @@ func (g *recordGen) draw(every int64, kind uint64, i int64) defect {
 
 // notJSON reports whether record i is served with a trailing comma.
 func (g *recordGen) notJSON(i int64) bool {
-	return g.notJSONEvery > 0 && hash3(g.salt, saltNotJSON, i)%uint64(g.notJSONEvery) == 0
+	return g.draw(g.notJSONEvery, saltNotJSON, i) != intact
 }
 
 // archivable reports whether record i is valid JSON with a readable id and

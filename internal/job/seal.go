@@ -147,13 +147,10 @@ func (pt *partition) seal(ctx context.Context, previous, previousSHA, lost strin
 		Lost:           lost,
 	}
 	for _, part := range inv.Parts {
-		for i, b := range part.Blobs {
+		for _, b := range part.Blobs {
 			records, ok := b.Records()
 			if !ok {
 				return "", "", fmt.Errorf("blob %s has no valid records metadata; run verify", b.Name)
-			}
-			if i == 0 { // the most faithful format
-				m.Records += records
 			}
 			m.Blobs = append(m.Blobs, manifest.Blob{
 				Name: layout.BaseName(b.Name), Part: part.Number, Format: b.Format, Records: records, Size: b.Size,
@@ -161,6 +158,7 @@ func (pt *partition) seal(ctx context.Context, previous, previousSHA, lost strin
 			})
 		}
 	}
+	m.Records = inv.Records() // every count was read above
 	data, sum, err := m.Encode()
 	if err != nil {
 		return "", "", err

@@ -185,6 +185,15 @@ type LostSpan struct {
 // Never reports whether the span was never read (not just not rechecked).
 func (l LostSpan) Never() bool { return l.Recheck == "" }
 
+// What says in words what was lost: the span was never read, or a recheck
+// missed it after the span was archived.
+func (l LostSpan) What() string {
+	if l.Never() {
+		return "never read"
+	}
+	return "missed by the " + l.Recheck + " recheck (archived before)"
+}
+
 // NoteLost records a lost span, merging it with an adjacent or overlapping
 // one of the same kind and reason.
 func (s *State) NoteLost(l LostSpan) {

@@ -134,7 +134,7 @@ func (h Head) check() error {
 	if h.Tenant == "" || h.Stream == "" {
 		return fmt.Errorf("%s: the head names no tenant and stream", h.Where)
 	}
-	if len(h.SHA256) != 64 || strings.Trim(h.SHA256, "0123456789abcdef") != "" {
+	if !isSHA256(h.SHA256) {
 		return fmt.Errorf("%s: %q is not a lower-case hex SHA-256", h.Where, h.SHA256)
 	}
 	return nil
@@ -162,7 +162,7 @@ func (r *jobRun) checkHeads(ctx context.Context) error {
 			r.fault(full, "missing: it was recorded as the chain head (sha256 %s) in %s; the chain was cut or rewritten",
 				read.ShortHash(h.SHA256), h.Where)
 			continue
-		case errors.Is(err, read.ErrTooLarge):
+		case errors.Is(err, archive.ErrTooLarge):
 			r.fault(full, "not a manifest (%v), yet recorded as the chain head in %s: the chain was rewritten", err, h.Where)
 			continue
 		case err != nil:

@@ -140,7 +140,7 @@ func (r *jobRun) checkLink(ctx context.Context, p audit.Partition) error {
 			case errors.Is(err, archive.ErrNotFound):
 				r.fault(full, "the chain is broken: the previous manifest %s is missing", wantName)
 				return nil
-			case errors.Is(err, read.ErrTooLarge):
+			case errors.Is(err, archive.ErrTooLarge):
 				r.fault(full, "the chain is broken: the previous manifest %s is not a manifest (%v)", wantName, err)
 				return nil
 			case err != nil:

@@ -65,7 +65,7 @@ func (s Stream) ReadSeal(ctx context.Context, p *Partition) (Seal, []Problem, er
 	case errors.Is(err, archive.ErrNotFound):
 		fault("listed, but gone when opened (deleted during the check?)")
 		return seal, problems, nil
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, archive.ErrTooLarge):
 		fault("not a manifest: %v", err)
 		return seal, problems, nil
 	case err != nil:
@@ -214,12 +214,8 @@ func (s Stream) partName(p *Partition, n int) string {
 	return s.Layout.PartName(like)
 }
 
-// ErrTooLarge: a blob that should be small (a manifest, a quarantined
-// record) is not.
-var ErrTooLarge = errors.New("too large")
-
-// ReadSmall reads a small blob whole, failing with ErrTooLarge beyond the
-// size a manifest can have.
+// ReadSmall reads a small blob whole (a manifest), failing with
+// archive.ErrTooLarge beyond the size a manifest can have.
 func ReadSmall(ctx context.Context, sink archive.Sink, name string) ([]byte, error) {
 	rc, err := sink.Open(ctx, name)
 	if err != nil {
@@ -231,7 +227,7 @@ func ReadSmall(ctx context.Context, sink archive.Sink, name string) ([]byte, err
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	if int64(len(data)) > maxManifestSize {
-		return nil, fmt.Errorf("read %s: %w: more than %d bytes", name, ErrTooLarge, maxManifestSize)
+		return nil, archive.TooLarge(name, maxManifestSize)
 	}
 	return data, nil
 }
