@@ -1,6 +1,7 @@
 package export
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,8 +67,16 @@ func TestSecurityExportHasNoNameUntilComplete(t *testing.T) {
 			t.Errorf("while the export was written, its folder listed %v", names)
 		}
 	}
-	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 || info.Size() < 1000 {
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("the export: %v, %v", info, err)
+	}
+	// What the file holds is the export, whole.
+	var want bytes.Buffer
+	if _, err := Run(t.Context(), o, &want); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want.Bytes()) || strings.Count(string(got), "\n") != 1000 {
+		t.Errorf("the file holds %d bytes (%v), want the export's %d bytes of 1000 records", len(got), err, want.Len())
 	}
 }
 
