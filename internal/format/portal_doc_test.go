@@ -12,7 +12,9 @@ import (
 // TestPortalColumnsDoc keeps docs/portal-columns.md generated from the
 // portal views; go test ./internal/format -run TestPortalColumnsDoc -update
 // rewrites it.
-func TestPortalColumnsDoc(t *testing.T) { checkGeneratedDoc(t, "portal-columns.md", portalColumnsDoc()) }
+func TestPortalColumnsDoc(t *testing.T) {
+	checkGeneratedDoc(t, "portal-columns.md", portalColumnsDoc())
+}
 
 const portalDocIntro = `# Portal columns (` + "`export --columns portal`" + `)
 
