@@ -93,7 +93,7 @@ func (s *Source) classifyStatus(rq request, resp *http.Response, body []byte) *f
 	code := resp.StatusCode
 	detail, message := graphMessage(code, body)
 	if retryableStatus(code) {
-		d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), s.now())
+		d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), answeredAt(resp, s.now()))
 		return &failure{err: fmt.Errorf("HTTP %s", detail), retry: true, status: code, retryAfter: d, hasAfter: ok,
 			timeout: code != http.StatusTooManyRequests}
 	}

@@ -52,6 +52,16 @@ func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	return min(max(t.Sub(now), 0), maxRetryAfter), true
 }
 
+// answeredAt is the instant an HTTP-date Retry-After counts from: the
+// answer's Date header (Graph's clock: a client whose clock is off would
+// otherwise wait too long, or not at all), else now.
+func answeredAt(resp *http.Response, now time.Time) time.Time {
+	if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		return t
+	}
+	return now
+}
+
 // retryableStatus lists the answers that say "try again later".
 func retryableStatus(code int) bool {
 	switch code {

@@ -50,10 +50,15 @@ func TestSimThrottling(t *testing.T) {
 		mode      graphsim.RetryAfterMode
 		pace      int // tenant pacer: requests per 500ms
 		wantNo429 bool
+		// minWait: every wait after a 429 at least this long. graphsim
+		// dates its answers by its own clock, days before the host's: an
+		// HTTP-date counted from the host's clock would be no wait at all.
+		minWait time.Duration
 	}{
-		{"paced at the limit", graphsim.RetryAfterFractional, 5, true},
-		{"too fast, fractional Retry-After", graphsim.RetryAfterFractional, 50, false},
-		{"too fast, no Retry-After", graphsim.RetryAfterNone, 50, false},
+		{"paced at the limit", graphsim.RetryAfterFractional, 5, true, 0},
+		{"too fast, fractional Retry-After", graphsim.RetryAfterFractional, 50, false, 0},
+		{"too fast, no Retry-After", graphsim.RetryAfterNone, 50, false, 0},
+		{"too fast, Retry-After as an HTTP-date", graphsim.RetryAfterDate, 50, false, time.Second},
 	}
 	streams := []audit.Stream{audit.InteractiveSignIns, audit.DirectoryAudits, audit.Provisioning}
 	w := audit.Window{From: simWindow.From, To: simWindow.From.Add(6 * time.Minute)}
@@ -69,11 +74,15 @@ func TestSimThrottling(t *testing.T) {
 				o.Tenant = graph.NewPacer(tt.pace, 500*time.Millisecond)
 				o.PageSize = 20
 				o.Rand = func() float64 { return 0.05 } // backoff ceilings of 2s, 4s … → 100ms, 200ms …
-				o.Observer = observerFunc(func(status int) {
+				o.Observer = observerFunc{request: func(status int) {
 					if status == 429 {
 						throttled.Add(1)
 					}
-				})
+				}, throttled: func(wait time.Duration) {
+					if wait < tt.minWait {
+						t.Errorf("waited %s after a 429, want at least %s (Retry-After counts from the answer's Date)", wait, tt.minWait)
+					}
+				}}
 			})
 			got := make([][][]byte, len(streams))
 			errs := make([]error, len(streams))
@@ -105,10 +114,17 @@ func TestSimThrottling(t *testing.T) {
 	}
 }
 
-type observerFunc func(status int)
+type observerFunc struct {
+	request   func(status int)
+	throttled func(wait time.Duration)
+}
 
-func (f observerFunc) Request(_ string, status int)    { f(status) }
-func (f observerFunc) Throttled(string, time.Duration) {}
+func (f observerFunc) Request(_ string, status int) { f.request(status) }
+func (f observerFunc) Throttled(_ string, wait time.Duration) {
+	if f.throttled != nil {
+		f.throttled(wait)
+	}
+}
 
 func TestSimFaults(t *testing.T) {
 	tests := []struct {

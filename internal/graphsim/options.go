@@ -187,6 +187,9 @@ const (
 	RetryAfterInteger
 	// RetryAfterNone sends a 429 without Retry-After.
 	RetryAfterNone
+	// RetryAfterDate sends an HTTP-date (RFC 9110), by the clock of the
+	// response's Date header, rounded up to the second.
+	RetryAfterDate
 )
 
 // Faults are per-request fault probabilities of a tenant's Graph requests.

@@ -99,7 +99,7 @@ func (x *exchange) fail(status int, code, msg string) {
 
 // throttle answers 429 with Retry-After in the given form.
 func (x *exchange) throttle(wait time.Duration, mode RetryAfterMode) {
-	setRetryAfter(x.header(), wait, mode)
+	setRetryAfter(x.header(), x.s.now(), wait, mode)
 	x.fail(http.StatusTooManyRequests, "TooManyRequests", "Too many requests.")
 }
 

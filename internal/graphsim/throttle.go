@@ -93,12 +93,18 @@ func (s *Server) admit(t *Tenant) admission {
 	return a
 }
 
-// setRetryAfter writes the Retry-After header in the configured form.
-func setRetryAfter(h http.Header, wait time.Duration, mode RetryAfterMode) {
+// setRetryAfter writes the Retry-After header in the configured form; now
+// is the clock of the response's Date header.
+func setRetryAfter(h http.Header, now time.Time, wait time.Duration, mode RetryAfterMode) {
 	secs := wait.Seconds()
 	switch mode {
 	case RetryAfterNone:
 		return
+	case RetryAfterDate:
+		// Date has whole seconds: round now down and the wait up, so the
+		// date is never earlier than the moment the budget allows.
+		at := now.UTC().Truncate(time.Second).Add(time.Duration(math.Ceil(secs+1)) * time.Second)
+		h.Set("Retry-After", at.Format(http.TimeFormat))
 	case RetryAfterInteger:
 		h.Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(secs)))))
 	default:

@@ -2,6 +2,7 @@ package graphsim
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"regexp"
 	"slices"
@@ -21,6 +22,7 @@ func TestTenantThrottle(t *testing.T) {
 		{RetryAfterFractional, `^\d+\.\d{3}$`},
 		{RetryAfterInteger, `^\d+$`},
 		{RetryAfterNone, `^$`},
+		{RetryAfterDate, `^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$`},
 	}
 	for _, c := range cases {
 		s, _ := startSim(t, func(o *Options) {
@@ -29,11 +31,12 @@ func TestTenantThrottle(t *testing.T) {
 		tok := fetchToken(t, s)
 		u := recentURL(s, audit.DirectoryAudits, "$top=1")
 		var statuses []int
-		var retry []string
+		var retry, dates []string
 		for range 5 {
 			r := get(t, s, tok, u)
 			statuses = append(statuses, r.status)
 			retry = append(retry, r.header.Get("Retry-After"))
+			dates = append(dates, r.header.Get("Date"))
 			if r.status == http.StatusTooManyRequests {
 				var e graphErrorBody
 				if err := json.Unmarshal(r.body, &e); err != nil || e.Error.Code != "TooManyRequests" {
@@ -44,11 +47,18 @@ func TestTenantThrottle(t *testing.T) {
 		if want := []int{200, 200, 200, 429, 429}; !slices.Equal(statuses, want) {
 			t.Fatalf("mode %d: statuses %v, want %v", c.mode, statuses, want)
 		}
-		for _, ra := range retry[3:] {
+		for k, ra := range retry[3:] {
 			if !regexp.MustCompile(c.re).MatchString(ra) {
 				t.Errorf("mode %d: Retry-After %q", c.mode, ra)
 			}
-			if secs, err := strconv.ParseFloat(ra, 64); ra != "" && (err != nil || secs < 3000 || secs > 3600) {
+			secs, err := strconv.ParseFloat(ra, 64)
+			if c.mode == RetryAfterDate {
+				// An HTTP-date counts from the answer's Date.
+				at, err1 := http.ParseTime(ra)
+				date, err2 := http.ParseTime(dates[3+k])
+				secs, err = at.Sub(date).Seconds(), errors.Join(err1, err2)
+			}
+			if ra != "" && (err != nil || secs < 3000 || secs > 3601) {
 				t.Errorf("Retry-After %q: want the time until the window's oldest request leaves it (~3600s)", ra)
 			}
 		}
