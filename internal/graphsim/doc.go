@@ -7,7 +7,7 @@
 // shapes, the filter rules of each collection, paging through opaque
 // nextLinks, newest-first sign-ins and unsorted audits, late, re-published
 // and revised records, retention, licence and permission errors, throttling
-// with every Retry-After form, and scripted or random transport faults.
+// with every Retry-After form (fractional and whole seconds, an HTTP-date, none), and scripted or random transport faults.
 //
 // Records are never stored. Record i of a tenant's stream is generated from
 // the tenant seed, the stream and i alone, and its event time is a
