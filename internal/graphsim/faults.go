@@ -167,16 +167,32 @@ func (x *exchange) writePage(pg *page, q *query, f faultPlan) {
 	}
 }
 
-// malform breaks the JSON of a body in one of three ways Graph's front ends
-// have been seen to: cut short, a stray control byte, an HTML error page.
+// malform breaks the JSON of a body in one of the ways Graph's front ends
+// have been seen to (cut short, a stray control byte, an HTML error page),
+// or with a stray comma before a closing brace inside the records: the
+// brackets still close, so only asking again tells it from a record stored
+// that way (which NotJSONEvery serves the same on every attempt). Which
+// brace follows from variant, so two attempts rarely break the same one.
 func malform(body []byte, variant uint64) []byte {
-	switch variant % 3 {
+	switch variant % 4 {
 	case 0:
 		return body[:len(body)*2/3]
 	case 1:
 		out := bytes.Clone(body)
 		out[len(out)/2] = 0
 		return out
+	case 3:
+		var at []int
+		for i := 0; i+2 < len(body); i++ {
+			if body[i] == '}' && body[i+1] == ',' && body[i+2] == '{' {
+				at = append(at, i)
+			}
+		}
+		if len(at) == 0 {
+			return body[:len(body)*2/3]
+		}
+		i := at[(variant/4)%uint64(len(at))]
+		return append(append(append(make([]byte, 0, len(body)+1), body[:i]...), ','), body[i:]...)
 	}
 	return []byte("<html><head><title>502 Bad Gateway</title></head><body>upstream timed out</body></html>")
 }

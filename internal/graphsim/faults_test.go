@@ -1,6 +1,7 @@
 package graphsim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -173,5 +174,23 @@ func TestResetVariants(t *testing.T) {
 	}
 	if r := get(t, s, tok, collectionURL(s, audit.Provisioning, "", "$top=20")); r.status != 200 {
 		t.Fatalf("after the script: %d", r.status)
+	}
+}
+
+// TestMalformStrayComma: the stray-comma garbling breaks one closing brace
+// followed by another object, chosen by the variant, so the brackets still
+// close and different attempts break different records.
+func TestMalformStrayComma(t *testing.T) {
+	body := []byte(`{"value":[{"id":"a"},{"id":"b"},{"id":"c","x":[{"k":1},{"k":2}]}]}`)
+	seen := map[string]bool{}
+	for v := uint64(3); v < 64; v += 4 {
+		out := malform(body, v)
+		if json.Valid(out) || len(out) != len(body)+1 || !bytes.Contains(out, []byte(",},{")) {
+			t.Fatalf("variant %d: %s", v, out)
+		}
+		seen[string(out)] = true
+	}
+	if len(seen) != 3 {
+		t.Errorf("%d different garblings, want one per brace followed by an object (3)", len(seen))
 	}
 }
