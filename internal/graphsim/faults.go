@@ -93,7 +93,13 @@ func (x *exchange) failEarly(f faultPlan) bool {
 		}
 		x.resetMidHeaders()
 	case FaultSlow:
-		return !x.s.stall(x.r, x.tenant.slowDelay())
+		if !x.s.stall(x.r, x.tenant.slowDelay()) {
+			// The client gave up (or the server closes): abort the
+			// connection rather than return, which would send an empty
+			// 200 that a client racing its deadline may still read.
+			panic(http.ErrAbortHandler)
+		}
+		return false
 	default:
 		return false
 	}
